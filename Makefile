@@ -1,0 +1,112 @@
+# gsomia developer tasks. Every target bootstraps what it needs (idempotently, with stamp files),
+# so `make test` works on a fresh clone. See docs/ui-offline.md for the browser/UI side.
+#
+#   make test        lint + format check + all tests (browser tests included)
+#   make demo        run the 2019 baseline scenario from the CLI
+#   make ui          serve the Solara UI (offline assets)
+#   make bench       benchmarks (BENCH_ARGS="..." passes arguments on)
+#   make lint | format | install | ui-assets | clean | distclean
+#
+# Variables: PYTHON=/path/to/python3.12 picks the interpreter for a new .venv;
+#            PYTEST_ARGS="-m 'not slow'" passes arguments to pytest; BENCH_ARGS likewise.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV         := .venv
+PY           := $(VENV)/bin/python
+VENV_STAMP   := $(VENV)/.gsomia-installed
+EXTRAS       := dev,ui,sweep
+ASSETS_DIR   := $(abspath .solara-assets)
+ASSETS_STAMP := $(ASSETS_DIR)/.gsomia-fetched
+PYTHON       ?=
+PYTEST_ARGS  ?=
+BENCH_ARGS   ?=
+
+# The UI is served offline: Solara's CDN proxy reads from this directory instead of the
+# internet, and Solara's telemetry (which posts to an outside host) is switched off.
+UI_ENV := SOLARA_ASSETS_PROXY_CACHE_DIR=$(ASSETS_DIR) SOLARA_TELEMETRY_MIXPANEL_ENABLE=False
+
+.PHONY: help venv install ui-assets demo test lint format bench ui clean distclean
+
+help:
+	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -n 's/^# \{0,1\}//p'
+
+# --- Python environment -------------------------------------------------------------------
+# .venv/bin/python: created once, from the first interpreter >= 3.12 found among $(PYTHON),
+# python3.12, python3 (pyenv honours .python-version in this directory) and pyenv's installs.
+$(PY):
+	@found=""; tried=""; \
+	cands="$(PYTHON) python3.12 python3"; \
+	if command -v pyenv >/dev/null 2>&1; then \
+	    root="$$(pyenv root)"; \
+	    for p in "$$root"/versions/3.1[2-9]*/bin/python3; do [ -x "$$p" ] && cands="$$cands $$p"; done; \
+	fi; \
+	for c in $$cands; do \
+	    command -v "$$c" >/dev/null 2>&1 || continue; \
+	    v="$$("$$c" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" || continue; \
+	    tried="$$tried $$c=$$v"; \
+	    if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	        found="$$c"; break; \
+	    fi; \
+	done; \
+	if [ -z "$$found" ]; then \
+	    echo "error: gsomia needs Python >= 3.12; found:$${tried:- nothing}." >&2; \
+	    echo "       Install 3.12 (e.g. 'pyenv install 3.12') or run: make PYTHON=/path/to/python3.12 ..." >&2; \
+	    exit 1; \
+	fi; \
+	echo "creating $(VENV) with $$found ($$("$$found" --version 2>&1))"; \
+	"$$found" -m venv $(VENV)
+
+# Re-installs whenever pyproject.toml changes. Also refuses a stale .venv older than 3.12.
+$(VENV_STAMP): pyproject.toml | $(PY)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
+	    echo "error: $(VENV) uses Python $$($(PY) -c 'import platform; print(platform.python_version())'), gsomia needs >= 3.12; run 'make distclean' first." >&2; \
+	    exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $@
+
+venv install: $(VENV_STAMP)
+
+# --- Offline UI assets (npm registry instead of the CDN) ----------------------------------
+$(ASSETS_STAMP): scripts/fetch_solara_assets.sh
+	bash scripts/fetch_solara_assets.sh $(ASSETS_DIR)
+	@touch $@
+
+ui-assets: $(ASSETS_STAMP)
+
+# --- Tasks --------------------------------------------------------------------------------
+demo: install
+	$(VENV)/bin/gsomia run --config configs/baseline_2019.toml
+
+# pytest exits 5 when it collects no test: that fails `make test` (as any non-zero status).
+test: install ui-assets
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(UI_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+ui: install ui-assets
+	$(UI_ENV) $(VENV)/bin/gsomia ui
+
+# clean: caches and build output; distclean: also the venv and the downloaded UI assets.
+# Neither touches results/.
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(ASSETS_DIR)

@@ -1,0 +1,162 @@
+"""Calibration against 2019: how often the model's events land in the right month.
+
+For every event of ``shared/timeline_2019.csv`` that the model can produce, the share of
+seeds in which that actor's event first happens in the event's month; and the share of
+seeds that reproduce the whole 2019 sequence: July curbs, August white-list removal,
+August notice, September WTO complaint, November conditional suspension with the WTO
+suspension and Tokyo's talks offer, and the pact not lapsed.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from model import GSOMIAModel
+from model.outcome import OUTCOMES
+
+EXOGENOUS = ("pact_signed", "forced_labour_ruling", "radar_incident", "joint_air_patrol")
+"""Timeline events that are inputs (config shocks or history before the start), not
+model decisions."""
+NOT_MODELLED = ("review_hint", "dialogue_offer", "leaders_talk", "reconsider_request")
+"""Cheap talk the model has no move for."""
+
+SEQUENCE = (
+    ("tokyo", "targeted_export_controls", (2019, 7)),
+    ("tokyo", "whitelist_removal", (2019, 8)),
+    ("seoul", "termination_notice", (2019, 8)),
+    ("seoul", "wto_complaint", (2019, 9)),
+    ("seoul", "conditional_suspension", (2019, 11)),
+    ("seoul", "wto_suspension", (2019, 11)),
+    ("tokyo", "talks_offer", (2019, 11)),
+)
+"""The 2019 sequence a run must reproduce (with the pact not lapsed)."""
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One row of timeline_2019.csv."""
+
+    date: date
+    actor: str
+    event: str
+    domain: str
+    detail: str
+
+
+def read_timeline(path: str | Path) -> list[TimelineEvent]:
+    """The events of ``timeline_2019.csv``."""
+    with Path(path).open(newline="") as fh:
+        return [
+            TimelineEvent(
+                date.fromisoformat(r["date"]), r["actor"], r["event"], r["domain"], r["detail"]
+            )
+            for r in csv.DictReader(fh)
+        ]
+
+
+def first_months(events: Iterable[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(actor, event) -> (year, month) of its first occurrence in a run."""
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for e in events:
+        d = date.fromisoformat(e["date"])
+        out.setdefault((e["actor"], e["event"]), (d.year, d.month))
+    return out
+
+
+def reproduces_2019(firsts: dict[tuple[str, str], tuple[int, int]], outcome: str) -> bool:
+    """Whether a run's first events and outcome match the whole 2019 sequence."""
+    if outcome != "last_minute_suspension":
+        return False
+    return all(firsts.get((actor, ev)) == ym for actor, ev, ym in SEQUENCE)
+
+
+def run_seed(args: tuple[str, int, dict[str, Any]]) -> dict[str, Any]:
+    """One run of a config with a seed: its outcome and events (for a process pool)."""
+    config, seed, overrides = args
+    m = GSOMIAModel.from_config(config, rng=seed, **overrides)
+    m.run()
+    return {
+        "seed": seed,
+        "outcome": m.outcome,
+        "reversal_months_before_expiry": m.reversal_months_before_expiry,
+        "events": [e.to_dict() for e in m.timeline],
+    }
+
+
+def run_seeds(
+    config: str | Path,
+    seeds: Sequence[int],
+    workers: int = 1,
+    overrides: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Runs for ``seeds``, in order, on ``workers`` processes."""
+    jobs = [(str(config), int(s), dict(overrides or {})) for s in seeds]
+    if workers <= 1:
+        return [run_seed(j) for j in jobs]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run_seed, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """Share of runs in which one timeline event happens in its month."""
+
+    date: date
+    actor: str
+    event: str
+    status: str  # "modelled", "exogenous" or "not modelled"
+    share: float | None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The calibration table and summary over a set of seeds."""
+
+    rows: list[CalibrationRow]
+    whole_sequence: float
+    outcomes: dict[str, float]
+    runs: int
+
+    def to_markdown(self) -> str:
+        """The table as GitHub markdown."""
+        lines = [
+            "| date | actor | event | share in the right month |",
+            "| --- | --- | --- | --- |",
+        ]
+        for r in self.rows:
+            share = f"{r.share:.0%}" if r.share is not None else r.status
+            lines.append(f"| {r.date.isoformat()} | {r.actor} | {r.event} | {share} |")
+        lines.append(f"| | | **whole 2019 sequence** | **{self.whole_sequence:.0%}** |")
+        outcome = ", ".join(f"{k} {v:.0%}" for k, v in self.outcomes.items() if v)
+        lines.append("")
+        lines.append(f"Outcomes over {self.runs} seeds: {outcome}.")
+        return "\n".join(lines)
+
+
+def calibrate(runs: Sequence[dict[str, Any]], timeline: Sequence[TimelineEvent]) -> Calibration:
+    """Score runs against the timeline."""
+    firsts = [first_months(r["events"]) for r in runs]
+    modelled = {(a, e) for f in firsts for (a, e) in f}
+    rows = []
+    for t in timeline:
+        key = (t.actor, t.event)
+        if t.event in EXOGENOUS:
+            rows.append(CalibrationRow(t.date, t.actor, t.event, "exogenous", None))
+            continue
+        if t.event in NOT_MODELLED:
+            rows.append(CalibrationRow(t.date, t.actor, t.event, "not modelled", None))
+            continue
+        hits = sum(f.get(key) == (t.date.year, t.date.month) for f in firsts)
+        status = "modelled" if key in modelled or hits else "modelled (never produced)"
+        rows.append(CalibrationRow(t.date, t.actor, t.event, status, hits / max(1, len(runs))))
+    whole = sum(reproduces_2019(f, r["outcome"]) for f, r in zip(firsts, runs, strict=True)) / max(
+        1, len(runs)
+    )
+    outcomes = {o: sum(r["outcome"] == o for r in runs) / max(1, len(runs)) for o in OUTCOMES}
+    return Calibration(rows, whole, outcomes, len(runs))

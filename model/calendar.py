@@ -1,0 +1,106 @@
+"""The pact's calendar, computed from dates.
+
+GSOMIA (signed 2016-11-23) renews every year on the anniversary of its signing unless one
+party notifies termination at least 90 days before the end of the one-year period; a notice
+keeps the pact in force until it lapses at midnight at the start of the anniversary
+(DOMAIN.md, "The pact"). Everything here is a pure function of dates so that a scenario
+may start in any year, month or pact state.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+NOTICE_DAYS = 90
+"""Minimum notice before the end of a one-year period (Art. 21 of the 2016 agreement)."""
+
+
+def month_start(d: date) -> date:
+    """First day of the month containing ``d``."""
+    return d.replace(day=1)
+
+
+def month_end(d: date) -> date:
+    """Last day of the month containing ``d``."""
+    return d.replace(day=_cal.monthrange(d.year, d.month)[1])
+
+
+def add_months(d: date, n: int) -> date:
+    """``d`` moved by ``n`` calendar months, the day clipped to the target month's length."""
+    y, m0 = divmod(d.month - 1 + n, 12)
+    year, month = d.year + y, m0 + 1
+    return date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
+
+
+def months_between(a: date, b: date) -> int:
+    """Whole calendar months from the month of ``a`` to the month of ``b`` (may be negative)."""
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def same_month(a: date, b: date) -> bool:
+    """True when both dates fall in the same calendar month."""
+    return a.year == b.year and a.month == b.month
+
+
+def anniversary_in(year: int, signing: date) -> date:
+    """The pact's anniversary in ``year`` (Feb 29 signings fall back to Feb 28)."""
+    day = min(signing.day, _cal.monthrange(year, signing.month)[1])
+    return date(year, signing.month, day)
+
+
+@dataclass(frozen=True)
+class PactCalendar:
+    """Anniversaries, notice cut-offs and lapse dates of a pact signed on ``signing_date``.
+
+    The one-year period ends at midnight at the start of the anniversary (the 2019 pact
+    would have lapsed at 00:00 on Nov 23; Seoul suspended the expiry about six hours
+    before). A notice must be delivered at least ``NOTICE_DAYS`` before that instant, so
+    the last day a notice counts for an anniversary is ``anniversary - 91 days``
+    (2019-08-24 for 2019-11-23, "by about Aug 24").
+    """
+
+    signing_date: date
+
+    def next_anniversary(self, d: date) -> date:
+        """The first anniversary strictly after ``d`` (the next renewal or lapse instant)."""
+        a = anniversary_in(d.year, self.signing_date)
+        if a <= d:
+            a = anniversary_in(d.year + 1, self.signing_date)
+        return a
+
+    def last_notice_day(self, anniversary: date) -> date:
+        """Last day on which a termination notice still counts for ``anniversary``."""
+        return anniversary - timedelta(days=NOTICE_DAYS + 1)
+
+    def notice_window(self, anniversary: date) -> tuple[date, date]:
+        """Days on which a notice takes effect at ``anniversary``: from the day of the
+        previous anniversary (or signing) to the last notice day, inclusive."""
+        prev = anniversary_in(anniversary.year - 1, self.signing_date)
+        opens = max(prev, self.signing_date)
+        return opens, self.last_notice_day(anniversary)
+
+    def notice_in_month(self, d: date) -> tuple[date, date] | None:
+        """The notice a party can deliver in the month of ``d``: ``(day, lapse)``, where
+        ``day`` is the last day of the month on which a notice counts and ``lapse`` the
+        anniversary at which it would end the pact; ``None`` when the window is closed
+        for the whole month (between a cut-off and its anniversary)."""
+        first, last_of_month = max(month_start(d), self.signing_date), month_end(d)
+        anniversary = self.next_anniversary(first - timedelta(days=1))
+        # A month holds days of at most two notice windows (the one closing at this
+        # anniversary and, after it, the one for the next): prefer the earlier lapse.
+        for _ in range(2):
+            opens, closes = self.notice_window(anniversary)
+            lo, hi = max(first, opens), min(last_of_month, closes)
+            if lo <= hi:
+                return hi, anniversary
+            anniversary = anniversary_in(anniversary.year + 1, self.signing_date)
+        return None
+
+    def lapse_date_for_notice(self, notice_day: date) -> date:
+        """The anniversary at which a notice delivered on ``notice_day`` ends the pact."""
+        anniversary = self.next_anniversary(notice_day)
+        while notice_day > self.last_notice_day(anniversary):
+            anniversary = anniversary_in(anniversary.year + 1, self.signing_date)
+        return anniversary

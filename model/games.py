@@ -1,0 +1,780 @@
+"""Small, pure solvers for finite n-player normal-form games.
+
+Payoff convention
+-----------------
+An n-player game is a sequence ``payoffs`` of n arrays; ``payoffs[i]`` has shape
+``(*batch, a_1, ..., a_n)`` and holds player i's payoff for every pure profile.
+``batch`` is zero or more leading dimensions indexing independent games that share
+the same action counts, so many games are solved at once without Python loops.
+Mixed strategies are lists of n arrays of shape ``(*batch, a_i)``.  Optional
+``masks`` are n boolean arrays of shape ``(*batch, a_i)`` marking feasible actions.
+
+Contents
+--------
+* :func:`expected_payoffs`, :func:`logit_response` - building blocks.
+* :func:`logit_qre` - logit quantal response equilibrium (McKelvey & Palfrey 1995)
+  on the principal branch, traced from the centroid at lambda = 0 with a vectorised
+  predictor-corrector homotopy in (log-probabilities, lambda) (Turocy 2005).
+* :func:`pure_nash_equilibria`, :func:`mixed_nash_2p` - exact Nash equilibria for
+  checks and small analyses (support enumeration: Nisan et al. 2007, Alg. 3.4).
+* :func:`nash_regret`, :func:`is_nash` - epsilon-Nash diagnostics.
+
+References
+----------
+McKelvey, R. D. & Palfrey, T. R. (1995). Quantal response equilibria for normal
+form games. Games and Economic Behavior 10, 6-38.
+Turocy, T. L. (2005). A dynamic homotopy interpretation of the logistic quantal
+response equilibrium correspondence. Games and Economic Behavior 51, 243-263.
+Allgower, E. L. & Georg, K. (2003). Introduction to Numerical Continuation Methods.
+SIAM (pseudo-arclength predictor-corrector).
+Nisan, N., Roughgarden, T., Tardos, E. & Vazirani, V. (2007). Algorithmic Game
+Theory, ch. 3 (von Stengel), Cambridge University Press.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "QREResult",
+    "expected_payoffs",
+    "is_nash",
+    "logit_qre",
+    "logit_response",
+    "mixed_nash_2p",
+    "nash_regret",
+    "pure_nash_equilibria",
+]
+
+_LETTERS = string.ascii_letters
+
+
+# --------------------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------------------
+def _as_payoffs(payoffs: Sequence[ArrayLike]) -> list[np.ndarray]:
+    """Convert and validate a payoff sequence (same shape for all players, finite)."""
+    if isinstance(payoffs, np.ndarray) or not isinstance(payoffs, Sequence):
+        raise ValueError("payoffs must be a sequence (list/tuple) of n arrays, one per player")
+    n = len(payoffs)
+    if n == 0:
+        raise ValueError("payoffs must contain at least one player")
+    if n > len(_LETTERS) // 2:
+        raise ValueError(f"at most {len(_LETTERS) // 2} players are supported, got {n}")
+    arrs = [np.asarray(p, dtype=float) for p in payoffs]
+    shape = arrs[0].shape
+    for i, a in enumerate(arrs):
+        if a.shape != shape:
+            raise ValueError(
+                f"all payoff arrays must have the same shape; payoffs[0] has {shape}, "
+                f"payoffs[{i}] has {a.shape}"
+            )
+    if len(shape) < n:
+        raise ValueError(
+            f"a {n}-player game needs payoff arrays with at least {n} dimensions "
+            f"(*batch, a_1, ..., a_{n}); got shape {shape}"
+        )
+    if any(s < 1 for s in shape[len(shape) - n :]):
+        raise ValueError(f"every player needs at least one action; got action counts {shape}")
+    for i, a in enumerate(arrs):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"payoffs[{i}] contains non-finite values")
+    return arrs
+
+
+def _split_shape(arrs: list[np.ndarray]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    n = len(arrs)
+    shape = arrs[0].shape
+    return shape[: len(shape) - n], shape[len(shape) - n :]
+
+
+def _as_masks(
+    masks: Sequence[ArrayLike] | None,
+    batch: tuple[int, ...],
+    actions: tuple[int, ...],
+) -> list[np.ndarray] | None:
+    """Validate feasibility masks; ``None`` means every action is feasible."""
+    if masks is None:
+        return None
+    if isinstance(masks, np.ndarray) or not isinstance(masks, Sequence):
+        raise ValueError("masks must be a sequence of n boolean arrays, one per player")
+    if len(masks) != len(actions):
+        raise ValueError(f"expected {len(actions)} masks (one per player), got {len(masks)}")
+    out = []
+    for i, (m, a) in enumerate(zip(masks, actions, strict=True)):
+        arr = np.asarray(m)
+        if arr.dtype != np.bool_:
+            raise ValueError(f"masks[{i}] must be a boolean array, got dtype {arr.dtype}")
+        if arr.shape != (*batch, a):
+            raise ValueError(f"masks[{i}] must have shape {(*batch, a)}, got {arr.shape}")
+        if not np.all(arr.any(axis=-1)):
+            raise ValueError(f"player {i} has no feasible action in at least one game (masks[{i}])")
+        out.append(arr)
+    return out
+
+
+def _as_strategies(strategies: Sequence[ArrayLike], actions: tuple[int, ...]) -> list[np.ndarray]:
+    if isinstance(strategies, np.ndarray) or not isinstance(strategies, Sequence):
+        raise ValueError("strategies must be a sequence of n arrays, one per player")
+    if len(strategies) != len(actions):
+        raise ValueError(
+            f"expected {len(actions)} strategies (one per player), got {len(strategies)}"
+        )
+    out = []
+    for i, (s, a) in enumerate(zip(strategies, actions, strict=True)):
+        arr = np.asarray(s, dtype=float)
+        if arr.ndim < 1 or arr.shape[-1] != a:
+            raise ValueError(f"strategies[{i}] must end in an axis of length {a}, got {arr.shape}")
+        out.append(arr)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# building blocks
+# --------------------------------------------------------------------------------------
+def _contract(
+    payoff: np.ndarray, strategies: Sequence[np.ndarray], keep: Sequence[int]
+) -> np.ndarray:
+    """Contract ``payoff`` (``(*batch, a_1..a_n)``) with every strategy not in ``keep``.
+
+    The result has shape ``(*batch, a_k for k in keep)`` (in the order of ``keep``).
+    """
+    n = len(strategies)
+    letters = _LETTERS[:n]
+    operands: list[np.ndarray] = [payoff]
+    subs = ["..." + letters]
+    for k, s in enumerate(strategies):
+        if k not in keep:
+            operands.append(s)
+            subs.append("..." + letters[k])
+    out = "..." + "".join(letters[k] for k in keep)
+    return np.einsum(",".join(subs) + "->" + out, *operands)
+
+
+def expected_payoffs(
+    payoffs: Sequence[ArrayLike], strategies: Sequence[ArrayLike]
+) -> list[np.ndarray]:
+    """Expected payoff of each pure action of each player against the others' mixtures.
+
+    Returns a list whose i-th entry has shape ``(*batch, a_i)``: entry ``j`` is
+    ``E[u_i(j, s_{-i})]`` with the opponents playing ``strategies`` independently.
+    This is the (multilinear) payoff map whose fixed points under a response rule
+    define equilibria (Nash 1951; McKelvey & Palfrey 1995, eq. 1).
+    """
+    pays = _as_payoffs(payoffs)
+    _, actions = _split_shape(pays)
+    strats = _as_strategies(strategies, actions)
+    if len(pays) == 2:
+        a_mat, b_mat = pays
+        s1, s2 = strats
+        u1 = np.matmul(a_mat, s2[..., :, None])[..., 0]
+        u2 = np.matmul(s1[..., None, :], b_mat)[..., 0, :]
+        return [u1, u2]
+    return [_contract(p, strats, (i,)) for i, p in enumerate(pays)]
+
+
+def logit_response(
+    utilities: ArrayLike, lam: float | ArrayLike, mask: ArrayLike | None = None
+) -> np.ndarray:
+    """Logit (softmax) choice probabilities ``exp(lam*u_j) / sum_k exp(lam*u_k)``.
+
+    Computed over the last axis with the max-subtraction trick, so it never
+    overflows.  ``lam`` is a scalar or an array broadcastable to ``utilities[..., 0]``.
+    Actions with ``mask == False`` get exactly probability 0 (McKelvey & Palfrey 1995).
+    """
+    u = np.asarray(utilities, dtype=float)
+    lam_arr = np.asarray(lam, dtype=float)
+    if not np.all(np.isfinite(lam_arr)) or np.any(lam_arr < 0):
+        raise ValueError(f"lam must be finite and >= 0, got {lam!r}")
+    if u.ndim < 1 or u.shape[-1] < 1:
+        raise ValueError(f"utilities must have a non-empty last axis, got shape {u.shape}")
+    z = lam_arr[..., None] * u
+    if mask is not None:
+        m = np.asarray(mask)
+        if m.dtype != np.bool_ or m.shape != u.shape:
+            raise ValueError(f"mask must be a boolean array of shape {u.shape}")
+        if not np.all(m.any(axis=-1)):
+            raise ValueError("mask leaves no feasible action for at least one row")
+        z = np.where(m, z, -np.inf)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# --------------------------------------------------------------------------------------
+# logit QRE: principal branch by pseudo-arclength continuation
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QREResult:
+    """Result of :func:`logit_qre`.
+
+    ``strategies``: n arrays of shape ``(*batch, a_i)``; ``iterations``: number of
+    vectorised Newton/continuation evaluations; ``converged``: every game reached the
+    target lambda with ``max_residual < tol``; ``max_residual``: largest
+    ``|sigma - logit_response(expected_payoffs(sigma))|`` over the batch.
+    """
+
+    strategies: list[np.ndarray]
+    iterations: int
+    converged: bool
+    max_residual: float
+
+
+class _LogitSystem:
+    """The logit-QRE equations in log-probabilities for a flat batch of games.
+
+    Unknowns ``x = (y_1, ..., y_n, lam)`` with ``y_i`` the log-probabilities of player
+    i.  With ``sigma_i = softmax(y_i)`` the equations are
+    ``H_i(x) = y_i - log softmax(lam * u_i(sigma_{-i})) = 0``.  Log-coordinates (as in
+    Turocy 2005) stay well conditioned when probabilities become tiny at large lambda.
+    Infeasible actions have ``y = 0`` and ``H = 0`` and are excluded from every softmax.
+    """
+
+    def __init__(self, pays: list[np.ndarray], masks: list[np.ndarray] | None) -> None:
+        n = len(pays)
+        nb = pays[0].shape[0]
+        self.n = n
+        self.actions = tuple(int(a) for a in pays[0].shape[1:])
+        self.offsets = [0, *itertools.accumulate(self.actions)]
+        self.dim = self.offsets[-1]
+        self.masked = masks is not None and not all(bool(m.all()) for m in masks)
+        if self.masked and masks is not None:
+            # Zero every profile that uses an infeasible action: such profiles have
+            # probability 0, so this changes nothing mathematically, but it makes the
+            # result independent of whatever (finite) numbers were stored there.
+            feasible = np.ones(pays[0].shape, dtype=bool)
+            for k, m in enumerate(masks):
+                shape = [nb] + [1] * n
+                shape[k + 1] = self.actions[k]
+                feasible = feasible & m.reshape(shape)
+            pays = [np.where(feasible, p, 0.0) for p in pays]
+            self.masks = list(masks)
+            self.neg = [np.where(m, 0.0, -np.inf) for m in masks]
+        else:
+            self.masks = [np.ones((nb, a), dtype=bool) for a in self.actions]
+            self.neg = []
+        self.pays = pays
+        self.b_t = np.ascontiguousarray(np.swapaxes(pays[1], -1, -2)) if n == 2 else None
+        self.eye = np.eye(self.dim)
+
+    def subset(self, idx: np.ndarray) -> _LogitSystem:
+        """The same system restricted to the games ``idx``."""
+        sub = object.__new__(_LogitSystem)
+        sub.__dict__.update(self.__dict__)
+        sub.pays = [p[idx] for p in self.pays]
+        sub.masks = [m[idx] for m in self.masks]
+        sub.neg = [g[idx] for g in self.neg]
+        sub.b_t = None if self.b_t is None else self.b_t[idx]
+        return sub
+
+    def sigma(self, y: np.ndarray) -> list[np.ndarray]:
+        """Mixed strategies ``softmax(y_i)`` (infeasible actions get exactly 0)."""
+        out = []
+        for i in range(self.n):
+            yi = y[:, self.offsets[i] : self.offsets[i + 1]]
+            if self.masked:
+                yi = yi + self.neg[i]
+            e = np.exp(yi - yi.max(axis=-1, keepdims=True))
+            out.append(e / e.sum(axis=-1, keepdims=True))
+        return out
+
+    def utilities(self, sig: list[np.ndarray]) -> list[np.ndarray]:
+        if self.n == 1:
+            return [self.pays[0]]
+        if self.b_t is not None:
+            return [
+                np.matmul(self.pays[0], sig[1][:, :, None])[:, :, 0],
+                np.matmul(self.b_t, sig[0][:, :, None])[:, :, 0],
+            ]
+        return [_contract(p, sig, (i,)) for i, p in enumerate(self.pays)]
+
+    def cross(self, sig: list[np.ndarray], i: int, k: int) -> np.ndarray:
+        """``d u_i / d sigma_k``, shape ``(batch, a_i, a_k)``."""
+        if self.b_t is not None:
+            return self.pays[0] if i == 0 else self.b_t
+        return _contract(self.pays[i], sig, (i, k))
+
+    def evaluate(
+        self, x: np.ndarray, need_jac: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, list[np.ndarray]]:
+        """``H`` (b, N); ``[DH; 0]`` (b, N+1, N+1); max |sigma - p| (b,); sigma."""
+        nb = x.shape[0]
+        dim = self.dim
+        y = x[:, :dim]
+        lam = x[:, dim : dim + 1]
+        sig = self.sigma(y)
+        us = self.utilities(sig)
+        mat = np.zeros((nb, dim + 1, dim + 1)) if need_jac else None
+        big_h = np.empty((nb, dim))
+        resid = np.zeros(nb)
+        probs = []
+        for i, (u, s) in enumerate(zip(us, sig, strict=True)):
+            o0, o1 = self.offsets[i], self.offsets[i + 1]
+            z = lam * u
+            if self.masked:
+                z = z + self.neg[i]
+            z = z - z.max(axis=-1, keepdims=True)
+            e = np.exp(z)
+            tot = e.sum(axis=-1, keepdims=True)
+            p = e / tot
+            hi = y[:, o0:o1] - (z - np.log(tot))
+            if self.masked:
+                hi = np.where(self.masks[i], hi, 0.0)
+            big_h[:, o0:o1] = hi
+            resid = np.maximum(resid, np.abs(s - p).max(axis=-1))
+            probs.append(p)
+            if mat is not None:
+                # dH_i/dlam = -(u_i - p_i.u_i)
+                dl = np.matmul(u[:, None, :], p[:, :, None])[:, :, 0] - u
+                if self.masked:
+                    dl = np.where(self.masks[i], dl, 0.0)
+                mat[:, o0:o1, dim] = dl
+        if mat is None:
+            return big_h, None, resid, sig
+        mat[:, :dim, :dim] = self.eye
+        for i in range(self.n):
+            o0, o1 = self.offsets[i], self.offsets[i + 1]
+            for k in range(self.n):
+                if k == i:
+                    continue
+                # d u_i/d y_k = M_ik (diag s_k - s_k s_k^T) = (M_ik - u_i 1^T) * s_k^T,
+                # since u_i = M_ik s_k; then d log softmax(z)/dz = I - 1 p_i^T.
+                c = (self.cross(sig, i, k) - us[i][:, :, None]) * sig[k][:, None, :]
+                c = np.matmul(probs[i][:, None, :], c) - c
+                c *= lam[:, :, None]
+                if self.masked:
+                    c = np.where(self.masks[i][:, :, None], c, 0.0)
+                mat[:, o0:o1, self.offsets[k] : self.offsets[k + 1]] = c
+        return big_h, mat, resid, sig
+
+
+def _solve_batched(mat: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Batched ``solve``; a singular system yields NaN instead of failing the batch."""
+    with np.errstate(all="ignore"):
+        try:
+            return np.linalg.solve(mat, rhs)
+        except np.linalg.LinAlgError:
+            out = np.full(rhs.shape, np.nan)
+            for b in range(mat.shape[0]):
+                try:
+                    out[b] = np.linalg.solve(mat[b], rhs[b])
+                except np.linalg.LinAlgError:
+                    continue
+            return out
+
+
+# Continuation constants, tuned against gambit on random 2..6-action games including
+# games whose principal branch bends back in lambda (see tests/test_games.py).
+_H0 = 0.3  # first arclength step
+_H_MIN = 1e-10  # a game whose step falls below this is declared stuck
+_H_FLOOR = 1e-2  # step length below which the relative distance test stops tightening
+_CORR_TOL = 0.05  # a step is accepted once the Newton correction is this short (applied)
+_TIGHT_TOL = 1e-9  # tolerance for anchor points (start / re-polished points)
+_MAX_CORR = 4  # corrector iterations per step before the step is rejected
+_MAX_CONTRACT = 0.5  # reject when a Newton step is not at least this much shorter
+_MAX_DIST = 0.2  # accept a step only if the total correction is at most this long ...
+_MAX_RATIO = 0.3  # ... and at most this fraction of the step ...
+_MIN_COS = 0.9  # ... and consecutive tangents are at most ~25 degrees apart.
+_AIM_DIST = 0.03  # step lengths are adapted towards these values for the first correction
+_AIM_RATIO = 0.1
+_GROW_MIN, _GROW_MAX = 0.3, 3.0
+_MAX_FINAL = 12  # Newton iterations at the target lambda before backing up
+_MAX_RETRIES = 4
+_QUAD = True
+_FAST = True
+
+
+def logit_qre(
+    payoffs: Sequence[ArrayLike],
+    lam: float | ArrayLike,
+    *,
+    masks: Sequence[ArrayLike] | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
+) -> QREResult:
+    """Logit QRE on the principal branch (McKelvey & Palfrey 1995), for a batch of games.
+
+    The QRE at precision ``lam`` solves ``sigma_i = logit_response(u_i(sigma_{-i}), lam)``
+    for every player i.  At ``lam = 0`` the unique solution is uniform over the feasible
+    actions; the principal branch is the curve of solutions connected to it.  As in
+    Turocy (2005) the branch is traced in (log-probabilities, lambda) space by
+    pseudo-arclength continuation (tangent predictor, Newton corrector; Allgower & Georg
+    2003).  Arclength rather than lambda parametrisation follows the branch through
+    turning points, where it bends back in lambda, so the returned point is the first
+    crossing of ``lam`` along the branch (what gambit's ``logit_solve_lambda`` returns).
+    The crossing is refined by Newton's method at fixed ``lam`` until
+    ``max|sigma - logit_response(expected_payoffs(sigma), lam)| < tol``.
+
+    Why not a damped fixed-point iteration: near mixed equilibria at large ``lam`` its
+    contraction factor tends to 1 (or it cycles), so it needs thousands of sweeps;
+    Newton converges quadratically.  All games in the batch advance together with their
+    own step lengths (no Python loop over games), so a game's result does not depend on
+    the rest of the batch.  ``lam``: scalar, or an array of shape ``batch`` (one
+    precision per game).  ``iterations`` counts vectorised Newton evaluations.
+    Deterministic; raises ``ValueError`` on bad shapes, ``lam < 0`` or a player with no
+    feasible action.
+    """
+    pays = _as_payoffs(payoffs)
+    batch, actions = _split_shape(pays)
+    mks = _as_masks(masks, batch, actions)
+    lam_arr = np.asarray(lam, dtype=float)
+    if not np.all(np.isfinite(lam_arr)) or np.any(lam_arr < 0):
+        raise ValueError(f"lam must be finite and >= 0, got {lam!r}")
+    try:
+        lam_arr = np.broadcast_to(lam_arr, batch)
+    except ValueError as err:
+        raise ValueError(f"lam must be a scalar or broadcastable to batch shape {batch}") from err
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got {tol!r}")
+    if max_iter < 1:
+        raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
+
+    nb = math.prod(batch)
+    if nb == 0:
+        empty = [np.zeros((*batch, a)) for a in actions]
+        return QREResult(strategies=empty, iterations=0, converged=True, max_residual=0.0)
+    flat = [p.reshape((nb, *actions)) for p in pays]
+    flat_masks = (
+        None if mks is None else [m.reshape(nb, a) for m, a in zip(mks, actions, strict=True)]
+    )
+    system = _LogitSystem(flat, flat_masks)
+    target = np.array(lam_arr, dtype=float).reshape(nb)
+    point, iterations, ok = _trace(system, target, tol, max_iter)
+    point[:, system.dim] = target
+    _, _, resid, sig = system.evaluate(point, need_jac=False)
+    max_resid = float(np.max(np.where(np.isnan(resid), np.inf, resid)))
+    return QREResult(
+        strategies=[s.reshape((*batch, a)) for s, a in zip(sig, actions, strict=True)],
+        iterations=iterations,
+        converged=bool(ok.all() and max_resid < tol),
+        max_residual=max_resid,
+    )
+
+
+def _norm(a: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.einsum("bi,bi->b", a, a))
+
+
+def _trace(
+    system: _LogitSystem, target: np.ndarray, tol: float, max_iter: int
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Vectorised pseudo-arclength continuation from lambda = 0 to ``target``.
+
+    Every game carries its own state (phase, step length, corrector count).  One loop
+    iteration evaluates and linearises all unfinished games at once and solves one
+    bordered system per game, ``[DH; c^T] [delta, tau] = [[-H, 0], [0, 1]]``, giving
+    both the Newton correction ``delta`` (restricted to ``c^T dx = 0``) and the tangent
+    ``tau``.  While tracking, ``c`` is the current tangent (pseudo-arclength); in the
+    final phase ``c = e_lambda`` (Newton at fixed lambda).  Returns the final points
+    ``(nb, N+1)``, the number of iterations and per-game success flags.
+    """
+    nb = target.shape[0]
+    dim = system.dim
+    e_lam = np.zeros(dim + 1)
+    e_lam[dim] = 1.0
+
+    # start: log of the uniform distribution over the feasible actions, lambda = 0
+    x = np.zeros((nb, dim + 1))
+    for i, m in enumerate(system.masks):
+        cnt = m.sum(axis=-1, keepdims=True)
+        x[:, system.offsets[i] : system.offsets[i + 1]] = np.where(m, -np.log(cnt), 0.0)
+    out = x.copy()
+    ok = np.zeros(nb, dtype=bool)
+    rhs_buf = np.zeros((nb, dim + 1, 2))
+    rhs_buf[:, dim, 1] = 1.0
+
+    ids = np.arange(nb)
+    sysa = system
+    tgt = target.copy()
+    t = np.tile(e_lam, (nb, 1))  # tangent at x; initial orientation: lambda increasing
+    xp, tp = x.copy(), t.copy()  # previous accepted point and its tangent
+    z = x.copy()  # current iterate (where the next evaluation happens)
+    zp = x.copy()  # predicted point of the current step
+    h = np.full(nb, _H0)  # step length
+    d0 = np.zeros(nb)  # length of the first correction of the current step
+    dprev = np.full(nb, np.inf)
+    k = np.zeros(nb, dtype=np.int64)  # Newton iterations in the current step
+    retries = np.zeros(nb, dtype=np.int64)
+    # ``anchor``: x must be converged tightly without a geometric test (start point,
+    # or re-polishing a loosely corrected point after a rejected step)
+    anchor = np.ones(nb, dtype=bool)
+    exact = np.ones(nb, dtype=bool)  # x is tightly on the curve
+    fin = tgt <= 0.0  # final phase: Newton at lambda = target
+
+    iterations = 0
+    while ids.size and iterations < max_iter:
+        iterations += 1
+        m = ids.size
+        big_h, mat, res, _ = sysa.evaluate(z)
+        if mat is None:  # pragma: no cover - evaluate always returns it here
+            raise RuntimeError("internal error: missing Jacobian")
+        mat[:, dim, :] = np.where(fin[:, None], e_lam, t)
+        rhs = rhs_buf[:m]
+        rhs[:, :dim, 0] = -big_h
+        sol = _solve_batched(mat, rhs)
+        delta = sol[:, :, 0]
+        z_new = z + delta
+        with np.errstate(all="ignore"):
+            sq = np.sqrt(np.einsum("bik,bik->bk", sol, sol))
+            tau = sol[:, :, 1] / sq[:, 1:]
+            off = z_new - zp
+            cum = np.sqrt(np.einsum("bi,bi->b", off, off))
+            cos = np.einsum("bi,bi->b", tau, t)
+        finite = np.isfinite(sq).all(axis=1) & (sq[:, 1] > 0)
+        dn = np.where(finite, sq[:, 0], np.inf)
+        trk = ~fin
+
+        # ---- final phase: Newton at fixed lambda --------------------------------
+        done = fin & (res < tol)
+        bad_fin = fin & ~done & (~finite | (k >= _MAX_FINAL))
+        step_fin = fin & ~done & ~bad_fin
+        retries += bad_fin
+        give_up = bad_fin & (retries > _MAX_RETRIES)
+        redo = bad_fin & ~give_up
+
+        # ---- tracking phase: accept / reject / keep correcting ------------------
+        if _FAST:
+            conv = dn <= np.where(anchor, _TIGHT_TOL, _CORR_TOL)
+        else:
+            conv = dn <= np.where(anchor, _TIGHT_TOL, 1e-3)
+        geom = anchor | (
+            (cum <= _MAX_DIST) & (cum <= _MAX_RATIO * np.maximum(h, _H_FLOOR)) & (cos >= _MIN_COS)
+        )
+        accept = trk & finite & conv & geom
+        failing = (
+            ~finite
+            | (k >= _MAX_CORR)
+            | ((k >= 1) & (dn > _MAX_CONTRACT * dprev))
+            | (~anchor & (conv | (cum > _MAX_DIST)))
+        )
+        reject = trk & ~accept & failing
+        corr = trk & ~accept & ~failing
+        d0 = np.where(k == 0, dn, d0)
+
+        # accepted: move on, adapt the step length to the size of the first correction
+        with np.errstate(all="ignore"):
+            if _QUAD:
+                grow = np.minimum((_AIM_DIST / d0) ** (1 / 3), np.sqrt(_AIM_RATIO * h / d0))
+            else:
+                grow = np.minimum(np.sqrt(_AIM_DIST / d0), _AIM_RATIO * h / d0)
+        grow = np.where(np.isnan(grow), _GROW_MAX, grow)
+        grow = np.minimum(np.maximum(grow, _GROW_MIN), np.where(k >= 2, 1.0, _GROW_MAX))
+        a2 = accept[:, None]
+        xp = np.where(a2, x, xp)
+        tp = np.where(a2, t, tp)
+        x = np.where(a2, z_new, x)
+        t = np.where(a2, tau, t)
+        h = np.where(accept & ~anchor, h * grow, h)
+        exact = np.where(accept, dn <= _TIGHT_TOL**0.5, exact)
+        crossed = accept & (x[:, dim] >= tgt)
+
+        # rejected: shorter step from x; polish x first if it is only loosely converged
+        polish = reject & ~anchor & ~exact
+        h = np.where(reject, h * 0.25, h)
+        stuck = reject & (anchor | (h < _H_MIN))
+        anchor = (anchor & ~accept) | polish
+
+        # back up after a failed final Newton: re-track from the previous point
+        if redo.any():
+            r2 = redo[:, None]
+            span = np.sqrt(np.einsum("bi,bi->b", x - xp, x - xp))
+            x = np.where(r2, xp, x)
+            t = np.where(r2, tp, t)
+            tp = np.where(r2, t, tp)
+            h = np.where(redo, np.maximum(span * 0.25**retries, 4 * _H_MIN), h)
+            exact = exact & ~redo
+            anchor = anchor | redo
+
+        # ---- next evaluation points ----------------------------------------------
+        new_step = (accept & ~crossed) | (reject & ~polish & ~stuck)
+        tl = t[:, dim]
+        with np.errstate(all="ignore"):
+            cap = np.where(tl > 1e-3, 1.5 * (tgt - x[:, dim]) / tl, np.inf)
+            hp = np.sqrt(np.einsum("bi,bi->b", x - xp, x - xp))
+            w = (tgt - xp[:, dim]) / (x[:, dim] - xp[:, dim])
+        w = np.where(np.isfinite(w), np.minimum(np.maximum(w, 0.0), 1.0), 1.0)
+        h = np.where(new_step, np.minimum(h, np.maximum(cap, 1e-3)), h)
+        pred = x + h[:, None] * t
+        if _QUAD:
+            with np.errstate(all="ignore"):
+                curv = (t - tp) * np.where(hp > 0, 0.5 * h * h / hp, 0.0)[:, None]
+            pred = pred + np.where(np.isfinite(curv), curv, 0.0)
+        restart = polish | redo
+        pred = np.where(restart[:, None], x, pred)
+        begin = new_step | restart
+        zp = np.where(begin[:, None], pred, zp)
+        z = np.where(
+            begin[:, None],
+            pred,
+            np.where(
+                crossed[:, None],
+                xp + w[:, None] * (x - xp),
+                np.where((step_fin | corr)[:, None], z_new, z),
+            ),
+        )
+        z[:, dim] = np.where(crossed | step_fin, tgt, z[:, dim])
+        k = np.where(begin | crossed, 0, k + (step_fin | corr))
+        dprev = np.where(step_fin | corr, dn, np.inf)
+        fin = (fin & ~redo) | crossed
+
+        # ---- retire finished games -----------------------------------------------
+        finished = done | give_up | stuck
+        if finished.any():
+            out[ids[finished]] = np.where(done[finished, None], z[finished], x[finished])
+            ok[ids[done]] = True
+            keep = ~finished
+            (ids, tgt, x, t, xp, tp, z, zp, h, d0, dprev, k, retries, anchor, exact, fin) = (
+                arr[keep]
+                for arr in (
+                    ids,
+                    tgt,
+                    x,
+                    t,
+                    xp,
+                    tp,
+                    z,
+                    zp,
+                    h,
+                    d0,
+                    dprev,
+                    k,
+                    retries,
+                    anchor,
+                    exact,
+                    fin,
+                )
+            )
+            sysa = sysa.subset(np.flatnonzero(keep))
+
+    if ids.size:  # out of iterations
+        out[ids] = np.where(fin[:, None], z, x)
+    return out, iterations, ok
+
+
+# --------------------------------------------------------------------------------------
+# Nash equilibria and diagnostics
+# --------------------------------------------------------------------------------------
+def pure_nash_equilibria(payoffs: Sequence[ArrayLike], tol: float = 1e-12) -> list[tuple[int, ...]]:
+    """All pure-strategy Nash equilibria of a single game, any number of players.
+
+    A profile is an equilibrium when every player's payoff is within ``tol`` of her
+    best payoff against the others' actions (ties count as best responses).  Returned
+    in lexicographic order of the profiles.
+    """
+    pays = _as_payoffs(payoffs)
+    batch, _ = _split_shape(pays)
+    if batch:
+        raise ValueError(f"pure_nash_equilibria takes one game (no batch dims), got batch {batch}")
+    ok = np.ones(pays[0].shape, dtype=bool)
+    for i, p in enumerate(pays):
+        ok &= p >= p.max(axis=i, keepdims=True) - tol
+    return [tuple(int(v) for v in idx) for idx in np.argwhere(ok)]
+
+
+def _indifference(mat: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Solve ``mat @ q = v 1``, ``sum q = 1`` for a square ``mat``; None if singular."""
+    size = mat.shape[0]
+    system = np.zeros((size + 1, size + 1))
+    system[:size, :size] = mat
+    system[:size, size] = -1.0
+    system[size, :size] = 1.0
+    rhs = np.zeros(size + 1)
+    rhs[size] = 1.0
+    try:
+        sol = np.linalg.solve(system, rhs)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(sol)):
+        return None
+    return sol[:size], float(sol[size])
+
+
+def mixed_nash_2p(
+    A: ArrayLike, B: ArrayLike, tol: float = 1e-9
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """All Nash equilibria of the bimatrix game (A, B) by support enumeration.
+
+    For each support size k and each pair of k-subsets (I, J) (rows in lexicographic
+    order, then columns), solve the indifference conditions and keep the profile if it
+    is a probability vector on (I, J) and both players best respond (Nisan et al. 2007,
+    Alg. 3.4).  Equal-size supports suffice for nondegenerate games; degenerate games may
+    have equilibria (or continua) this misses.  The order of the output is deterministic.
+    """
+    a_mat = np.asarray(A, dtype=float)
+    b_mat = np.asarray(B, dtype=float)
+    if a_mat.ndim != 2 or a_mat.shape != b_mat.shape or 0 in a_mat.shape:
+        raise ValueError(
+            f"A and B must be non-empty matrices of the same shape, got {a_mat.shape}, {b_mat.shape}"
+        )
+    if not (np.all(np.isfinite(a_mat)) and np.all(np.isfinite(b_mat))):
+        raise ValueError("A and B must be finite")
+    m, n = a_mat.shape
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for size in range(1, min(m, n) + 1):
+        for rows in itertools.combinations(range(m), size):
+            ri = np.asarray(rows)
+            for cols in itertools.combinations(range(n), size):
+                ci = np.asarray(cols)
+                col_sol = _indifference(a_mat[np.ix_(ri, ci)])
+                if col_sol is None:
+                    continue
+                row_sol = _indifference(b_mat[np.ix_(ri, ci)].T)
+                if row_sol is None:
+                    continue
+                q, v = col_sol
+                p, w = row_sol
+                if np.any(p < -tol) or np.any(q < -tol):
+                    continue
+                x = np.zeros(m)
+                y = np.zeros(n)
+                x[ri] = np.clip(p, 0.0, None)
+                y[ci] = np.clip(q, 0.0, None)
+                x /= x.sum()
+                y /= y.sum()
+                scale = tol * max(1.0, float(np.abs(a_mat).max()), float(np.abs(b_mat).max()))
+                if np.max(a_mat @ y) > v + scale or np.max(x @ b_mat) > w + scale:
+                    continue
+                if any(
+                    np.allclose(x, fx, atol=tol, rtol=0) and np.allclose(y, fy, atol=tol, rtol=0)
+                    for fx, fy in found
+                ):
+                    continue
+                found.append((x, y))
+    return found
+
+
+def nash_regret(payoffs: Sequence[ArrayLike], strategies: Sequence[ArrayLike]) -> float:
+    """Largest gain any player can get by deviating to a pure best response.
+
+    ``max_i (max_j u_i(j, s_{-i}) - u_i(s))``, maximised over the batch as well; 0 exactly
+    at a Nash equilibrium, and a profile with regret <= eps is an eps-Nash equilibrium.
+    """
+    pays = _as_payoffs(payoffs)
+    _, actions = _split_shape(pays)
+    strats = _as_strategies(strategies, actions)
+    us = expected_payoffs(pays, strats)
+    regret = 0.0
+    for u, s in zip(us, strats, strict=True):
+        gap = u.max(axis=-1) - np.sum(u * s, axis=-1)
+        regret = max(regret, float(np.max(gap)))
+    return regret
+
+
+def is_nash(
+    payoffs: Sequence[ArrayLike], strategies: Sequence[ArrayLike], tol: float = 1e-9
+) -> bool:
+    """True if ``strategies`` are probability vectors and ``nash_regret <= tol``."""
+    pays = _as_payoffs(payoffs)
+    _, actions = _split_shape(pays)
+    strats = _as_strategies(strategies, actions)
+    for s in strats:
+        if np.any(s < -tol) or np.any(np.abs(s.sum(axis=-1) - 1.0) > tol):
+            return False
+    return nash_regret(pays, strats) <= tol

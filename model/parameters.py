@@ -1,0 +1,714 @@
+"""Every model parameter, declared once: name, type, bounds, default, unit and source.
+
+The registry is the single place the constructor, the TOML configs, the sweep specs, the
+UI sliders and the README table read from (EMA Workbench style: declare parameters once,
+with type and bounds). A config key is the constructor keyword of the same name.
+
+Utilities are in *utility points per month* ("u/month"): one point is the monthly value,
+to Seoul, of the pact's intelligence at baseline North Korean threat with full trust. The
+defaults are calibrated so that the 2019 baseline reproduces the observed sequence (see
+README, "Calibration"); the "source" column says what each default rests on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+PACT_STATES = ("negotiating", "active", "notice_pending", "suspended", "terminated")
+
+
+class ConfigError(ValueError):
+    """Bad input: an unknown key, a wrong type or an out-of-range value.
+
+    The message names the source (file or "constructor"), the key, the value and what is
+    allowed; command-line tools turn it into exit status 2.
+    """
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter."""
+
+    name: str
+    kind: type  # float, int, str, date or bool
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    unit: str = ""
+    meaning: str = ""
+    source: str = ""
+    group: str = "parameters"  # TOML table the key lives in: "parameters" or "scenario"
+    sweepable: bool = True
+
+    def allowed(self) -> str:
+        """Human-readable description of the allowed values."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is date:
+            return "a date written YYYY-MM-DD"
+        if self.kind is bool:
+            return "true or false"
+        kind = {float: "a number", int: "an integer", str: "a string"}[self.kind]
+        if self.low is not None and self.high is not None:
+            return f"{kind} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+        if self.low is not None:
+            return f"{kind} >= {_fmt(self.low)}"
+        return kind
+
+    def coerce(self, value: Any, source: str) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise ConfigError."""
+
+        def bad(why: str = "") -> ConfigError:
+            extra = f" ({why})" if why else ""
+            return ConfigError(
+                f"{source}: invalid value {value!r} for '{self.name}'{extra}; "
+                f"allowed: {self.allowed()}"
+            )
+
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            raise bad()
+        if self.kind is date:
+            if isinstance(value, date):
+                return value
+            if isinstance(value, str):
+                try:
+                    return date.fromisoformat(value)
+                except ValueError as exc:
+                    raise bad("not a date") from exc
+            raise bad()
+        if self.kind is str:
+            if not isinstance(value, str):
+                raise bad()
+            if self.choices is not None and value not in self.choices:
+                raise bad()
+            return value
+        # numbers: booleans are not numbers here, strings that look like numbers are not
+        # accepted either (TOML types must be right).
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+                value = value.item()
+            else:
+                raise bad("wrong type")
+        if self.kind is int:
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise bad("not an integer")
+                value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise bad("not finite")
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            raise bad("out of range")
+        return value
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+P = Param
+PARAMETERS: dict[str, Param] = {
+    p.name: p
+    for p in [
+        # ---- scenario -----------------------------------------------------------------
+        P(
+            "name",
+            str,
+            "baseline_2019",
+            group="scenario",
+            sweepable=False,
+            meaning="Scenario name, carried into outputs.",
+        ),
+        P(
+            "start",
+            date,
+            date(2018, 10, 1),
+            group="scenario",
+            sweepable=False,
+            meaning="First simulated month (its first day).",
+            source="After the Supreme Court ruling of 2018-10-30.",
+        ),
+        P(
+            "end",
+            date,
+            date(2019, 12, 31),
+            group="scenario",
+            sweepable=False,
+            meaning="Last simulated month (any day in it).",
+        ),
+        P(
+            "pact_state",
+            str,
+            "active",
+            choices=PACT_STATES,
+            group="scenario",
+            sweepable=False,
+            meaning="State of the pact when the scenario starts.",
+        ),
+        P(
+            "signing_date",
+            date,
+            date(2016, 11, 23),
+            group="scenario",
+            sweepable=False,
+            meaning="Signing date; its month/day is the yearly anniversary. In state "
+            "'negotiating' it is the scheduled signing date.",
+            source="GSOMIA signed and effective 2016-11-23.",
+        ),
+        P(
+            "notice_date",
+            date,
+            date(2019, 8, 23),
+            group="scenario",
+            sweepable=False,
+            meaning="Day the standing notice was delivered (used when the scenario starts in "
+            "'notice_pending' or 'suspended').",
+        ),
+        P(
+            "initial_curb_level",
+            int,
+            0,
+            0,
+            2,
+            group="scenario",
+            sweepable=False,
+            unit="level",
+            meaning="Tokyo's export curbs at start: 0 none, 1 targeted controls, "
+            "2 plus white-list removal.",
+        ),
+        P(
+            "initial_wto",
+            str,
+            "none",
+            choices=("none", "active", "suspended"),
+            group="scenario",
+            sweepable=False,
+            meaning="Seoul's WTO complaint at start.",
+        ),
+        # ---- the nine headline parameters ----------------------------------------------
+        P(
+            "us_pressure_weight",
+            float,
+            0.35,
+            0.0,
+            3.0,
+            unit="u/month per pressure level",
+            meaning="Seoul's alliance cost of defying Washington, per unit of US pressure "
+            "(0..1) while its stance defies the US (notice pending, terminated; half when "
+            "suspended).",
+            source="Calibrated; Nov 2019 pressure campaign (Esper visit, Congress resolution).",
+        ),
+        P(
+            "audience_cost",
+            float,
+            4.0,
+            0.0,
+            10.0,
+            unit="u (one-off)",
+            meaning="Domestic cost of backing down from a public commitment, times the share "
+            "of the public favouring termination (Fearon 1994).",
+            source="Calibrated so a November reversal is costly but affordable.",
+        ),
+        P(
+            "trade_damage",
+            float,
+            1.0,
+            0.0,
+            5.0,
+            unit="u/month at full curbs",
+            meaning="Economic damage of Tokyo's export curbs at full level (targeted controls "
+            "+ white-list removal); split by each side's exposure.",
+            source="Chip/display makers' dependence on three Japanese materials (2019).",
+        ),
+        P(
+            "security_value",
+            float,
+            1.0,
+            0.0,
+            5.0,
+            unit="u/month",
+            meaning="Monthly value of the pact's intelligence over the TISA fallback, at "
+            "threat 1 and full trust (Seoul; Tokyo and Washington scale it by their weights).",
+            source="Unit of account.",
+        ),
+        P(
+            "china_influence",
+            float,
+            0.2,
+            0.0,
+            3.0,
+            unit="u/month",
+            meaning="Beijing's inducement to Seoul for distancing from the triangle, and "
+            "Beijing's gain from a weakened triangle.",
+            source="Calibrated; Beijing called the pact part of US containment.",
+        ),
+        P(
+            "japan_resolve",
+            float,
+            1.0,
+            0.0,
+            3.0,
+            unit="u/month per grievance unit",
+            meaning="Tokyo's domestic reward for a hard line on the forced-labour dispute "
+            "(applied to its curbs), and its cost of backing down.",
+            source="Calibrated to the July 2019 export controls.",
+        ),
+        P(
+            "rationality",
+            float,
+            30.0,
+            0.0,
+            100.0,
+            unit="1/u",
+            meaning="Logit precision lambda of all decisions (0 = uniform random, large = "
+            "best response); McKelvey & Palfrey 1995.",
+            source="Calibrated: high enough for the 2019 sequence to be typical, not certain.",
+        ),
+        P(
+            "opinion_sensitivity",
+            float,
+            1.0,
+            0.0,
+            5.0,
+            unit="x",
+            meaning="Scale of how strongly events (curbs, notice, US pressure, missile "
+            "launches, talks) move Korean opinion each month.",
+            source="Calibrated to the August 2019 lean toward scrapping the pact.",
+        ),
+        P(
+            "nk_threat",
+            float,
+            1.0,
+            0.0,
+            4.0,
+            unit="x baseline",
+            meaning="North Korean threat level multiplying the security value of the pact.",
+            source="Baseline 2019 (repeated short-range launches).",
+        ),
+        # ---- further payoff weights ----------------------------------------------------
+        P(
+            "tisa_fallback",
+            float,
+            0.4,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Share of the pact's intelligence still available through TISA (Dec 2014) "
+            "if the pact lapses; security payoffs use (1 - tisa_fallback).",
+            source="TISA routes North-Korea information via the US; assumption.",
+        ),
+        P(
+            "trust_loss",
+            float,
+            0.65,
+            0.0,
+            1.0,
+            unit="share per curb level",
+            meaning="How much Seoul's trust in sharing with Tokyo (and so its value of the "
+            "pact) falls at full curbs: the 'grave change' argument of 2019-08-22.",
+            source="Seoul's NSC statement, 2019-08-22.",
+        ),
+        P(
+            "opinion_weight",
+            float,
+            1.0,
+            0.0,
+            5.0,
+            unit="u/month",
+            meaning="Seoul's approval gain from a hard stance when the public leans toward "
+            "termination (and loss when it leans against); Putnam 1988 two-level game.",
+            source="Calibrated.",
+        ),
+        P(
+            "suspension_face",
+            float,
+            0.5,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Audience cost of a conditional suspension relative to a full rescission "
+            "(the notice is held, not withdrawn).",
+            source="Seoul stressed it 'could terminate at any moment' (2019-11-22).",
+        ),
+        P(
+            "face_saving",
+            float,
+            0.7,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Reduction of Seoul's audience cost when the reversal is a symmetric "
+            "pause: Tokyo offers talks and Seoul suspends its WTO complaint the same month.",
+            source="Stylised fact 4 (DOMAIN.md).",
+        ),
+        P(
+            "korea_exposure",
+            float,
+            1.0,
+            0.0,
+            2.0,
+            unit="share of trade_damage",
+            meaning="Seoul's share of the curbs' damage (scales the Seoul-Tokyo edge's trade "
+            "dependence).",
+            source="Korean chip makers' reliance on Japanese materials.",
+        ),
+        P(
+            "japan_exposure",
+            float,
+            0.82,
+            0.0,
+            2.0,
+            unit="share of trade_damage",
+            meaning="Tokyo's share of the curbs' damage (lost exports).",
+            source="Assumption: Japanese exporters lose less than Korean users.",
+        ),
+        P(
+            "boycott_damage",
+            float,
+            0.3,
+            0.0,
+            3.0,
+            unit="u/month at full boycott",
+            meaning="Damage to Tokyo of the Korean consumer boycott (share of citizens "
+            "boycotting, while curbs stand).",
+            source="July 2019 boycott of Japanese goods.",
+        ),
+        P(
+            "wto_cost",
+            float,
+            0.25,
+            0.0,
+            3.0,
+            unit="u (one-off)",
+            meaning="Seoul's cost of filing a WTO complaint (litigation, diplomatic capital).",
+            source="Assumption.",
+        ),
+        P(
+            "wto_pressure",
+            float,
+            0.1,
+            0.0,
+            3.0,
+            unit="u/month",
+            meaning="Tokyo's cost of a standing WTO complaint against its curbs (legal and "
+            "reputational risk).",
+            source="Assumption.",
+        ),
+        P(
+            "talks_cost",
+            float,
+            0.2,
+            0.0,
+            3.0,
+            unit="u/month per grievance unit",
+            meaning="Tokyo's domestic cost of ongoing working-level talks, times resolve and "
+            "grievance (talks look soft).",
+            source="Assumption.",
+        ),
+        P(
+            "lift_face",
+            float,
+            8.0,
+            0.0,
+            20.0,
+            unit="months of hardline reward",
+            meaning="Tokyo's one-off cost of lifting its curbs, in months of the hardline "
+            "reward it gives up.",
+            source="Tokyo kept its curbs through 2019.",
+        ),
+        P(
+            "grievance_initial",
+            float,
+            0.0,
+            0.0,
+            5.0,
+            unit="grievance units",
+            meaning="Tokyo's grievance over the forced-labour ruling at scenario start.",
+            source="Ruling of 2018-10-30; Tokyo said the 1965 treaty settled all claims.",
+        ),
+        P(
+            "grievance_growth",
+            float,
+            0.08,
+            0.0,
+            1.0,
+            unit="grievance units/month",
+            meaning="Monthly growth of Tokyo's grievance while the ruling is enforced and no "
+            "talks run (asset seizures advance).",
+            source="Calibrated.",
+        ),
+        P(
+            "tokyo_security_weight",
+            float,
+            0.5,
+            0.0,
+            3.0,
+            unit="x security_value",
+            meaning="Tokyo's value of the pact relative to Seoul's.",
+            source="Tokyo wanted to keep GSOMIA (DOMAIN.md).",
+        ),
+        P(
+            "us_security_weight",
+            float,
+            1.5,
+            0.0,
+            5.0,
+            unit="x security_value",
+            meaning="Washington's value of the pact ('foundational' to trilateral security).",
+            source="Congress resolution, 2019-11-21.",
+        ),
+        P(
+            "us_pressure_cost",
+            float,
+            1.0,
+            0.0,
+            5.0,
+            unit="u/month at full pressure",
+            meaning="Washington's cost of pressing Seoul (credibility, friction).",
+            source="Calibrated to pressure peaking in November.",
+        ),
+        P(
+            "us_tokyo_pressure_cost",
+            float,
+            1.5,
+            0.0,
+            10.0,
+            unit="u/month at full pressure",
+            meaning="Washington's cost of pressing Tokyo on trade.",
+            source="Washington avoided visibly pressing Tokyo (DOMAIN.md).",
+        ),
+        P(
+            "tokyo_pressure_sensitivity",
+            float,
+            1.0,
+            0.0,
+            3.0,
+            unit="x us_pressure_weight",
+            meaning="How much US pressure on Tokyo costs Tokyo per curb level.",
+            source="Assumption.",
+        ),
+        P(
+            "us_baseline_displeasure",
+            float,
+            0.2,
+            0.0,
+            2.0,
+            unit="pressure units",
+            meaning="Alliance cost Seoul bears for defiance even without active pressure "
+            "(lasting damage if the pact lapses).",
+            source="Assumption.",
+        ),
+        P(
+            "inducement_cost",
+            float,
+            0.1,
+            0.0,
+            3.0,
+            unit="u/month",
+            meaning="Beijing's cost of a full inducement (rhetoric costs a fifth).",
+            source="Assumption.",
+        ),
+        # ---- dynamics --------------------------------------------------------------------
+        P(
+            "discount",
+            float,
+            0.95,
+            0.5,
+            1.0,
+            unit="per month",
+            meaning="Monthly discount factor of the governments' lookahead.",
+        ),
+        P(
+            "terminal_months",
+            float,
+            12.0,
+            0.0,
+            60.0,
+            unit="months",
+            meaning="Months of the resulting state's payoff valued after the next deadline "
+            "(the horizon of the backward induction).",
+        ),
+        P(
+            "lookahead_months",
+            int,
+            12,
+            1,
+            24,
+            unit="months",
+            meaning="Maximum months of backward induction (to the next deadline).",
+        ),
+        P(
+            "postpone_months",
+            int,
+            3,
+            1,
+            24,
+            unit="months",
+            meaning="How far a postponed signing moves (state 'negotiating').",
+        ),
+        P(
+            "n_citizens",
+            int,
+            2000,
+            10,
+            1_000_000,
+            unit="citizens",
+            meaning="Size of the Korean public on its social graph.",
+            sweepable=False,
+        ),
+        P(
+            "citizen_degree",
+            int,
+            8,
+            2,
+            100,
+            unit="neighbours",
+            meaning="Mean number of neighbours of a citizen (Watts-Strogatz small world).",
+        ),
+        P(
+            "initial_opinion",
+            float,
+            0.4,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Mean initial support for a hard line (scrapping the pact).",
+            source="Calibrated; public opinion before the curbs.",
+        ),
+        P(
+            "opinion_conformity",
+            float,
+            0.2,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Weight of neighbours' opinion in a citizen's monthly update "
+            "(Friedkin & Johnsen 1990); the rest is the citizen's predisposition.",
+            source="Assumption.",
+        ),
+        P(
+            "opinion_noise",
+            float,
+            0.02,
+            0.0,
+            0.5,
+            unit="opinion units",
+            meaning="Standard deviation of idiosyncratic monthly opinion shocks.",
+        ),
+        P(
+            "boycott_threshold",
+            float,
+            0.65,
+            0.0,
+            1.0,
+            unit="opinion",
+            meaning="Opinion above which a citizen boycotts Japanese goods while curbs stand.",
+        ),
+        P(
+            "nk_launch_rate",
+            float,
+            0.7,
+            0.0,
+            10.0,
+            unit="launch events/month",
+            meaning="Poisson rate of North Korean missile-launch events.",
+            source="2019: launches in May, Jul, Aug, Oct, Nov.",
+        ),
+        P(
+            "nk_launch_effect",
+            float,
+            0.15,
+            0.0,
+            2.0,
+            unit="threat per launch",
+            meaning="Rise of the threat multiplier per recent launch.",
+        ),
+        P(
+            "nk_memory",
+            float,
+            0.5,
+            0.0,
+            0.99,
+            unit="per month",
+            meaning="Share of the previous month's launch effect that persists.",
+        ),
+    ]
+}
+del P
+
+SCENARIO_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "scenario")
+MODEL_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "parameters")
+HEADLINE = (
+    "us_pressure_weight",
+    "audience_cost",
+    "trade_damage",
+    "security_value",
+    "china_influence",
+    "japan_resolve",
+    "rationality",
+    "opinion_sensitivity",
+    "nk_threat",
+)
+
+
+def defaults() -> dict[str, Any]:
+    """A fresh dict of every parameter's default."""
+    return {k: p.default for k, p in PARAMETERS.items()}
+
+
+def suggest(key: str, known: list[str] | tuple[str, ...] | None = None) -> str:
+    """' (did you mean 'x'?)' for a near miss, else ''."""
+    pool = list(PARAMETERS if known is None else known)
+    close = difflib.get_close_matches(key, pool, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def validate(values: Mapping[str, Any], source: str = "constructor") -> dict[str, Any]:
+    """Check keys, types and ranges; return the coerced values (only those given).
+
+    Raises ConfigError naming ``source``, the key, the value and what is allowed; a
+    misspelt key gets the nearest known key suggested.
+    """
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        param = PARAMETERS.get(key)
+        if param is None:
+            raise ConfigError(
+                f"{source}: unknown key '{key}'{suggest(key)}; allowed keys: "
+                + ", ".join(PARAMETERS)
+            )
+        out[key] = param.coerce(value, source)
+    return out
+
+
+def check_consistency(values: Mapping[str, Any], source: str = "constructor") -> None:
+    """Cross-field checks a single parameter cannot express."""
+    start, end = values["start"], values["end"]
+    if end < start:
+        raise ConfigError(
+            f"{source}: invalid value {end.isoformat()!r} for 'end' (before start "
+            f"{start.isoformat()}); allowed: a date on or after 'start'"
+        )
+    state = values["pact_state"]
+    if state in ("notice_pending", "suspended") and values["notice_date"] > start:
+        raise ConfigError(
+            f"{source}: invalid value {values['notice_date'].isoformat()!r} for "
+            f"'notice_date'; allowed: a date before 'start' when pact_state is {state!r}"
+        )
+    if state != "negotiating" and values["signing_date"] > start:
+        raise ConfigError(
+            f"{source}: invalid value {values['signing_date'].isoformat()!r} for "
+            f"'signing_date'; allowed: a date before 'start' unless pact_state is "
+            "'negotiating'"
+        )

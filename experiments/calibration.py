@@ -160,3 +160,18 @@ def calibrate(runs: Sequence[dict[str, Any]], timeline: Sequence[TimelineEvent])
     )
     outcomes = {o: sum(r["outcome"] == o for r in runs) / max(1, len(runs)) for o in OUTCOMES}
     return Calibration(rows, whole, outcomes, len(runs))
+
+
+DEFAULT_TIMELINE = Path(__file__).resolve().parents[1] / "configs" / "timeline_2019.csv"
+"""A copy of shared/timeline_2019.csv, so a clone can calibrate on its own."""
+
+
+def cli_calibrate(args: Any) -> int:
+    """``gsomia calibrate``: the calibration table over ``--seeds`` seeds (0..N-1)."""
+    import os
+
+    workers = args.workers or os.cpu_count() or 1
+    runs = run_seeds(args.config, range(args.seeds), workers=workers)
+    table = calibrate(runs, read_timeline(args.timeline or DEFAULT_TIMELINE))
+    print(table.to_markdown())
+    return 0

@@ -388,6 +388,7 @@ _GROW_MIN, _GROW_MAX = 0.3, 3.0
 _MAX_FINAL = 12  # Newton iterations at the target lambda before backing up
 _MAX_RETRIES = 4
 _QUAD = True
+_ORIENT = True
 _FAST = True
 
 
@@ -518,6 +519,10 @@ def _trace(
         mat[:, dim, :] = np.where(fin[:, None], e_lam, t)
         rhs = rhs_buf[:m]
         rhs[:, :dim, 0] = -big_h
+        # orientation: sign det [DH; t^T] is constant along a regular, consistently
+        # oriented curve (+1 at the start); a flip means the corrector landed on
+        # another part of the branch traversed backwards (Allgower & Georg 2003, ch. 2)
+        orient = np.linalg.slogdet(mat)[0] > 0
         sol = _solve_batched(mat, rhs)
         delta = sol[:, :, 0]
         z_new = z + delta
@@ -548,11 +553,14 @@ def _trace(
             (cum <= _MAX_DIST) & (cum <= _MAX_RATIO * np.maximum(h, _H_FLOOR)) & (cos >= _MIN_COS)
         )
         accept = trk & finite & conv & geom
+        if _ORIENT:
+            accept &= orient & (z_new[:, dim] >= 0.0)
         failing = (
             ~finite
             | (k >= _MAX_CORR)
             | ((k >= 1) & (dn > _MAX_CONTRACT * dprev))
             | (~anchor & (conv | (cum > _MAX_DIST)))
+            | (_ORIENT and True) & conv & ~(orient & (z_new[:, dim] >= 0.0))
         )
         reject = trk & ~accept & failing
         corr = trk & ~accept & ~failing

@@ -278,6 +278,7 @@ class GSOMIAModel(mesa.Model):
         self._public_reacts()
         self._drift()
         self._update_relations()
+        self.timeline.sort(key=lambda e: e.date)  # stable: same-day events keep their order
         self.date = add_months(month, 1)
         self.datacollector.collect(self)
         if self.date > self.end:

@@ -274,6 +274,17 @@ class _LogitSystem:
         sub.b_t = None if self.b_t is None else self.b_t[idx]
         return sub
 
+    def start(self) -> np.ndarray:
+        """Uniform over the feasible actions at lambda = 0, shape ``(b, N+1)``."""
+        x = np.zeros((self.masks[0].shape[0], self.dim + 1))
+        for i, m in enumerate(self.masks):
+            cnt = m.sum(axis=-1, keepdims=True)
+            x[:, self.offsets[i] : self.offsets[i + 1]] = np.where(m, -np.log(cnt), 0.0)
+        return x
+
+    def strategies(self, x: np.ndarray) -> list[np.ndarray]:
+        return self.sigma(x[:, : self.dim])
+
     def sigma(self, y: np.ndarray) -> list[np.ndarray]:
         """Mixed strategies ``softmax(y_i)`` (infeasible actions get exactly 0)."""
         out = []
@@ -303,8 +314,8 @@ class _LogitSystem:
 
     def evaluate(
         self, x: np.ndarray, need_jac: bool = True
-    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, list[np.ndarray]]:
-        """``H`` (b, N); ``[DH; 0]`` (b, N+1, N+1); max |sigma - p| (b,); sigma."""
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """``H`` (b, N); ``[DH; 0]`` (b, N+1, N+1) or None; max |sigma - p| (b,)."""
         nb = x.shape[0]
         dim = self.dim
         y = x[:, :dim]
@@ -337,7 +348,7 @@ class _LogitSystem:
                     dl = np.where(self.masks[i], dl, 0.0)
                 mat[:, o0:o1, dim] = dl
         if mat is None:
-            return big_h, None, resid, sig
+            return big_h, None, resid
         mat[:, :dim, :dim] = self.eye
         for i in range(self.n):
             o0, o1 = self.offsets[i], self.offsets[i + 1]
@@ -352,7 +363,98 @@ class _LogitSystem:
                 if self.masked:
                     c = np.where(self.masks[i][:, :, None], c, 0.0)
                 mat[:, o0:o1, self.offsets[k] : self.offsets[k + 1]] = c
-        return big_h, mat, resid, sig
+        return big_h, mat, resid
+
+
+class _Bimatrix:
+    """Specialised :class:`_LogitSystem` for two players (the common case).
+
+    Both players' actions are padded to ``amax`` (padding = permanently infeasible
+    actions) so that each step of the evaluation is a single array operation over both
+    players; ``P[:, 0]`` is A and ``P[:, 1]`` is B transposed, both indexed
+    ``[own action, other's action]``.
+    """
+
+    def __init__(self, pays: list[np.ndarray], masks: list[np.ndarray] | None) -> None:
+        a_mat, b_mat = pays
+        nb, a1, a2 = a_mat.shape
+        amax = max(a1, a2)
+        self.actions = (a1, a2)
+        self.amax = amax
+        self.dim = 2 * amax
+        self.n = 2
+        feas = np.zeros((nb, 2, amax), dtype=bool)
+        if masks is None:
+            feas[:, 0, :a1] = True
+            feas[:, 1, :a2] = True
+        else:
+            feas[:, 0, :a1] = masks[0]
+            feas[:, 1, :a2] = masks[1]
+        pay = np.zeros((nb, 2, amax, amax))
+        pay[:, 0, :a1, :a2] = a_mat
+        pay[:, 1, :a2, :a1] = np.swapaxes(b_mat, -1, -2)
+        # zero every profile that uses an infeasible action (see _LogitSystem)
+        self.pay = np.where(feas[:, :, :, None] & feas[:, ::-1, None, :], pay, 0.0)
+        self.feas = feas
+        self.neg = np.where(feas, 0.0, -np.inf)
+        self.eye = np.eye(self.dim)
+
+    def subset(self, idx: np.ndarray) -> _Bimatrix:
+        sub = object.__new__(_Bimatrix)
+        sub.__dict__.update(self.__dict__)
+        sub.pay = self.pay[idx]
+        sub.feas = self.feas[idx]
+        sub.neg = self.neg[idx]
+        return sub
+
+    def start(self) -> np.ndarray:
+        nb = self.feas.shape[0]
+        cnt = self.feas.sum(axis=-1, keepdims=True)
+        x = np.zeros((nb, self.dim + 1))
+        x[:, : self.dim] = np.where(self.feas, -np.log(cnt), 0.0).reshape(nb, self.dim)
+        return x
+
+    def _sigma(self, x: np.ndarray) -> np.ndarray:
+        y = x[:, : self.dim].reshape(-1, 2, self.amax) + self.neg
+        e = np.exp(y - y.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def strategies(self, x: np.ndarray) -> list[np.ndarray]:
+        s = self._sigma(x)
+        return [s[:, 0, : self.actions[0]], s[:, 1, : self.actions[1]]]
+
+    def evaluate(
+        self, x: np.ndarray, need_jac: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """``H`` (b, N); ``[DH; 0]`` (b, N+1, N+1) or None; max |sigma - p| (b,)."""
+        nb = x.shape[0]
+        dim, amax = self.dim, self.amax
+        y = x[:, :dim].reshape(nb, 2, amax)
+        lam = x[:, dim, None, None]
+        s = self._sigma(x)
+        so = s[:, ::-1]
+        u = np.matmul(self.pay, so[:, :, :, None])[:, :, :, 0]
+        z = lam * u + self.neg
+        z = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        tot = e.sum(axis=-1, keepdims=True)
+        p = e / tot
+        big_h = np.where(self.feas, y - (z - np.log(tot)), 0.0).reshape(nb, dim)
+        resid = np.abs(s - p).max(axis=(1, 2))
+        if not need_jac:
+            return big_h, None, resid
+        mat = np.zeros((nb, dim + 1, dim + 1))
+        mat[:, :dim, :dim] = self.eye
+        # dH/dlam = -(u - p.u)
+        dl = np.matmul(p[:, :, None, :], u[:, :, :, None])[:, :, :, 0] - u
+        mat[:, :dim, dim] = np.where(self.feas, dl, 0.0).reshape(nb, dim)
+        # dH_i/dy_k = -lam (I - 1 p_i^T) (M_ik - u_i 1^T) diag(s_k)
+        c = (self.pay - u[:, :, :, None]) * so[:, :, None, :]
+        c = (np.matmul(p[:, :, None, :], c) - c) * lam[:, :, :, None]
+        c = np.where(self.feas[:, :, :, None], c, 0.0)
+        mat[:, :amax, amax:dim] = c[:, 0]
+        mat[:, amax:dim, :amax] = c[:, 1]
+        return big_h, mat, resid
 
 
 def _solve_batched(mat: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -387,9 +489,6 @@ _AIM_RATIO = 0.1
 _GROW_MIN, _GROW_MAX = 0.3, 3.0
 _MAX_FINAL = 12  # Newton iterations at the target lambda before backing up
 _MAX_RETRIES = 4
-_QUAD = True
-_ORIENT = True
-_FAST = True
 
 
 def logit_qre(
@@ -437,6 +536,7 @@ def logit_qre(
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
 
+    n = len(pays)
     nb = math.prod(batch)
     if nb == 0:
         empty = [np.zeros((*batch, a)) for a in actions]
@@ -445,11 +545,12 @@ def logit_qre(
     flat_masks = (
         None if mks is None else [m.reshape(nb, a) for m, a in zip(mks, actions, strict=True)]
     )
-    system = _LogitSystem(flat, flat_masks)
+    system = _Bimatrix(flat, flat_masks) if n == 2 else _LogitSystem(flat, flat_masks)
     target = np.array(lam_arr, dtype=float).reshape(nb)
     point, iterations, ok = _trace(system, target, tol, max_iter)
     point[:, system.dim] = target
-    _, _, resid, sig = system.evaluate(point, need_jac=False)
+    _, _, resid = system.evaluate(point, need_jac=False)
+    sig = system.strategies(point)
     max_resid = float(np.max(np.where(np.isnan(resid), np.inf, resid)))
     return QREResult(
         strategies=[s.reshape((*batch, a)) for s, a in zip(sig, actions, strict=True)],
@@ -464,7 +565,7 @@ def _norm(a: np.ndarray) -> np.ndarray:
 
 
 def _trace(
-    system: _LogitSystem, target: np.ndarray, tol: float, max_iter: int
+    system: _LogitSystem | _Bimatrix, target: np.ndarray, tol: float, max_iter: int
 ) -> tuple[np.ndarray, int, np.ndarray]:
     """Vectorised pseudo-arclength continuation from lambda = 0 to ``target``.
 
@@ -473,19 +574,17 @@ def _trace(
     bordered system per game, ``[DH; c^T] [delta, tau] = [[-H, 0], [0, 1]]``, giving
     both the Newton correction ``delta`` (restricted to ``c^T dx = 0``) and the tangent
     ``tau``.  While tracking, ``c`` is the current tangent (pseudo-arclength); in the
-    final phase ``c = e_lambda`` (Newton at fixed lambda).  Returns the final points
-    ``(nb, N+1)``, the number of iterations and per-game success flags.
+    final phase ``c = e_lambda`` (Newton at fixed lambda).  Steps use a second-order
+    predictor and are accepted after a single Newton correction when it is short; a
+    loosely corrected point is re-polished before retrying a rejected step.  Returns the
+    final points ``(nb, N+1)``, the number of iterations and per-game success flags.
     """
     nb = target.shape[0]
     dim = system.dim
     e_lam = np.zeros(dim + 1)
     e_lam[dim] = 1.0
 
-    # start: log of the uniform distribution over the feasible actions, lambda = 0
-    x = np.zeros((nb, dim + 1))
-    for i, m in enumerate(system.masks):
-        cnt = m.sum(axis=-1, keepdims=True)
-        x[:, system.offsets[i] : system.offsets[i + 1]] = np.where(m, -np.log(cnt), 0.0)
+    x = system.start()  # log of the uniform distribution at lambda = 0
     out = x.copy()
     ok = np.zeros(nb, dtype=bool)
     rhs_buf = np.zeros((nb, dim + 1, 2))
@@ -495,171 +594,225 @@ def _trace(
     sysa = system
     tgt = target.copy()
     t = np.tile(e_lam, (nb, 1))  # tangent at x; initial orientation: lambda increasing
-    xp, tp = x.copy(), t.copy()  # previous accepted point and its tangent
+    c = t.copy()  # bordering row of the linear systems
+    xp, tp = x.copy(), t.copy()  # previous step's point and tangent (predictor history)
     z = x.copy()  # current iterate (where the next evaluation happens)
     zp = x.copy()  # predicted point of the current step
     h = np.full(nb, _H0)  # step length
     d0 = np.zeros(nb)  # length of the first correction of the current step
-    dprev = np.full(nb, np.inf)
+    dprev = np.full(nb, np.inf)  # length of the previous correction
     k = np.zeros(nb, dtype=np.int64)  # Newton iterations in the current step
     retries = np.zeros(nb, dtype=np.int64)
-    # ``anchor``: x must be converged tightly without a geometric test (start point,
-    # or re-polishing a loosely corrected point after a rejected step)
+    # ``anchor``: x is to be converged tightly, without geometric tests (the start
+    # point, or re-polishing a loosely corrected point after a rejected step)
     anchor = np.ones(nb, dtype=bool)
-    exact = np.ones(nb, dtype=bool)  # x is tightly on the curve
+    exact = np.ones(nb, dtype=bool)  # x lies on the curve to ~sqrt(_TIGHT_TOL)
     fin = tgt <= 0.0  # final phase: Newton at lambda = target
+    c[fin] = e_lam
+
+    def predict(idx: np.ndarray) -> None:
+        """Start a new step from x[idx] (quadratic extrapolation along the curve)."""
+        xi, ti = x[idx], t[idx]
+        tl = ti[:, dim]
+        # do not overshoot the target lambda by much
+        cap = np.where(tl > 1e-3, 1.5 * (tgt[idx] - xi[:, dim]) / tl, np.inf)
+        hi = np.minimum(h[idx], np.maximum(cap, 1e-3))
+        dx = xi - xp[idx]
+        hp = np.sqrt(np.einsum("bi,bi->b", dx, dx))
+        coef = np.where(hp > 0.2 * hi, 0.5 * hi * hi / hp, 0.0)
+        pred = xi + hi[:, None] * ti + coef[:, None] * (ti - tp[idx])
+        h[idx] = hi
+        z[idx] = pred
+        zp[idx] = pred
+        c[idx] = ti
+        k[idx] = 0
+        dprev[idx] = np.inf
 
     iterations = 0
-    while ids.size and iterations < max_iter:
-        iterations += 1
-        m = ids.size
-        big_h, mat, res, _ = sysa.evaluate(z)
-        if mat is None:  # pragma: no cover - evaluate always returns it here
-            raise RuntimeError("internal error: missing Jacobian")
-        mat[:, dim, :] = np.where(fin[:, None], e_lam, t)
-        rhs = rhs_buf[:m]
-        rhs[:, :dim, 0] = -big_h
-        # orientation: sign det [DH; t^T] is constant along a regular, consistently
-        # oriented curve (+1 at the start); a flip means the corrector landed on
-        # another part of the branch traversed backwards (Allgower & Georg 2003, ch. 2)
-        orient = np.linalg.slogdet(mat)[0] > 0
-        sol = _solve_batched(mat, rhs)
-        delta = sol[:, :, 0]
-        z_new = z + delta
-        with np.errstate(all="ignore"):
+    # NaN / inf are detected explicitly (``finite``), so silence their warnings
+    with np.errstate(all="ignore"):
+        while ids.size and iterations < max_iter:
+            iterations += 1
+            m = ids.size
+            big_h, mat, res = sysa.evaluate(z)
+            if mat is None:  # pragma: no cover - evaluate always returns it here
+                raise RuntimeError("internal error: missing Jacobian")
+            mat[:, dim, :] = c
+            rhs = rhs_buf[:m]
+            rhs[:, :dim, 0] = -big_h
+            # orientation: sign det [DH; t^T] is constant along a regular, consistently
+            # oriented curve (+1 at the start); a flip means the corrector landed on
+            # another part of the branch, traversed backwards (Allgower & Georg 2003)
+            orient = np.linalg.slogdet(mat)[0] > 0
+            sol = _solve_batched(mat, rhs)
             sq = np.sqrt(np.einsum("bik,bik->bk", sol, sol))
-            tau = sol[:, :, 1] / sq[:, 1:]
-            off = z_new - zp
-            cum = np.sqrt(np.einsum("bi,bi->b", off, off))
-            cos = np.einsum("bi,bi->b", tau, t)
-        finite = np.isfinite(sq).all(axis=1) & (sq[:, 1] > 0)
-        dn = np.where(finite, sq[:, 0], np.inf)
-        trk = ~fin
+            finite = np.isfinite(sq).all(axis=1) & (sq[:, 1] > 0)
+            dn = np.where(finite, sq[:, 0], np.inf)
+            z_new = z + sol[:, :, 0]
+            fi = np.flatnonzero(fin)
+            ti = np.flatnonzero(~fin)
+            done_idx = fi[:0]
+            fail_idx = fi[:0]
 
-        # ---- final phase: Newton at fixed lambda --------------------------------
-        done = fin & (res < tol)
-        bad_fin = fin & ~done & (~finite | (k >= _MAX_FINAL))
-        step_fin = fin & ~done & ~bad_fin
-        retries += bad_fin
-        give_up = bad_fin & (retries > _MAX_RETRIES)
-        redo = bad_fin & ~give_up
+            # ---- final phase: Newton at fixed lambda --------------------------------
+            if fi.size:
+                conv_f = res[fi] < tol
+                done_idx = fi[conv_f]
+                rest = fi[~conv_f]
+                if rest.size:
+                    bad = ~finite[rest] | (k[rest] >= _MAX_FINAL)
+                    step = rest[~bad]
+                    z[step] = z_new[step]
+                    z[step, dim] = tgt[step]
+                    k[step] += 1
+                    back = rest[bad]
+                    if back.size:
+                        # Newton failed at the crossing (e.g. next to a turning point):
+                        # go back to the previous point and track again with short steps
+                        retries[back] += 1
+                        fail_idx = back[retries[back] > _MAX_RETRIES]
+                        redo = back[retries[back] <= _MAX_RETRIES]
+                        dx = x[redo] - xp[redo]
+                        span = np.sqrt(np.einsum("bi,bi->b", dx, dx))
+                        x[redo] = xp[redo]
+                        t[redo] = tp[redo]
+                        h[redo] = np.maximum(span * 0.25 ** retries[redo], 4 * _H_MIN)
+                        exact[redo] = False
+                        anchor[redo] = True
+                        fin[redo] = False
+                        z[redo] = x[redo]
+                        zp[redo] = x[redo]
+                        c[redo] = t[redo]
+                        k[redo] = 0
+                        dprev[redo] = np.inf
 
-        # ---- tracking phase: accept / reject / keep correcting ------------------
-        if _FAST:
-            conv = dn <= np.where(anchor, _TIGHT_TOL, _CORR_TOL)
-        else:
-            conv = dn <= np.where(anchor, _TIGHT_TOL, 1e-3)
-        geom = anchor | (
-            (cum <= _MAX_DIST) & (cum <= _MAX_RATIO * np.maximum(h, _H_FLOOR)) & (cos >= _MIN_COS)
-        )
-        accept = trk & finite & conv & geom
-        if _ORIENT:
-            accept &= orient & (z_new[:, dim] >= 0.0)
-        failing = (
-            ~finite
-            | (k >= _MAX_CORR)
-            | ((k >= 1) & (dn > _MAX_CONTRACT * dprev))
-            | (~anchor & (conv | (cum > _MAX_DIST)))
-            | (_ORIENT and True) & conv & ~(orient & (z_new[:, dim] >= 0.0))
-        )
-        reject = trk & ~accept & failing
-        corr = trk & ~accept & ~failing
-        d0 = np.where(k == 0, dn, d0)
-
-        # accepted: move on, adapt the step length to the size of the first correction
-        with np.errstate(all="ignore"):
-            if _QUAD:
-                grow = np.minimum((_AIM_DIST / d0) ** (1 / 3), np.sqrt(_AIM_RATIO * h / d0))
-            else:
-                grow = np.minimum(np.sqrt(_AIM_DIST / d0), _AIM_RATIO * h / d0)
-        grow = np.where(np.isnan(grow), _GROW_MAX, grow)
-        grow = np.minimum(np.maximum(grow, _GROW_MIN), np.where(k >= 2, 1.0, _GROW_MAX))
-        a2 = accept[:, None]
-        xp = np.where(a2, x, xp)
-        tp = np.where(a2, t, tp)
-        x = np.where(a2, z_new, x)
-        t = np.where(a2, tau, t)
-        h = np.where(accept & ~anchor, h * grow, h)
-        exact = np.where(accept, dn <= _TIGHT_TOL**0.5, exact)
-        crossed = accept & (x[:, dim] >= tgt)
-
-        # rejected: shorter step from x; polish x first if it is only loosely converged
-        polish = reject & ~anchor & ~exact
-        h = np.where(reject, h * 0.25, h)
-        stuck = reject & (anchor | (h < _H_MIN))
-        anchor = (anchor & ~accept) | polish
-
-        # back up after a failed final Newton: re-track from the previous point
-        if redo.any():
-            r2 = redo[:, None]
-            span = np.sqrt(np.einsum("bi,bi->b", x - xp, x - xp))
-            x = np.where(r2, xp, x)
-            t = np.where(r2, tp, t)
-            tp = np.where(r2, t, tp)
-            h = np.where(redo, np.maximum(span * 0.25**retries, 4 * _H_MIN), h)
-            exact = exact & ~redo
-            anchor = anchor | redo
-
-        # ---- next evaluation points ----------------------------------------------
-        new_step = (accept & ~crossed) | (reject & ~polish & ~stuck)
-        tl = t[:, dim]
-        with np.errstate(all="ignore"):
-            cap = np.where(tl > 1e-3, 1.5 * (tgt - x[:, dim]) / tl, np.inf)
-            hp = np.sqrt(np.einsum("bi,bi->b", x - xp, x - xp))
-            w = (tgt - xp[:, dim]) / (x[:, dim] - xp[:, dim])
-        w = np.where(np.isfinite(w), np.minimum(np.maximum(w, 0.0), 1.0), 1.0)
-        h = np.where(new_step, np.minimum(h, np.maximum(cap, 1e-3)), h)
-        pred = x + h[:, None] * t
-        if _QUAD:
-            with np.errstate(all="ignore"):
-                curv = (t - tp) * np.where(hp > 0, 0.5 * h * h / hp, 0.0)[:, None]
-            pred = pred + np.where(np.isfinite(curv), curv, 0.0)
-        restart = polish | redo
-        pred = np.where(restart[:, None], x, pred)
-        begin = new_step | restart
-        zp = np.where(begin[:, None], pred, zp)
-        z = np.where(
-            begin[:, None],
-            pred,
-            np.where(
-                crossed[:, None],
-                xp + w[:, None] * (x - xp),
-                np.where((step_fin | corr)[:, None], z_new, z),
-            ),
-        )
-        z[:, dim] = np.where(crossed | step_fin, tgt, z[:, dim])
-        k = np.where(begin | crossed, 0, k + (step_fin | corr))
-        dprev = np.where(step_fin | corr, dn, np.inf)
-        fin = (fin & ~redo) | crossed
-
-        # ---- retire finished games -----------------------------------------------
-        finished = done | give_up | stuck
-        if finished.any():
-            out[ids[finished]] = np.where(done[finished, None], z[finished], x[finished])
-            ok[ids[done]] = True
-            keep = ~finished
-            (ids, tgt, x, t, xp, tp, z, zp, h, d0, dprev, k, retries, anchor, exact, fin) = (
-                arr[keep]
-                for arr in (
-                    ids,
-                    tgt,
-                    x,
-                    t,
-                    xp,
-                    tp,
-                    z,
-                    zp,
-                    h,
-                    d0,
-                    dprev,
-                    k,
-                    retries,
-                    anchor,
-                    exact,
-                    fin,
+            # ---- tracking: accept / reject / keep correcting ------------------------
+            if ti.size:
+                whole = ti.size == m
+                s_t = sol if whole else sol[ti]
+                zn = z_new if whole else z_new[ti]
+                tau = s_t[:, :, 1] / sq[ti, 1:]
+                off = zn - zp[ti]
+                cum = np.sqrt(np.einsum("bi,bi->b", off, off))
+                cos = np.einsum("bi,bi->b", tau, t[ti])
+                an = anchor[ti]
+                kk = k[ti]
+                dd = dn[ti]
+                hh = h[ti]
+                ok_t = finite[ti]
+                d0_t = np.where(kk == 0, dd, d0[ti])
+                d0[ti] = d0_t
+                conv = dd <= np.where(an, _TIGHT_TOL, _CORR_TOL)
+                geom = an | (
+                    (cum <= _MAX_DIST)
+                    & (cum <= _MAX_RATIO * np.maximum(hh, _H_FLOOR))
+                    & (cos >= _MIN_COS)
                 )
-            )
-            sysa = sysa.subset(np.flatnonzero(keep))
+                valid = orient[ti] & (zn[:, dim] >= 0.0)
+                acc_m = ok_t & conv & geom & valid
+                failing = (
+                    ~ok_t
+                    | (kk >= _MAX_CORR)
+                    | ((kk >= 1) & (dd > _MAX_CONTRACT * dprev[ti]))
+                    | (~an & (conv | (cum > _MAX_DIST)))
+                    | (conv & ~valid)
+                )
+                rej_m = ~acc_m & failing
+                cor_m = ~acc_m & ~failing
+
+                cs = ti[cor_m]
+                if cs.size:
+                    z[cs] = z_new[cs]
+                    k[cs] += 1
+                    dprev[cs] = dn[cs]
+
+                acc = ti[acc_m]
+                if acc.size:
+                    an_a = an[acc_m]
+                    hist = acc[~an_a]  # re-polished anchors keep the predictor history
+                    xp[hist] = x[hist]
+                    tp[hist] = t[hist]
+                    x[acc] = zn[acc_m]
+                    t[acc] = tau[acc_m]
+                    d0_a = d0_t[acc_m]
+                    h_a = hh[acc_m]
+                    # predictor error ~ h^3: aim at _AIM_DIST and _AIM_RATIO * h
+                    grow = np.minimum(
+                        (_AIM_DIST / d0_a) ** (1 / 3), np.sqrt(_AIM_RATIO * h_a / d0_a)
+                    )
+                    grow = np.where(np.isnan(grow), _GROW_MAX, grow)
+                    grow = np.minimum(np.maximum(grow, _GROW_MIN), _GROW_MAX)
+                    grow = np.where(kk[acc_m] >= 2, np.minimum(grow, 1.0), grow)
+                    h[acc] = np.where(an_a, h_a, h_a * grow)
+                    exact[acc] = dd[acc_m] <= np.sqrt(_TIGHT_TOL)
+                    anchor[acc] = False
+                    crossed = x[acc, dim] >= tgt[acc]
+                    cr = acc[crossed]
+                    if cr.size:
+                        lo, hi = xp[cr], x[cr]
+                        w = (tgt[cr] - lo[:, dim]) / (hi[:, dim] - lo[:, dim])
+                        w = np.where(np.isfinite(w), np.minimum(np.maximum(w, 0.0), 1.0), 1.0)
+                        zc = lo + w[:, None] * (hi - lo)
+                        zc[:, dim] = tgt[cr]
+                        z[cr] = zc
+                        c[cr] = e_lam
+                        k[cr] = 0
+                        dprev[cr] = np.inf
+                        fin[cr] = True
+                    nxt = acc[~crossed]
+                    if nxt.size:
+                        predict(nxt)
+
+                rej = ti[rej_m]
+                if rej.size:
+                    h[rej] *= 0.25
+                    dead = an[rej_m] | (h[rej] < _H_MIN)
+                    fail_idx = np.concatenate([fail_idx, rej[dead]])
+                    live = rej[~dead]
+                    pol = live[~exact[live]]
+                    if pol.size:  # polish x before trying a shorter step
+                        anchor[pol] = True
+                        z[pol] = x[pol]
+                        zp[pol] = x[pol]
+                        c[pol] = t[pol]
+                        k[pol] = 0
+                        dprev[pol] = np.inf
+                    again = live[exact[live]]
+                    if again.size:
+                        predict(again)
+
+            # ---- retire finished games -----------------------------------------------
+            if done_idx.size or fail_idx.size:
+                out[ids[done_idx]] = z[done_idx]
+                ok[ids[done_idx]] = True
+                out[ids[fail_idx]] = np.where(fin[fail_idx, None], z[fail_idx], x[fail_idx])
+                keep = np.ones(m, dtype=bool)
+                keep[done_idx] = False
+                keep[fail_idx] = False
+                kept = np.flatnonzero(keep)
+                (ids, tgt, x, t, c, xp, tp, z, zp, h, d0, dprev, k, retries, anchor, exact, fin) = (
+                    arr[kept]
+                    for arr in (
+                        ids,
+                        tgt,
+                        x,
+                        t,
+                        c,
+                        xp,
+                        tp,
+                        z,
+                        zp,
+                        h,
+                        d0,
+                        dprev,
+                        k,
+                        retries,
+                        anchor,
+                        exact,
+                        fin,
+                    )
+                )
+                sysa = sysa.subset(kept)
 
     if ids.size:  # out of iterations
         out[ids] = np.where(fin[:, None], z, x)

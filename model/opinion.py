@@ -53,10 +53,31 @@ class OpinionPush:
     us_pressure: float
 
 
+def small_world(n: int, degree: int, rewiring: float, rng: np.random.Generator) -> sp.csr_array:
+    """Adjacency of a Watts & Strogatz (1998) small world, built with array operations.
+
+    A ring where each citizen knows the ``degree // 2`` next ones on each side, each tie
+    rewired with probability ``rewiring`` to a uniformly drawn citizen (self-ties dropped,
+    duplicate ties merged). Same construction as ``networkx.watts_strogatz_graph``, at a
+    fraction of the cost for large publics; ``OpinionNetwork.graph`` gives it as networkx.
+    """
+    half = max(1, min(degree, n - 1) // 2)
+    src = np.repeat(np.arange(n), half)
+    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
+    rewired = rng.random(src.size) < rewiring
+    dst[rewired] = rng.integers(0, n, int(rewired.sum()))
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    a = sp.coo_array((np.ones(src.size), (src, dst)), shape=(n, n)).tocsr()
+    a = (a + a.T).tocsr()
+    a.data[:] = 1.0
+    return a
+
+
 class OpinionNetwork:
     """The Korean public: ``n`` citizens on a Watts-Strogatz graph.
 
-    ``graph_seed`` seeds networkx; ``rng`` (the model's opinion stream) draws the
+    ``graph_seed`` seeds the social graph; ``rng`` (the model's opinion stream) draws the
     predispositions now and the monthly shocks later.
     """
 
@@ -71,16 +92,13 @@ class OpinionNetwork:
         rng: np.random.Generator,
         graph_seed: int,
     ) -> None:
-        k = min(degree, n - 1)
-        self.graph = nx.watts_strogatz_graph(n, k, REWIRING, seed=graph_seed)
-        adjacency = nx.to_scipy_sparse_array(self.graph, format="csr", dtype=float)
-        deg = np.asarray(adjacency.sum(axis=1)).ravel()
+        self.adjacency = small_world(n, degree, REWIRING, np.random.default_rng(graph_seed))
+        deg = np.asarray(self.adjacency.sum(axis=1)).ravel()
         isolated = deg == 0
         # isolated citizens listen to themselves
-        adjacency = adjacency + sp.diags(isolated.astype(float))
+        adjacency = self.adjacency + sp.diags_array(isolated.astype(float))
         deg = np.where(isolated, 1.0, deg)
-        self.weights = sp.diags(1.0 / deg) @ adjacency
-        self.weights = sp.csr_array(self.weights)
+        self.weights = sp.csr_array(sp.diags_array(1.0 / deg) @ adjacency)
         self.conformity = conformity
         self.noise = noise
         self.sensitivity = sensitivity
@@ -101,6 +119,11 @@ class OpinionNetwork:
             self.opinion = (
                 1.0 - self.conformity
             ) * self.predisposition + self.conformity * neighbours
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The social graph as a networkx Graph (built on demand; citizens are 0..n-1)."""
+        return nx.from_scipy_sparse_array(self.adjacency)
 
     @property
     def n(self) -> int:

@@ -245,7 +245,7 @@ PARAMETERS: dict[str, Param] = {
         P(
             "china_influence",
             float,
-            0.2,
+            0.15,
             0.0,
             3.0,
             unit="u/month",
@@ -267,7 +267,7 @@ PARAMETERS: dict[str, Param] = {
         P(
             "rationality",
             float,
-            30.0,
+            60.0,
             0.0,
             100.0,
             unit="1/u",
@@ -512,7 +512,7 @@ PARAMETERS: dict[str, Param] = {
         P(
             "inducement_cost",
             float,
-            0.1,
+            0.3,
             0.0,
             3.0,
             unit="u/month",

@@ -69,7 +69,8 @@ WTO_STATES = ("none", "active", "suspended")
 DEFIANCE = np.array([0.0, 0.0, 1.0, 0.25, 1.0])
 HARDNESS = np.array([0.0, 0.0, 1.0, 0.5, 1.0])
 ALIVE = np.array([0.0, 1.0, 1.0, 1.0, 0.0])
-WTO_HARDNESS = 0.15  # a standing WTO complaint: a small part of Seoul's stance
+WTO_HARDNESS = np.array([0.0, 0.3, 0.15])
+"""Hardness added by Seoul's WTO complaint: none, standing, suspended (it can resume)."""
 TALKS_PROSPECT = 0.15
 """Share of the curbs' damage to Seoul that ongoing talks are expected to recover."""
 
@@ -255,7 +256,7 @@ def month_profiles(
     # (B, 1, 1, T, S) views of the state after the moves
     pa = pact_after[:, None, None, :, :]
     alive, defiance, hardness = ALIVE[pa], DEFIANCE[pa], HARDNESS[pa]
-    hardness = hardness + WTO_HARDNESS * (wto_after == WTO_ACTIVE)[:, None, None, :, :]
+    hardness = hardness + WTO_HARDNESS[wto_after][:, None, None, :, :]
     cn = curb_next[:, None, None, :, None]
     curb_share = cn / (N_CURB - 1)
     curbed = (cn > 0).astype(float)

@@ -228,7 +228,7 @@ class QREResult:
 
 
 class _LogitSystem:
-    """The logit-QRE equations in log-probabilities for a flat batch of games.
+    """The logit-QRE equations in log-probabilities for a flat batch of n-player games.
 
     Unknowns ``x = (y_1, ..., y_n, lam)`` with ``y_i`` the log-probabilities of player
     i.  With ``sigma_i = softmax(y_i)`` the equations are
@@ -261,7 +261,6 @@ class _LogitSystem:
             self.masks = [np.ones((nb, a), dtype=bool) for a in self.actions]
             self.neg = []
         self.pays = pays
-        self.b_t = np.ascontiguousarray(np.swapaxes(pays[1], -1, -2)) if n == 2 else None
         self.eye = np.eye(self.dim)
 
     def subset(self, idx: np.ndarray) -> _LogitSystem:
@@ -271,7 +270,6 @@ class _LogitSystem:
         sub.pays = [p[idx] for p in self.pays]
         sub.masks = [m[idx] for m in self.masks]
         sub.neg = [g[idx] for g in self.neg]
-        sub.b_t = None if self.b_t is None else self.b_t[idx]
         return sub
 
     def start(self) -> np.ndarray:
@@ -299,18 +297,7 @@ class _LogitSystem:
     def utilities(self, sig: list[np.ndarray]) -> list[np.ndarray]:
         if self.n == 1:
             return [self.pays[0]]
-        if self.b_t is not None:
-            return [
-                np.matmul(self.pays[0], sig[1][:, :, None])[:, :, 0],
-                np.matmul(self.b_t, sig[0][:, :, None])[:, :, 0],
-            ]
         return [_contract(p, sig, (i,)) for i, p in enumerate(self.pays)]
-
-    def cross(self, sig: list[np.ndarray], i: int, k: int) -> np.ndarray:
-        """``d u_i / d sigma_k``, shape ``(batch, a_i, a_k)``."""
-        if self.b_t is not None:
-            return self.pays[0] if i == 0 else self.b_t
-        return _contract(self.pays[i], sig, (i, k))
 
     def evaluate(
         self, x: np.ndarray, need_jac: bool = True
@@ -357,7 +344,8 @@ class _LogitSystem:
                     continue
                 # d u_i/d y_k = M_ik (diag s_k - s_k s_k^T) = (M_ik - u_i 1^T) * s_k^T,
                 # since u_i = M_ik s_k; then d log softmax(z)/dz = I - 1 p_i^T.
-                c = (self.cross(sig, i, k) - us[i][:, :, None]) * sig[k][:, None, :]
+                m_ik = _contract(self.pays[i], sig, (i, k))  # d u_i / d sigma_k
+                c = (m_ik - us[i][:, :, None]) * sig[k][:, None, :]
                 c = np.matmul(probs[i][:, None, :], c) - c
                 c *= lam[:, :, None]
                 if self.masked:
@@ -476,9 +464,12 @@ def _solve_batched(mat: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 # games whose principal branch bends back in lambda (see tests/test_games.py).
 _H0 = 0.3  # first arclength step
 _H_MIN = 1e-10  # a game whose step falls below this is declared stuck
+_H_FLIP = 1e-4  # steps this short may cross a bifurcation point (orientation flip)
 _H_FLOOR = 1e-2  # step length below which the relative distance test stops tightening
 _CORR_TOL = 0.05  # a step is accepted once the Newton correction is this short (applied)
-_TIGHT_TOL = 1e-9  # tolerance for anchor points (start / re-polished points)
+_TIGHT_TOL = 1e-6  # tolerance for anchor points (start / re-polished points)
+_EXACT_TOL = 1e-4  # a point whose last Newton step was this short needs no polishing
+_SHRINK = 0.5  # step length factor after a rejected step
 _MAX_CORR = 4  # corrector iterations per step before the step is rejected
 _MAX_CONTRACT = 0.5  # reject when a Newton step is not at least this much shorter
 _MAX_DIST = 0.2  # accept a step only if the total correction is at most this long ...
@@ -486,7 +477,7 @@ _MAX_RATIO = 0.3  # ... and at most this fraction of the step ...
 _MIN_COS = 0.9  # ... and consecutive tangents are at most ~25 degrees apart.
 _AIM_DIST = 0.03  # step lengths are adapted towards these values for the first correction
 _AIM_RATIO = 0.1
-_GROW_MIN, _GROW_MAX = 0.3, 3.0
+_GROW_MIN, _GROW_MAX = 0.3, 2.0
 _MAX_FINAL = 12  # Newton iterations at the target lambda before backing up
 _MAX_RETRIES = 4
 
@@ -560,10 +551,6 @@ def logit_qre(
     )
 
 
-def _norm(a: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.einsum("bi,bi->b", a, a))
-
-
 def _trace(
     system: _LogitSystem | _Bimatrix, target: np.ndarray, tol: float, max_iter: int
 ) -> tuple[np.ndarray, int, np.ndarray]:
@@ -606,6 +593,7 @@ def _trace(
     # ``anchor``: x is to be converged tightly, without geometric tests (the start
     # point, or re-polishing a loosely corrected point after a rejected step)
     anchor = np.ones(nb, dtype=bool)
+    orient = np.ones(nb)  # sign of det [DH; t^T] along the branch
     exact = np.ones(nb, dtype=bool)  # x lies on the curve to ~sqrt(_TIGHT_TOL)
     fin = tgt <= 0.0  # final phase: Newton at lambda = target
     c[fin] = e_lam
@@ -642,8 +630,10 @@ def _trace(
             rhs[:, :dim, 0] = -big_h
             # orientation: sign det [DH; t^T] is constant along a regular, consistently
             # oriented curve (+1 at the start); a flip means the corrector landed on
-            # another part of the branch, traversed backwards (Allgower & Georg 2003)
-            orient = np.linalg.slogdet(mat)[0] > 0
+            # another part of the branch, traversed backwards (Allgower & Georg 2003),
+            # unless the step is tiny: then a bifurcation point (only in degenerate
+            # games) was crossed and we keep going forward with the new sign.
+            det_sign = np.linalg.slogdet(mat)[0]
             sol = _solve_batched(mat, rhs)
             sq = np.sqrt(np.einsum("bik,bik->bk", sol, sol))
             finite = np.isfinite(sq).all(axis=1) & (sq[:, 1] > 0)
@@ -708,7 +698,8 @@ def _trace(
                     & (cum <= _MAX_RATIO * np.maximum(hh, _H_FLOOR))
                     & (cos >= _MIN_COS)
                 )
-                valid = orient[ti] & (zn[:, dim] >= 0.0)
+                flip = det_sign[ti] != orient[ti]
+                valid = (~flip | (hh <= _H_FLIP)) & (zn[:, dim] >= 0.0)
                 acc_m = ok_t & conv & geom & valid
                 failing = (
                     ~ok_t
@@ -744,7 +735,8 @@ def _trace(
                     grow = np.minimum(np.maximum(grow, _GROW_MIN), _GROW_MAX)
                     grow = np.where(kk[acc_m] >= 2, np.minimum(grow, 1.0), grow)
                     h[acc] = np.where(an_a, h_a, h_a * grow)
-                    exact[acc] = dd[acc_m] <= np.sqrt(_TIGHT_TOL)
+                    exact[acc] = dd[acc_m] <= _EXACT_TOL
+                    orient[acc] = det_sign[acc]
                     anchor[acc] = False
                     crossed = x[acc, dim] >= tgt[acc]
                     cr = acc[crossed]
@@ -765,7 +757,7 @@ def _trace(
 
                 rej = ti[rej_m]
                 if rej.size:
-                    h[rej] *= 0.25
+                    h[rej] *= _SHRINK
                     dead = an[rej_m] | (h[rej] < _H_MIN)
                     fail_idx = np.concatenate([fail_idx, rej[dead]])
                     live = rej[~dead]
@@ -790,28 +782,11 @@ def _trace(
                 keep[done_idx] = False
                 keep[fail_idx] = False
                 kept = np.flatnonzero(keep)
-                (ids, tgt, x, t, c, xp, tp, z, zp, h, d0, dprev, k, retries, anchor, exact, fin) = (
-                    arr[kept]
-                    for arr in (
-                        ids,
-                        tgt,
-                        x,
-                        t,
-                        c,
-                        xp,
-                        tp,
-                        z,
-                        zp,
-                        h,
-                        d0,
-                        dprev,
-                        k,
-                        retries,
-                        anchor,
-                        exact,
-                        fin,
-                    )
+                ids, tgt, x, t, c, xp, tp, z, zp = (
+                    a[kept] for a in (ids, tgt, x, t, c, xp, tp, z, zp)
                 )
+                h, d0, dprev, k, retries = (a[kept] for a in (h, d0, dprev, k, retries))
+                anchor, exact, fin, orient = (a[kept] for a in (anchor, exact, fin, orient))
                 sysa = sysa.subset(kept)
 
     if ids.size:  # out of iterations
@@ -872,7 +847,8 @@ def mixed_nash_2p(
     b_mat = np.asarray(B, dtype=float)
     if a_mat.ndim != 2 or a_mat.shape != b_mat.shape or 0 in a_mat.shape:
         raise ValueError(
-            f"A and B must be non-empty matrices of the same shape, got {a_mat.shape}, {b_mat.shape}"
+            "A and B must be non-empty matrices of the same shape, "
+            f"got {a_mat.shape} and {b_mat.shape}"
         )
     if not (np.all(np.isfinite(a_mat)) and np.all(np.isfinite(b_mat))):
         raise ValueError("A and B must be finite")

@@ -366,6 +366,15 @@ def terminal_values(
     with if the pact lapses, and Washington pays for it as long.
     """
     cal = MonthCalendar(notice_open=False, expiry=False, signing=False)
+    # A notice still standing after the horizon is valued as the lapse it will cause: its
+    # fate is not decided within the horizon, and a notice is a promise to terminate.
+    lapsing = states.pact == Pact.NOTICE_PENDING
+    states = States(
+        pact=np.where(lapsing, int(Pact.TERMINATED), states.pact),
+        curb=states.curb,
+        wto=states.wto,
+        talks=states.talks,
+    )
     hold = Menus(
         us=us,
         beijing=beijing,

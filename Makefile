@@ -79,8 +79,9 @@ $(ASSETS_STAMP): scripts/fetch_solara_assets.sh
 ui-assets: $(ASSETS_STAMP)
 
 # --- Tasks --------------------------------------------------------------------------------
+DEMO_SEED ?= 1
 demo: install
-	$(VENV)/bin/gsomia run --config configs/baseline_2019.toml
+	$(VENV)/bin/gsomia run --config configs/baseline_2019.toml --seed $(DEMO_SEED)
 
 # pytest exits 5 when it collects no test: that fails `make test` (as any non-zero status).
 test: install ui-assets

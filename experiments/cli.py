@@ -65,6 +65,21 @@ def format_timeline(model: Any) -> str:
     return "\n".join(lines)
 
 
+def format_decision(decision: Any) -> str:
+    """One decision as a table: each option's probability and expected utility, split
+    into the payoff components (immediate + continuation)."""
+    from model.actions import COMPONENTS
+
+    head = f"{decision.date:%Y-%m} {decision.actor} chose {decision.chosen}"
+    cols = "".join(f"{c[:9]:>10}" for c in COMPONENTS)
+    lines = [head, f"  {'option':<40}{'prob':>6}{'EU':>8}{cols}"]
+    for o in sorted(decision.options, key=lambda o: -o.expected_utility):
+        comps = o.components()
+        vals = "".join(f"{comps[c]:>10.2f}" for c in COMPONENTS)
+        lines.append(f"  {o.action:<40}{o.probability:>6.2f}{o.expected_utility:>8.2f}{vals}")
+    return "\n".join(lines)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``gsomia run``: one run of a scenario."""
     from model import GSOMIAModel
@@ -87,8 +102,40 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(model.to_dict(decisions=True)))
     else:
         print(format_timeline(model))
+        for actor in args.explain:
+            for d in model.explain(actor):
+                if d.chosen not in ("hold", "none", "pressure_seoul=0,pressure_tokyo=0"):
+                    print()
+                    print(format_decision(d))
         if args.out is not None:
             print(f"wrote {args.out}/monthly.csv, timeline.json, outcome.json, decisions.json")
+    return 0
+
+
+def parameter_table() -> str:
+    """The README's parameter table, generated from the registry."""
+    from model.parameters import PARAMETERS
+
+    lines = [
+        "| parameter | meaning | unit | range | default | source of the default |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in PARAMETERS.values():
+        if p.choices is not None:
+            rng = " / ".join(p.choices)
+        elif p.low is not None and p.high is not None:
+            rng = f"{p.low:g} – {p.high:g}"
+        else:
+            rng = p.allowed()
+        default = p.default.isoformat() if hasattr(p.default, "isoformat") else p.default
+        cells = [f"`{p.name}`", p.meaning, p.unit, rng, f"{default}", p.source]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    """``gsomia params``: every parameter with meaning, unit, range, default and source."""
+    print(parameter_table())
     return 0
 
 
@@ -119,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a parameter (repeatable)",
     )
     run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="ACTOR",
+        help="also print why ACTOR (seoul, tokyo, washington, beijing) moved (repeatable)",
+    )
     run.add_argument("--out", metavar="DIR", help="write timeline, monthly series, outcome")
     run.set_defaults(func=cmd_run)
 
@@ -139,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=8765)
     ui.set_defaults(func=_lazy("experiments.serve", "cli_ui"))
+
+    params = sub.add_parser("params", help="print the parameter table (markdown)")
+    params.set_defaults(func=cmd_params)
 
     calibrate = sub.add_parser("calibrate", help="score the 2019 baseline over many seeds")
     calibrate.add_argument("--config", default=str(DEFAULT_CONFIG))

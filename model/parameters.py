@@ -204,10 +204,8 @@ PARAMETERS: dict[str, Param] = {
             0.0,
             3.0,
             unit="u/month per pressure level",
-            meaning="Seoul's alliance cost of defying Washington, per unit of US pressure "
-            "(0..1) while its stance defies the US (notice pending, terminated; half when "
-            "suspended).",
-            source="Calibrated; Nov 2019 pressure campaign (Esper visit, Congress resolution).",
+            meaning="Seoul's alliance cost of defying Washington per unit of pressure (0..1, plus the baseline displeasure) while its stance defies the US: full with a notice pending or the pact terminated, a quarter when suspended.",
+            source="Calibrated: at the baseline poll, US pressure alone does not buy a November reversal but pressure plus Tokyo's talks offer does (Esper visit, Congress resolution, Nov 2019).",
         ),
         P(
             "audience_cost",
@@ -218,7 +216,7 @@ PARAMETERS: dict[str, Param] = {
             unit="u (one-off)",
             meaning="Domestic cost of backing down from a public commitment, times the share "
             "of the public favouring termination (Fearon 1994).",
-            source="Calibrated so a November reversal is costly but affordable.",
+            source="Calibrated: a bare climb-down in November costs more than the pact is worth to Seoul; a face-saving one does not.",
         ),
         P(
             "trade_damage",
@@ -251,7 +249,7 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month",
             meaning="Beijing's inducement to Seoul for distancing from the triangle, and "
             "Beijing's gain from a weakened triangle.",
-            source="Calibrated; Beijing called the pact part of US containment.",
+            source="Calibrated: Beijing's inducement can tip Seoul only when the other forces are close (Beijing called the pact part of US containment).",
         ),
         P(
             "japan_resolve",
@@ -262,7 +260,7 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month per grievance unit",
             meaning="Tokyo's domestic reward for a hard line on the forced-labour dispute "
             "(applied to its curbs), and its cost of backing down.",
-            source="Calibrated to the July 2019 export controls.",
+            source="Unit of account for Tokyo's hardline reward (with grievance_growth and japan_exposure it times the July 2019 curbs).",
         ),
         P(
             "rationality",
@@ -273,7 +271,7 @@ PARAMETERS: dict[str, Param] = {
             unit="1/u",
             meaning="Logit precision lambda of all decisions (0 = uniform random, large = "
             "best response); McKelvey & Palfrey 1995.",
-            source="Calibrated: high enough for the 2019 sequence to be typical, not certain.",
+            source="Calibrated: the 2019 sequence is typical (most seeds) while some seeds lapse or reverse early.",
         ),
         P(
             "opinion_sensitivity",
@@ -350,7 +348,7 @@ PARAMETERS: dict[str, Param] = {
             unit="share",
             meaning="Reduction of Seoul's audience cost when the reversal is a symmetric "
             "pause: Tokyo offers talks and Seoul suspends its WTO complaint the same month.",
-            source="Stylised fact 4 (DOMAIN.md).",
+            source="Calibrated; stylised fact 4 (DOMAIN.md): the reversal came as a symmetric pause.",
         ),
         P(
             "korea_exposure",
@@ -371,7 +369,7 @@ PARAMETERS: dict[str, Param] = {
             2.0,
             unit="share of trade_damage",
             meaning="Tokyo's share of the curbs' damage (lost exports).",
-            source="Assumption: Japanese exporters lose less than Korean users.",
+            source="Calibrated with grievance_growth to the July 2019 timing; below Korea's exposure (1.0).",
         ),
         P(
             "boycott_damage",
@@ -382,7 +380,7 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month at full boycott",
             meaning="Damage to Tokyo of the Korean consumer boycott (share of citizens "
             "boycotting, while curbs stand).",
-            source="July 2019 boycott of Japanese goods.",
+            source="Assumption: the July 2019 boycott hit Japanese beer, cars and travel, a small share of Japan's economy.",
         ),
         P(
             "wto_cost",
@@ -403,7 +401,7 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month",
             meaning="Tokyo's cost of a standing WTO complaint against its curbs (legal and "
             "reputational risk).",
-            source="Assumption.",
+            source="Calibrated: below the cost of talks, so Tokyo offers talks to save the pact, not merely to stop the WTO case.",
         ),
         P(
             "talks_cost",
@@ -414,7 +412,7 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month per grievance unit",
             meaning="Tokyo's domestic cost of ongoing working-level talks, times resolve and "
             "grievance (talks look soft).",
-            source="Assumption.",
+            source="Calibrated with wto_pressure (talks came only at the deadline, 2019-11-22).",
         ),
         P(
             "lift_face",
@@ -425,7 +423,7 @@ PARAMETERS: dict[str, Param] = {
             unit="months of hardline reward",
             meaning="Tokyo's one-off cost of lifting its curbs, in months of the hardline "
             "reward it gives up.",
-            source="Tokyo kept its curbs through 2019.",
+            source="Calibrated: lifting the curbs stays off the table through 2019, as it did.",
         ),
         P(
             "grievance_initial",
@@ -435,7 +433,7 @@ PARAMETERS: dict[str, Param] = {
             5.0,
             unit="grievance units",
             meaning="Tokyo's grievance over the forced-labour ruling at scenario start.",
-            source="Ruling of 2018-10-30; Tokyo said the 1965 treaty settled all claims.",
+            source="The ruling itself (2018-10-30) adds 0.2 through the config's exogenous event.",
         ),
         P(
             "grievance_growth",
@@ -446,7 +444,7 @@ PARAMETERS: dict[str, Param] = {
             unit="grievance units/month",
             meaning="Monthly growth of Tokyo's grievance while the ruling is enforced and no "
             "talks run (asset seizures advance).",
-            source="Calibrated.",
+            source="Calibrated: curbs become worth their cost to Tokyo in July 2019 (asset seizures advanced through the first half of 2019).",
         ),
         P(
             "tokyo_security_weight",
@@ -456,7 +454,7 @@ PARAMETERS: dict[str, Param] = {
             3.0,
             unit="x security_value",
             meaning="Tokyo's value of the pact relative to Seoul's.",
-            source="Tokyo wanted to keep GSOMIA (DOMAIN.md).",
+            source="Calibrated: Tokyo wanted to keep GSOMIA but not at the price of its curbs (DOMAIN.md).",
         ),
         P(
             "us_security_weight",
@@ -476,7 +474,7 @@ PARAMETERS: dict[str, Param] = {
             5.0,
             unit="u/month at full pressure",
             meaning="Washington's cost of pressing Seoul (credibility, friction).",
-            source="Calibrated to pressure peaking in November.",
+            source="Calibrated: pressure is costly enough that Washington saves it for the deadline month.",
         ),
         P(
             "us_tokyo_pressure_cost",
@@ -517,7 +515,7 @@ PARAMETERS: dict[str, Param] = {
             3.0,
             unit="u/month",
             meaning="Beijing's cost of a full inducement (rhetoric costs a fifth).",
-            source="Assumption.",
+            source="Calibrated: Beijing does not spend on inducements when Seoul is not defiant.",
         ),
         # ---- dynamics --------------------------------------------------------------------
         P(
@@ -584,7 +582,7 @@ PARAMETERS: dict[str, Param] = {
             1.0,
             unit="share",
             meaning="Mean initial support for a hard line (scrapping the pact).",
-            source="Calibrated; public opinion before the curbs.",
+            source="Calibrated: about 30% favour scrapping the pact before the curbs, a majority after them (August 2019).",
         ),
         P(
             "opinion_conformity",
@@ -595,7 +593,7 @@ PARAMETERS: dict[str, Param] = {
             unit="share",
             meaning="Weight of neighbours' opinion in a citizen's monthly update "
             "(Friedkin & Johnsen 1990); the rest is the citizen's predisposition.",
-            source="Assumption.",
+            source="Calibrated: opinion reacts within a month to the curbs (boycott started in July 2019).",
         ),
         P(
             "opinion_noise",
@@ -614,6 +612,7 @@ PARAMETERS: dict[str, Param] = {
             1.0,
             unit="opinion",
             meaning="Opinion above which a citizen boycotts Japanese goods while curbs stand.",
+            source="Assumption: the committed third of the public boycotted (July-Aug 2019).",
         ),
         P(
             "nk_launch_rate",

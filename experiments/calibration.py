@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def run_seeds(
     jobs = [(str(config), int(s), dict(overrides or {})) for s in seeds]
     if workers <= 1:
         return [run_seed(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         return list(pool.map(run_seed, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 

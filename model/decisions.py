@@ -35,6 +35,7 @@ from model.actions import (
     WASHINGTON,
 )
 from model.payoffs import (
+    WTO_ACTIVE,
     WTO_STATES,
     Environment,
     Menus,
@@ -139,8 +140,16 @@ class Lookahead:
 
     def __init__(self, include_negotiating: bool) -> None:
         pacts = range(N_PACT) if include_negotiating else range(1, N_PACT)
+        # Talks run only on curbs in force and only with the WTO complaint paused (or
+        # never filed): other combinations cannot occur and are left out.
         grid = np.array(
-            list(itertools.product(pacts, range(N_CURB), range(N_WTO), range(N_TALKS))),
+            [
+                (pa, cu, wt, tk)
+                for pa, cu, wt, tk in itertools.product(
+                    pacts, range(N_CURB), range(N_WTO), range(N_TALKS)
+                )
+                if not tk or (cu > 0 and wt != WTO_ACTIVE)
+            ],
             dtype=np.int64,
         )
         self.states = States(pact=grid[:, 0], curb=grid[:, 1], wto=grid[:, 2], talks=grid[:, 3])

@@ -507,8 +507,13 @@ def logit_qre(
     contraction factor tends to 1 (or it cycles), so it needs thousands of sweeps;
     Newton converges quadratically.  All games in the batch advance together with their
     own step lengths (no Python loop over games), so a game's result does not depend on
-    the rest of the batch.  ``lam``: scalar, or an array of shape ``batch`` (one
-    precision per game).  ``iterations`` counts vectorised Newton evaluations.
+    the rest of the batch.  In degenerate games (exact ties or symmetries) the branch
+    can pass through a singular bifurcation point; the tracer then crosses it with tiny
+    steps, or, if it gets stuck, that game is finished by natural continuation in
+    lambda (``_natural``), which still returns a QRE on a branch reached continuously.
+    ``lam``: scalar, or an array of shape ``batch`` (one precision per game).
+    ``iterations`` counts vectorised Newton evaluations (``max_iter`` caps them; if it
+    is hit, ``converged`` is False and the current iterates are returned).
     Deterministic; raises ``ValueError`` on bad shapes, ``lam < 0`` or a player with no
     feasible action.
     """
@@ -539,6 +544,14 @@ def logit_qre(
     system = _Bimatrix(flat, flat_masks) if n == 2 else _LogitSystem(flat, flat_masks)
     target = np.array(lam_arr, dtype=float).reshape(nb)
     point, iterations, ok = _trace(system, target, tol, max_iter)
+    if not ok.all() and iterations < max_iter:
+        bad = np.flatnonzero(~ok)
+        fixed, more, ok_bad = _natural(
+            system.subset(bad), point[bad], target[bad], tol, max_iter - iterations
+        )
+        point[bad] = fixed
+        ok[bad] = ok_bad
+        iterations += more
     point[:, system.dim] = target
     _, _, resid = system.evaluate(point, need_jac=False)
     sig = system.strategies(point)
@@ -594,7 +607,7 @@ def _trace(
     # point, or re-polishing a loosely corrected point after a rejected step)
     anchor = np.ones(nb, dtype=bool)
     orient = np.ones(nb)  # sign of det [DH; t^T] along the branch
-    exact = np.ones(nb, dtype=bool)  # x lies on the curve to ~sqrt(_TIGHT_TOL)
+    exact = np.ones(nb, dtype=bool)  # x's last Newton step was <= _EXACT_TOL
     fin = tgt <= 0.0  # final phase: Newton at lambda = target
     c[fin] = e_lam
 
@@ -791,6 +804,92 @@ def _trace(
 
     if ids.size:  # out of iterations
         out[ids] = np.where(fin[:, None], z, x)
+    return out, iterations, ok
+
+
+def _natural(
+    system: _LogitSystem | _Bimatrix,
+    start: np.ndarray,
+    target: np.ndarray,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Fallback: natural-parameter continuation in lambda from ``start`` to ``target``.
+
+    Used only for games where the arclength tracer gave up, which in practice means
+    degenerate games (exact ties / symmetries) whose branch passes through a singular
+    bifurcation point.  Each stage solves the equations at fixed lambda by Newton's
+    method from a first-order (tangent) prediction and halves the lambda step on
+    failure; stepping in lambda jumps over singular points.
+    """
+    nb = target.shape[0]
+    dim = system.dim
+    out = start.copy()
+    ok = np.zeros(nb, dtype=bool)
+    ids = np.arange(nb)
+    sysa = system
+    tgt = target.copy()
+    x = start.copy()
+    x[:, dim] = np.minimum(x[:, dim], tgt)
+    z = x.copy()
+    slope = np.zeros_like(x)  # d x / d lambda at x
+    hl = np.maximum(0.05 * tgt, 1e-3)  # lambda step
+    k = np.zeros(nb, dtype=np.int64)
+    dprev = np.full(nb, np.inf)
+    rhs_buf = np.zeros((nb, dim + 1, 2))
+    rhs_buf[:, dim, 1] = 1.0
+    iterations = 0
+    with np.errstate(all="ignore"):
+        while ids.size and iterations < max_iter:
+            iterations += 1
+            m = ids.size
+            big_h, mat, res = sysa.evaluate(z)
+            if mat is None:  # pragma: no cover - evaluate always returns it here
+                raise RuntimeError("internal error: missing Jacobian")
+            mat[:, dim, :] = 0.0
+            mat[:, dim, dim] = 1.0
+            rhs = rhs_buf[:m]
+            rhs[:, :dim, 0] = -big_h
+            sol = _solve_batched(mat, rhs)
+            finite = np.isfinite(sol).all(axis=(1, 2))
+            dn = np.where(finite, np.abs(sol[:, :, 0]).max(axis=1), np.inf)
+            final = z[:, dim] >= tgt
+            conv = res < np.where(final, tol, np.sqrt(tol))
+            done = conv & final
+            stage = conv & ~final  # converged at an intermediate lambda: move on
+            fail = ~conv & (~finite | (k >= 8) | ((k >= 2) & (dn > 0.9 * dprev)))
+            step = ~conv & ~fail
+
+            z[step] += sol[step, :, 0]
+            z[step, dim] = np.where(final[step], tgt[step], z[step, dim])
+            k[step] += 1
+            dprev[step] = dn[step]
+
+            if stage.any():
+                x[stage] = z[stage]
+                slope[stage] = sol[stage, :, 1]
+                hl[stage] *= 1.5
+            hl[fail] *= 0.5
+            new = stage | fail
+            if new.any():
+                lam_new = np.minimum(x[new, dim] + hl[new], tgt[new])
+                z[new] = x[new] + (lam_new - x[new, dim])[:, None] * slope[new]
+                z[new, dim] = lam_new
+                k[new] = 0
+                dprev[new] = np.inf
+
+            dead = fail & (hl < 1e-9)
+            finished = done | dead
+            if finished.any():
+                out[ids[finished]] = z[finished]
+                ok[ids[done]] = True
+                kept = np.flatnonzero(~finished)
+                ids, tgt, x, z, slope, hl, k, dprev = (
+                    a[kept] for a in (ids, tgt, x, z, slope, hl, k, dprev)
+                )
+                sysa = sysa.subset(kept)
+    if ids.size:
+        out[ids] = z
     return out, iterations, ok
 
 

@@ -541,6 +541,15 @@ def logit_qre(
     flat_masks = (
         None if mks is None else [m.reshape(nb, a) for m, a in zip(mks, actions, strict=True)]
     )
+    if n == 2:
+        quick = _separable_2p(flat, flat_masks, lam_arr.reshape(nb))
+        if quick is not None:
+            return QREResult(
+                strategies=[q.reshape((*batch, a)) for q, a in zip(quick, actions, strict=True)],
+                iterations=0,
+                converged=True,
+                max_residual=0.0,
+            )
     system = _Bimatrix(flat, flat_masks) if n == 2 else _LogitSystem(flat, flat_masks)
     target = np.array(lam_arr, dtype=float).reshape(nb)
     point, iterations, ok = _trace(system, target, tol, max_iter)
@@ -562,6 +571,52 @@ def logit_qre(
         converged=bool(ok.all() and max_resid < tol),
         max_residual=max_resid,
     )
+
+
+SEPARABLE_RTOL = 1e-9
+"""Relative tolerance under which a player's payoff differences count as independent of
+the opponent's action."""
+
+
+def _separable_2p(
+    flat: list[np.ndarray], masks: list[np.ndarray] | None, lam: np.ndarray
+) -> list[np.ndarray] | None:
+    """Closed-form QRE when, in every game of the batch, one player's payoff differences
+    between its own actions do not depend on the opponent's action.
+
+    Such a player's logit response is the same against any opponent strategy, so it is
+    the QRE strategy; the opponent's QRE strategy is its logit response to it. Returns
+    ``None`` unless every game has such a player (the homotopy handles the rest).
+    """
+    a_mat, b_mat = flat
+    if masks is not None:
+        row_ok, col_ok = masks
+        a_mat = np.where(row_ok[:, :, None] & col_ok[:, None, :], a_mat, 0.0)
+        b_mat = np.where(row_ok[:, :, None] & col_ok[:, None, :], b_mat, 0.0)
+    else:
+        row_ok = col_ok = None
+    scale = 1.0 + np.maximum(np.abs(a_mat).max(axis=(1, 2)), np.abs(b_mat).max(axis=(1, 2)))
+    da = a_mat - a_mat[:, :1, :]
+    db = b_mat - b_mat[:, :, :1]
+    if col_ok is not None:  # judge only the opponent's feasible actions
+        da = np.where(col_ok[:, None, :], da, da[:, :, :1])
+        db = np.where(row_ok[:, :, None], db, db[:, :1, :])
+    rows_free = np.ptp(da, axis=2).max(axis=1) <= SEPARABLE_RTOL * scale
+    cols_free = np.ptp(db, axis=1).max(axis=1) <= SEPARABLE_RTOL * scale
+    if not np.all(rows_free | cols_free):
+        return None
+    nb = a_mat.shape[0]
+    # reference opponent action: the first feasible one
+    ref_col = np.zeros(nb, dtype=int) if col_ok is None else np.argmax(col_ok, axis=1)
+    ref_row = np.zeros(nb, dtype=int) if row_ok is None else np.argmax(row_ok, axis=1)
+    idx = np.arange(nb)
+    sig_row_free = logit_response(a_mat[idx, :, ref_col], lam, row_ok)
+    sig_col_free = logit_response(b_mat[idx, ref_row, :], lam, col_ok)
+    sig_col_reply = logit_response(np.einsum("bij,bi->bj", b_mat, sig_row_free), lam, col_ok)
+    sig_row_reply = logit_response(np.einsum("bij,bj->bi", a_mat, sig_col_free), lam, row_ok)
+    rows = np.where(rows_free[:, None], sig_row_free, sig_row_reply)
+    cols = np.where(rows_free[:, None], sig_col_reply, sig_col_free)
+    return [rows, cols]
 
 
 def _trace(

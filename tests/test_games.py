@@ -712,3 +712,33 @@ def test_matches_gambit_on_turning_point_game():
     for lam, ref in zip(lams, refs, strict=True):
         ours = logit_qre(FOLD, lam).strategies
         assert max(np.abs(ours[i] - ref[i]).max() for i in range(2)) < 1e-6, lam
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=5),
+    st.integers(min_value=2, max_value=5),
+    st.floats(min_value=0.0, max_value=30.0),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.booleans(),
+)
+def test_separable_fast_path_equals_the_homotopy(rows, cols, lam, seed, row_player_free):
+    """A game where one player's payoff differences ignore the opponent is solved in closed
+    form; the result must be the QRE the general tracer finds."""
+    rng = np.random.default_rng(seed)
+    own = rng.uniform(0, 1, rows if row_player_free else cols)
+    shift = rng.uniform(0, 1, cols if row_player_free else rows)
+    other = rng.uniform(0, 1, (rows, cols))
+    if row_player_free:
+        a_mat, b_mat = own[:, None] + shift[None, :], other
+    else:
+        a_mat, b_mat = other, own[None, :] + shift[:, None]
+    fast = logit_qre([a_mat, b_mat], lam)
+    assert fast.iterations == 0
+    # a tiny perturbation makes the game non-separable and forces the tracer
+    bump = np.zeros((rows, cols))
+    bump[0, 0] = 1e-6
+    slow = logit_qre([a_mat + bump, b_mat + bump], lam)
+    assert slow.iterations > 0
+    for f, s in zip(fast.strategies, slow.strategies, strict=True):
+        np.testing.assert_allclose(f, s, atol=1e-4)

@@ -71,13 +71,16 @@ def parse_exogenous(items: Any, source: str) -> tuple[ExogenousEvent, ...]:
             spec = _EXO_FIELDS.get(key)
             if spec is None:
                 raise ConfigError(
-                    f"{where}: unknown key '{key}'{suggest(key, tuple(_EXO_FIELDS))}; "
-                    "allowed keys: " + ", ".join(_EXO_FIELDS)
+                    f"{where}: unknown key '{key}' (value {value!r})"
+                    f"{suggest(key, tuple(_EXO_FIELDS))}; allowed keys: " + ", ".join(_EXO_FIELDS)
                 )
             values[key] = spec.coerce(value, where)
         for required in ("date", "event"):
             if required not in values:
-                raise ConfigError(f"{where}: missing key '{required}'")
+                raise ConfigError(
+                    f"{where}: missing key '{required}'; allowed: "
+                    + _EXO_FIELDS[required].allowed()
+                )
         out.append(ExogenousEvent(**values))
     return tuple(sorted(out, key=lambda e: e.date))
 
@@ -111,8 +114,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
             if param is None or param.group != table:
                 where = f" (it belongs in [{param.group}])" if param is not None else ""
                 raise ConfigError(
-                    f"{source}: unknown key '{table}.{key}'{where}{suggest(key, allowed)}; "
-                    f"allowed keys in [{table}]: " + ", ".join(allowed)
+                    f"{source}: unknown key '{table}.{key}' (value {value!r}){where}"
+                    f"{suggest(key, allowed)}; allowed keys in [{table}]: " + ", ".join(allowed)
                 )
             out[key] = param.coerce(value, f"{source}: [{table}]")
     return out

@@ -44,7 +44,7 @@ from model.actions import (
     US_PRESSURE_EVENTS,
     Pact,
 )
-from model.calendar import PactCalendar, add_months, month_start, same_month
+from model.calendar import PactCalendar, add_months, month_end, month_start, same_month
 from model.config import ExogenousEvent, load_config, parse_exogenous
 from model.decisions import Lookahead, continuation, solve_month
 from model.explain import Decision, explain_month
@@ -108,10 +108,12 @@ def _seed_from(rng: Any) -> Any:
             f"constructor: invalid value {rng!r} for 'rng'; allowed: an integer seed, a "
             "numpy Generator or SeedSequence, or None"
         )
-    if isinstance(rng, int | np.integer) and rng < 0:
-        raise ConfigError(
-            f"constructor: invalid value {rng!r} for 'rng'; allowed: a non-negative integer"
-        )
+    if isinstance(rng, int | np.integer):
+        if rng < 0:
+            raise ConfigError(
+                f"constructor: invalid value {rng!r} for 'rng'; allowed: a non-negative integer"
+            )
+        return int(rng)  # stdlib random (Mesa's model.random) rejects numpy integers
     return rng
 
 
@@ -165,7 +167,7 @@ class GSOMIAModel(mesa.Model):
             self.episode.lapse_date = self.lapse_date
             self.commitment = 1.0
         if self.pact is Pact.SUSPENDED:
-            self.episode.reversal_month = month_start(values["notice_date"])
+            self.episode.reversal_month = month_start(values["suspension_date"])
             self.episode.reversal_action = "conditional_suspension"
         if self.pact is Pact.TERMINATED:
             self.episode.terminated = True
@@ -225,6 +227,8 @@ class GSOMIAModel(mesa.Model):
         if "exogenous" in overrides:
             values["exogenous"] = overrides.pop("exogenous")
         values.update(validate(overrides, "override"))
+        params = {k: v for k, v in values.items() if k != "exogenous"}
+        check_consistency(defaults() | params, str(path))
         return cls(rng=rng, **values)
 
     def _relations_graph(self) -> nx.Graph:
@@ -397,6 +401,7 @@ class GSOMIAModel(mesa.Model):
             seoul_day = notice[0] if notice else first
         elif (
             s in (S_SUSPEND, S_PACKAGE, S_RESCIND)
+            and self.pact is Pact.NOTICE_PENDING
             and self.lapse_date
             and same_month(month, self.lapse_date)
         ):
@@ -418,7 +423,7 @@ class GSOMIAModel(mesa.Model):
             self.commitment = 1.0
             self.tension = min(1.0, self.tension + NOTICE_TENSION)
             self._emit(
-                seoul_day - timedelta(days=1),
+                max(seoul_day - timedelta(days=1), first),
                 "seoul",
                 "termination_decision",
                 f"lapse at {self.lapse_date.isoformat()}",
@@ -582,7 +587,7 @@ def _pact_label(m: GSOMIAModel) -> str:
 
 
 _REPORTERS: dict[str, Any] = {
-    "date": lambda m: add_months(m.date, -1).isoformat() if m.steps else "",
+    "date": lambda m: month_end(add_months(m.date, -1)).isoformat(),
     "pact_state": _pact_label,
     "opinion_share": lambda m: m.public.poll,
     "opinion_mean": lambda m: m.public.mean_opinion,

@@ -176,6 +176,16 @@ PARAMETERS: dict[str, Param] = {
             "'notice_pending' or 'suspended').",
         ),
         P(
+            "suspension_date",
+            date,
+            date(2019, 11, 22),
+            group="scenario",
+            sweepable=False,
+            meaning="Day the standing notice was suspended (used when the scenario starts in "
+            "'suspended').",
+            source="Seoul suspended the expiry on 2019-11-22.",
+        ),
+        P(
             "initial_curb_level",
             int,
             0,
@@ -204,8 +214,12 @@ PARAMETERS: dict[str, Param] = {
             0.0,
             3.0,
             unit="u/month per pressure level",
-            meaning="Seoul's alliance cost of defying Washington per unit of pressure (0..1, plus the baseline displeasure) while its stance defies the US: full with a notice pending or the pact terminated, a quarter when suspended.",
-            source="Calibrated: at the baseline poll, US pressure alone does not buy a November reversal but pressure plus Tokyo's talks offer does (Esper visit, Congress resolution, Nov 2019).",
+            meaning="Seoul's alliance cost of defying Washington per unit of pressure (0..1, plus "
+            "the baseline displeasure) while its stance defies the US: full with a notice "
+            "pending or the pact terminated, a quarter when suspended.",
+            source="Calibrated: at the baseline poll, US pressure alone does not buy a November "
+            "reversal but pressure plus Tokyo's talks offer does (Esper visit, Congress "
+            "resolution, Nov 2019).",
         ),
         P(
             "audience_cost",
@@ -216,7 +230,8 @@ PARAMETERS: dict[str, Param] = {
             unit="u (one-off)",
             meaning="Domestic cost of backing down from a public commitment, times the share "
             "of the public favouring termination (Fearon 1994).",
-            source="Calibrated: a bare climb-down in November costs more than the pact is worth to Seoul; a face-saving one does not.",
+            source="Calibrated: a bare climb-down in November costs more than the pact is worth to"
+            " Seoul; a face-saving one does not.",
         ),
         P(
             "trade_damage",
@@ -249,7 +264,8 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month",
             meaning="Beijing's inducement to Seoul for distancing from the triangle, and "
             "Beijing's gain from a weakened triangle.",
-            source="Calibrated: Beijing's inducement can tip Seoul only when the other forces are close (Beijing called the pact part of US containment).",
+            source="Calibrated: Beijing's inducement can tip Seoul only when the other forces are "
+            "close (Beijing called the pact part of US containment).",
         ),
         P(
             "japan_resolve",
@@ -260,7 +276,8 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month per grievance unit",
             meaning="Tokyo's domestic reward for a hard line on the forced-labour dispute "
             "(applied to its curbs), and its cost of backing down.",
-            source="Unit of account for Tokyo's hardline reward (with grievance_growth and japan_exposure it times the July 2019 curbs).",
+            source="Unit of account for Tokyo's hardline reward (with grievance_growth and "
+            "japan_exposure it times the July 2019 curbs).",
         ),
         P(
             "rationality",
@@ -271,7 +288,8 @@ PARAMETERS: dict[str, Param] = {
             unit="1/u",
             meaning="Logit precision lambda of all decisions (0 = uniform random, large = "
             "best response); McKelvey & Palfrey 1995.",
-            source="Calibrated: the 2019 sequence is typical (most seeds) while some seeds lapse or reverse early.",
+            source="Calibrated: the 2019 sequence is typical (most seeds) while some seeds lapse "
+            "or reverse early.",
         ),
         P(
             "opinion_sensitivity",
@@ -348,7 +366,8 @@ PARAMETERS: dict[str, Param] = {
             unit="share",
             meaning="Reduction of Seoul's audience cost when the reversal is a symmetric "
             "pause: Tokyo offers talks and Seoul suspends its WTO complaint the same month.",
-            source="Calibrated; stylised fact 4 (DOMAIN.md): the reversal came as a symmetric pause.",
+            source="Calibrated; stylised fact 4 (DOMAIN.md): the reversal came as a symmetric "
+            "pause.",
         ),
         P(
             "korea_exposure",
@@ -369,7 +388,8 @@ PARAMETERS: dict[str, Param] = {
             2.0,
             unit="share of trade_damage",
             meaning="Tokyo's share of the curbs' damage (lost exports).",
-            source="Calibrated with grievance_growth to the July 2019 timing; below Korea's exposure (1.0).",
+            source="Calibrated with grievance_growth to the July 2019 timing; below Korea's "
+            "exposure (1.0).",
         ),
         P(
             "boycott_damage",
@@ -380,7 +400,8 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month at full boycott",
             meaning="Damage to Tokyo of the Korean consumer boycott (share of citizens "
             "boycotting, while curbs stand).",
-            source="Assumption: the July 2019 boycott hit Japanese beer, cars and travel, a small share of Japan's economy.",
+            source="Assumption: the July 2019 boycott hit Japanese beer, cars and travel, a small "
+            "share of Japan's economy.",
         ),
         P(
             "wto_cost",
@@ -401,7 +422,8 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month",
             meaning="Tokyo's cost of a standing WTO complaint against its curbs (legal and "
             "reputational risk).",
-            source="Calibrated: below the cost of talks, so Tokyo offers talks to save the pact, not merely to stop the WTO case.",
+            source="Calibrated: below the cost of talks, so Tokyo offers talks to save the pact, "
+            "not merely to stop the WTO case.",
         ),
         P(
             "talks_cost",
@@ -444,7 +466,8 @@ PARAMETERS: dict[str, Param] = {
             unit="grievance units/month",
             meaning="Monthly growth of Tokyo's grievance while the ruling is enforced and no "
             "talks run (asset seizures advance).",
-            source="Calibrated: curbs become worth their cost to Tokyo in July 2019 (asset seizures advanced through the first half of 2019).",
+            source="Calibrated: curbs become worth their cost to Tokyo in July 2019 (asset "
+            "seizures advanced through the first half of 2019).",
         ),
         P(
             "tokyo_security_weight",
@@ -454,7 +477,8 @@ PARAMETERS: dict[str, Param] = {
             3.0,
             unit="x security_value",
             meaning="Tokyo's value of the pact relative to Seoul's.",
-            source="Calibrated: Tokyo wanted to keep GSOMIA but not at the price of its curbs (DOMAIN.md).",
+            source="Calibrated: Tokyo wanted to keep GSOMIA but not at the price of its curbs "
+            "(DOMAIN.md).",
         ),
         P(
             "us_security_weight",
@@ -474,7 +498,8 @@ PARAMETERS: dict[str, Param] = {
             5.0,
             unit="u/month at full pressure",
             meaning="Washington's cost of pressing Seoul (credibility, friction).",
-            source="Calibrated: pressure is costly enough that Washington saves it for the deadline month.",
+            source="Calibrated: pressure is costly enough that Washington saves it for the "
+            "deadline month.",
         ),
         P(
             "us_tokyo_pressure_cost",
@@ -582,7 +607,8 @@ PARAMETERS: dict[str, Param] = {
             1.0,
             unit="share",
             meaning="Mean initial support for a hard line (scrapping the pact).",
-            source="Calibrated: about 30% favour scrapping the pact before the curbs, a majority after them (August 2019).",
+            source="Calibrated: about 30% favour scrapping the pact before the curbs, a majority "
+            "after them (August 2019).",
         ),
         P(
             "opinion_conformity",
@@ -593,7 +619,8 @@ PARAMETERS: dict[str, Param] = {
             unit="share",
             meaning="Weight of neighbours' opinion in a citizen's monthly update "
             "(Friedkin & Johnsen 1990); the rest is the citizen's predisposition.",
-            source="Calibrated: opinion reacts within a month to the curbs (boycott started in July 2019).",
+            source="Calibrated: opinion reacts within a month to the curbs (boycott started in "
+            "July 2019).",
         ),
         P(
             "opinion_noise",
@@ -684,8 +711,8 @@ def validate(values: Mapping[str, Any], source: str = "constructor") -> dict[str
         param = PARAMETERS.get(key)
         if param is None:
             raise ConfigError(
-                f"{source}: unknown key '{key}'{suggest(key)}; allowed keys: "
-                + ", ".join(PARAMETERS)
+                f"{source}: unknown key '{key}' (value {value!r}){suggest(key)}; "
+                "allowed keys: " + ", ".join(PARAMETERS)
             )
         out[key] = param.coerce(value, source)
     return out
@@ -704,6 +731,28 @@ def check_consistency(values: Mapping[str, Any], source: str = "constructor") ->
         raise ConfigError(
             f"{source}: invalid value {values['notice_date'].isoformat()!r} for "
             f"'notice_date'; allowed: a date before 'start' when pact_state is {state!r}"
+        )
+    if state == "negotiating" and values["signing_date"] < start:
+        raise ConfigError(
+            f"{source}: invalid value {values['signing_date'].isoformat()!r} for "
+            "'signing_date'; allowed: a scheduled signing on or after 'start' "
+            f"({start.isoformat()}) when pact_state is 'negotiating'"
+        )
+    if state == "notice_pending":
+        from model.calendar import PactCalendar
+
+        lapse = PactCalendar(values["signing_date"]).lapse_date_for_notice(values["notice_date"])
+        if lapse < start:
+            raise ConfigError(
+                f"{source}: invalid value {values['notice_date'].isoformat()!r} for "
+                f"'notice_date' (that notice lapsed on {lapse.isoformat()}, before 'start'); "
+                "allowed: a notice still standing at 'start'"
+            )
+    if state == "suspended" and not (values["notice_date"] <= values["suspension_date"] < start):
+        raise ConfigError(
+            f"{source}: invalid value {values['suspension_date'].isoformat()!r} for "
+            "'suspension_date'; allowed: a date between 'notice_date' and 'start' when "
+            "pact_state is 'suspended'"
         )
     if state != "negotiating" and values["signing_date"] > start:
         raise ConfigError(

@@ -199,6 +199,8 @@ def seoul_moves(
     negotiating = pact == Pact.NEGOTIATING
     signing_moves = (s == S_SIGN) | (s == S_POSTPONE) | (s == S_ABANDON)
     ok &= ~signing_moves | (negotiating & cal.signing)
+    # a scheduled signing month must settle the signing: sign, postpone or abandon
+    ok &= signing_moves | ~(negotiating & cal.signing)
     ok &= (s != S_NOTICE) | ((pact == Pact.ACTIVE) & cal.notice_open)
     ok &= ~_SUSPENDS[s] | (pact == Pact.NOTICE_PENDING)
     ok &= (s != S_RESCIND) | (pact == Pact.NOTICE_PENDING) | (pact == Pact.SUSPENDED)

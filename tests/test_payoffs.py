@@ -1,0 +1,552 @@
+"""Monotonicity properties of the payoffs (model/payoffs.py), on small hand-built states.
+
+Each property says which way a payoff component must move when one parameter or one
+feature of the state moves, everything else held fixed; hypothesis draws the rest of the
+parameters within their declared bounds and the slow variables within their ranges. No
+property depends on a calibrated default.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import payoffs
+from model.actions import (
+    ALLIANCE,
+    AUDIENCE,
+    B_INDUCEMENT,
+    B_NONE,
+    B_RHETORIC,
+    BEIJING,
+    CHINA,
+    ECONOMIC,
+    N_CURB,
+    PRESSURE_COST,
+    PRESSURE_LEVELS,
+    S_ABANDON,
+    S_HOLD,
+    S_NOTICE,
+    S_PACKAGE,
+    S_POSTPONE,
+    S_RESCIND,
+    S_SIGN,
+    S_SUSPEND,
+    SECURITY,
+    SEOUL,
+    SEOUL_ACTIONS,
+    T_HOLD,
+    T_TALKS,
+    T_TARGETED,
+    TOKYO,
+    TOKYO_ACTIONS,
+    US_ACTIONS,
+    WASHINGTON,
+    Pact,
+)
+from model.parameters import PARAMETERS, defaults
+from model.payoffs import (
+    WTO_ACTIVE,
+    WTO_NONE,
+    WTO_STATES,
+    Environment,
+    Menus,
+    MonthCalendar,
+    States,
+    full_menus,
+    month_profiles,
+    terminal_values,
+)
+
+QUIET = MonthCalendar(notice_open=False, expiry=False, signing=False)
+TOL = 1e-9
+ALIVE_STATES = (Pact.ACTIVE, Pact.NOTICE_PENDING, Pact.SUSPENDED)
+NUMERIC = [
+    k for k, v in defaults().items() if isinstance(v, int | float) and not isinstance(v, bool)
+]
+
+
+def base_params(**over: float) -> dict[str, float]:
+    return {k: float(defaults()[k]) for k in NUMERIC} | over
+
+
+def bounded(name: str) -> st.SearchStrategy[float]:
+    p = PARAMETERS[name]
+    return st.floats(p.low, p.high, allow_nan=False)
+
+
+def pair(name: str) -> st.SearchStrategy[tuple[float, float]]:
+    """Two values of ``name``, low first."""
+    return st.tuples(bounded(name), bounded(name)).map(sorted)
+
+
+def unit() -> st.SearchStrategy[float]:
+    return st.floats(0.0, 1.0)
+
+
+def unit_pair() -> st.SearchStrategy[tuple[float, float]]:
+    return st.tuples(unit(), unit()).map(sorted)
+
+
+envs = st.builds(
+    Environment,
+    threat=st.floats(0.0, 5.0),
+    poll=unit(),
+    boycott_share=unit(),
+    tension=unit(),
+    grievance=st.floats(0.0, 5.0),
+    trade_dependence=unit(),
+    commitment=unit(),
+)
+# every parameter the payoffs read, drawn within its declared bounds (the rest at defaults)
+_SOURCE = inspect.getsource(payoffs)
+PAYOFF_KEYS = [k for k in NUMERIC if f'p["{k}"]' in _SOURCE]
+param_sets = st.fixed_dictionaries({k: bounded(k) for k in PAYOFF_KEYS}).map(
+    lambda drawn: base_params(**drawn)
+)
+PROPS = settings(max_examples=60)
+
+
+def env_with(env: Environment, **over: float) -> Environment:
+    fields = {k: getattr(env, k) for k in Environment.__dataclass_fields__}
+    return Environment(**(fields | over))
+
+
+def one(
+    p: dict[str, float],
+    env: Environment,
+    *,
+    pact: int,
+    curb: int = 0,
+    wto: int = WTO_NONE,
+    talks: int = 0,
+    us: tuple[int, int] = (0, 0),
+    bj: int = B_NONE,
+    tokyo: int = T_HOLD,
+    seoul: int = S_HOLD,
+    cal: MonthCalendar = QUIET,
+    lasting: bool = False,
+    feasible: bool = True,
+) -> np.ndarray:
+    """(4 players, components) utilities of one profile from one state."""
+    states = States(
+        pact=np.array([int(pact)]),
+        curb=np.array([curb]),
+        wto=np.array([wto]),
+        talks=np.array([talks]),
+    )
+    menus = Menus(
+        us=np.array([US_ACTIONS.index(us)]),
+        beijing=np.array([bj]),
+        tokyo=np.array([[tokyo]]),
+        seoul=np.array([[seoul]]),
+    )
+    prof = month_profiles(p, env, cal, states, menus, lasting)
+    if feasible:
+        assert prof.tokyo_ok[0, 0], TOKYO_ACTIONS[tokyo]
+        assert prof.seoul_ok[0, 0, 0], SEOUL_ACTIONS[seoul]
+    return prof.flow[0, 0, 0, 0, 0]
+
+
+def non_increasing(values: list[float]) -> bool:
+    return all(b <= a + TOL for a, b in itertools.pairwise(values))
+
+
+def non_decreasing(values: list[float]) -> bool:
+    return all(b >= a - TOL for a, b in itertools.pairwise(values))
+
+
+# ---- Washington's pressure on a defiant Seoul --------------------------------------------
+@PROPS
+@given(p=param_sets, env=envs)
+def test_defiance_worth_less_under_more_us_pressure(p, env):
+    defy = [one(p, env, pact=Pact.NOTICE_PENDING, us=(ps, 0))[SEOUL] for ps in range(4)]
+    keep = [one(p, env, pact=Pact.ACTIVE, us=(ps, 0))[SEOUL] for ps in range(4)]
+    assert non_increasing([u.sum() for u in defy])
+    assert non_increasing([u[ALLIANCE] for u in defy])
+    # pressure only bites on defiance: the relative value of the notice falls
+    assert non_increasing([d.sum() - k.sum() for d, k in zip(defy, keep, strict=True)])
+    assert np.allclose([k.sum() for k in keep], keep[0].sum())
+
+
+@PROPS
+@given(p=param_sets, env=envs, w=pair("us_pressure_weight"), ps=st.integers(0, 3))
+def test_defiance_worth_less_with_heavier_us_pressure_weight(p, env, w, ps):
+    lo, hi = (
+        one(p | {"us_pressure_weight": x}, env, pact=Pact.NOTICE_PENDING, us=(ps, 0))[SEOUL]
+        for x in w
+    )
+    assert hi.sum() <= lo.sum() + TOL
+
+
+def test_us_pressure_strictly_hurts_a_standing_notice():
+    p, env = base_params(us_pressure_weight=1.0), Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 1.0)
+    u = [one(p, env, pact=Pact.NOTICE_PENDING, us=(ps, 0))[SEOUL, ALLIANCE] for ps in range(4)]
+    assert all(b < a for a, b in itertools.pairwise(u))
+
+
+@PROPS
+@given(p=param_sets, env=envs)
+def test_lasting_pressure_on_a_terminated_pact_lowers_seouls_terminal_value(p, env):
+    states = States(np.array([int(Pact.TERMINATED)]), np.array([0]), np.array([0]), np.array([0]))
+    codes = np.array([US_ACTIONS.index((ps, 0)) for ps in range(PRESSURE_LEVELS)])
+    v = terminal_values(p, env, states, codes, np.array([B_NONE]))  # (1, U, 1, 4, C)
+    assert np.isfinite(v).all()
+    assert non_increasing(list(v[0, :, 0, SEOUL].sum(-1)))
+
+
+# ---- audience costs of backing down ------------------------------------------------------
+def backdown_cost(p: dict[str, float], env: Environment, move: int, tokyo: int = T_HOLD) -> float:
+    """Seoul's audience utility of holding its notice minus that of ``move``."""
+    kw = {"pact": Pact.NOTICE_PENDING, "tokyo": tokyo}
+    return float(
+        one(p, env, **kw)[SEOUL, AUDIENCE] - one(p, env, seoul=move, **kw)[SEOUL, AUDIENCE]
+    )
+
+
+@PROPS
+@given(
+    p=param_sets, env=envs, a=pair("audience_cost"), move=st.sampled_from([S_SUSPEND, S_RESCIND])
+)
+def test_backdown_cost_rises_with_audience_cost(p, env, a, move):
+    lo, hi = (backdown_cost(p | {"audience_cost": x}, env, move) for x in a)
+    assert hi >= lo - TOL
+
+
+@PROPS
+@given(p=param_sets, env=envs, q=unit_pair(), move=st.sampled_from([S_SUSPEND, S_RESCIND]))
+def test_backdown_cost_rises_with_the_poll(p, env, q, move):
+    lo, hi = (backdown_cost(p, env_with(env, poll=x), move) for x in q)
+    assert hi >= lo - TOL
+
+
+@PROPS
+@given(p=param_sets, env=envs, c=unit_pair(), move=st.sampled_from([S_SUSPEND, S_RESCIND]))
+def test_backdown_cost_rises_with_commitment(p, env, c, move):
+    lo, hi = (backdown_cost(p, env_with(env, commitment=x), move) for x in c)
+    assert hi >= lo - TOL
+
+
+@PROPS
+@given(p=param_sets, env=envs, poll=st.floats(0.5, 1.0))
+def test_rescinding_costs_at_least_as_much_as_suspending(p, env, poll):
+    # when the public leans to termination, withdrawing the notice is the bigger climb-down
+    env = env_with(env, poll=poll)
+    assert backdown_cost(p, env, S_RESCIND) >= backdown_cost(p, env, S_SUSPEND) - TOL
+
+
+def _package_audience(p: dict[str, float], env: Environment, tokyo: int) -> float:
+    u = one(p, env, pact=Pact.NOTICE_PENDING, curb=1, wto=WTO_ACTIVE, tokyo=tokyo, seoul=S_PACKAGE)
+    return float(u[SEOUL, AUDIENCE])
+
+
+@PROPS
+@given(p=param_sets, env=envs)
+def test_fresh_talks_offer_saves_face(p, env):
+    with_talks = _package_audience(p, env, T_TALKS)
+    without = _package_audience(p, env, T_HOLD)
+    assert with_talks >= without - TOL
+    strict = (
+        p["face_saving"] * p["audience_cost"] * p["suspension_face"] * env.poll * env.commitment
+    )
+    if strict > 1e-6:
+        assert with_talks > without
+
+
+@PROPS
+@given(p=param_sets, env=envs, f=pair("face_saving"))
+def test_more_face_saving_cheaper_package(p, env, f):
+    lo, hi = (_package_audience(p | {"face_saving": x}, env, T_TALKS) for x in f)
+    assert hi >= lo - TOL
+
+
+def test_audience_cost_strictly_matters():
+    env = Environment(1.0, 0.6, 0.0, 0.0, 0.0, 1.0, 1.0)
+    costs = [backdown_cost(base_params(audience_cost=a), env, S_SUSPEND) for a in (0.0, 2.0, 5.0)]
+    assert all(b > a for a, b in itertools.pairwise(costs))
+
+
+# ---- security --------------------------------------------------------------------------------
+SECURITY_HOLDERS = (SEOUL, TOKYO, WASHINGTON)
+
+
+def _security(p: dict[str, float], env: Environment, pact: int, curb: int = 0) -> np.ndarray:
+    return one(p, env, pact=pact, curb=curb)[list(SECURITY_HOLDERS), SECURITY]
+
+
+@PROPS
+@given(p=param_sets, env=envs, v=pair("security_value"), pact=st.sampled_from(ALIVE_STATES))
+def test_security_rises_with_security_value(p, env, v, pact):
+    lo, hi = (_security(p | {"security_value": x}, env, pact) for x in v)
+    assert (hi >= lo - TOL).all()
+
+
+@PROPS
+@given(p=param_sets, env=envs, t=st.tuples(st.floats(0, 5), st.floats(0, 5)).map(sorted))
+def test_security_rises_with_threat(p, env, t):
+    for pact in ALIVE_STATES:
+        lo, hi = (_security(p, env_with(env, threat=x), pact) for x in t)
+        assert (hi >= lo - TOL).all()
+
+
+@PROPS
+@given(p=param_sets, env=envs, f=pair("tisa_fallback"), pact=st.sampled_from(ALIVE_STATES))
+def test_security_falls_with_tisa_fallback(p, env, f, pact):
+    lo, hi = (_security(p | {"tisa_fallback": x}, env, pact) for x in f)
+    assert (hi <= lo + TOL).all()
+
+
+@PROPS
+@given(p=param_sets, env=envs)
+def test_security_nonnegative_and_zero_without_the_pact(p, env):
+    for pact in ALIVE_STATES:
+        assert (_security(p, env, pact) >= -TOL).all()
+    assert np.allclose(_security(p, env, Pact.TERMINATED), 0.0)
+
+
+def test_security_strictly_rises_with_threat():
+    p = base_params(security_value=1.0, tisa_fallback=0.4)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    lo = _security(p, env, Pact.ACTIVE)
+    hi = _security(p, env_with(env, threat=2.0), Pact.ACTIVE)
+    assert (hi > lo).all()
+
+
+@PROPS
+@given(p=param_sets, env=envs, pact=st.sampled_from(ALIVE_STATES))
+def test_seouls_security_falls_as_curbs_rise(p, env, pact):
+    values = [float(one(p, env, pact=pact, curb=c)[SEOUL, SECURITY]) for c in range(N_CURB)]
+    assert non_increasing(values)
+    # imposing curbs this month already counts
+    now = float(one(p, env, pact=pact, tokyo=T_TARGETED)[SEOUL, SECURITY])
+    assert now <= values[0] + TOL
+
+
+@PROPS
+@given(p=param_sets, env=envs, loss=pair("trust_loss"), curb=st.integers(1, 2))
+def test_seouls_security_falls_with_trust_loss(p, env, loss, curb):
+    lo, hi = (
+        float(one(p | {"trust_loss": x}, env, pact=Pact.ACTIVE, curb=curb)[SEOUL, SECURITY])
+        for x in loss
+    )
+    assert hi <= lo + TOL
+
+
+def test_curbs_strictly_erode_seouls_security():
+    p = base_params(trust_loss=0.5, security_value=1.0, tisa_fallback=0.4)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    values = [float(one(p, env, pact=Pact.ACTIVE, curb=c)[SEOUL, SECURITY]) for c in range(3)]
+    assert values[0] > values[1] > values[2] > 0.0
+
+
+# ---- Tokyo's hard line -------------------------------------------------------------------
+def _curb_gain(p: dict[str, float], env: Environment) -> float:
+    """Tokyo's audience gain of imposing targeted controls over holding, from no curbs."""
+    curb = one(p, env, pact=Pact.ACTIVE, tokyo=T_TARGETED)[TOKYO, AUDIENCE]
+    hold = one(p, env, pact=Pact.ACTIVE)[TOKYO, AUDIENCE]
+    return float(curb - hold)
+
+
+@PROPS
+@given(p=param_sets, env=envs, r=pair("japan_resolve"))
+def test_tokyos_gain_from_curbs_rises_with_resolve(p, env, r):
+    lo, hi = (_curb_gain(p | {"japan_resolve": x}, env) for x in r)
+    assert 0.0 - TOL <= lo <= hi + TOL
+
+
+@PROPS
+@given(p=param_sets, env=envs, g=st.tuples(st.floats(0, 5), st.floats(0, 5)).map(sorted))
+def test_tokyos_gain_from_curbs_rises_with_grievance(p, env, g):
+    lo, hi = (_curb_gain(p, env_with(env, grievance=x)) for x in g)
+    assert 0.0 - TOL <= lo <= hi + TOL
+
+
+@PROPS
+@given(p=param_sets, env=envs)
+def test_no_resolve_or_no_grievance_no_gain_from_curbs(p, env):
+    assert abs(_curb_gain(p | {"japan_resolve": 0.0}, env)) < TOL
+    assert abs(_curb_gain(p, env_with(env, grievance=0.0))) < TOL
+
+
+def test_curb_gain_is_resolve_times_grievance():
+    env = Environment(1.0, 0.5, 0.0, 0.0, 2.0, 1.0, 0.0)
+    g1 = _curb_gain(base_params(japan_resolve=1.0), env)
+    g2 = _curb_gain(base_params(japan_resolve=2.0), env)
+    g3 = _curb_gain(base_params(japan_resolve=1.0), env_with(env, grievance=4.0))
+    assert g1 > 0.0
+    assert np.isclose(g2, 2 * g1)
+    assert np.isclose(g3, 2 * g1)
+
+
+# ---- trade damage ---------------------------------------------------------------------------
+def _economic(p: dict[str, float], env: Environment, curb: int) -> np.ndarray:
+    return one(p, env, pact=Pact.ACTIVE, curb=curb)[[SEOUL, TOKYO], ECONOMIC]
+
+
+@PROPS
+@given(p=param_sets, env=envs, d=pair("trade_damage"), curb=st.integers(1, 2))
+def test_trade_damage_hurts_both_and_rises_with_trade_damage(p, env, d, curb):
+    lo, hi = (_economic(p | {"trade_damage": x}, env, curb) for x in d)
+    assert (lo <= TOL).all()
+    assert (hi <= lo + TOL).all()
+
+
+@PROPS
+@given(p=param_sets, env=envs)
+def test_trade_damage_rises_with_curbs(p, env):
+    values = [_economic(p, env, c) for c in range(N_CURB)]
+    assert np.allclose(values[0], 0.0)  # no curbs, no complaint: no damage
+    for a, b in itertools.pairwise(values):
+        assert (b <= a + TOL).all()
+
+
+def test_trade_damage_strictly_hurts_both():
+    env = Environment(1.0, 0.5, 0.3, 0.0, 0.0, 1.0, 0.0)
+    lo = _economic(base_params(trade_damage=0.5), env, 2)
+    hi = _economic(base_params(trade_damage=2.0), env, 2)
+    assert (hi < lo).all() and (lo < 0).all()
+
+
+# ---- Beijing and Washington ----------------------------------------------------------------
+@PROPS
+@given(p=param_sets, env=envs, bj=st.sampled_from([B_NONE, B_RHETORIC, B_INDUCEMENT]))
+def test_beijing_gains_with_seouls_defiance(p, env, bj):
+    # active < suspended (notice held in abeyance) < notice standing
+    order = (Pact.ACTIVE, Pact.SUSPENDED, Pact.NOTICE_PENDING)
+    gains = [float(one(p, env, pact=s, bj=bj)[BEIJING, CHINA]) for s in order]
+    assert non_decreasing(gains)
+    if p["china_influence"] > 1e-6:
+        assert gains[0] < gains[1] < gains[2]
+
+
+@PROPS
+@given(p=param_sets, env=envs)
+def test_inducements_cost_beijing(p, env):
+    costs = [
+        float(one(p, env, pact=Pact.ACTIVE, bj=b)[BEIJING, PRESSURE_COST])
+        for b in (B_NONE, B_RHETORIC, B_INDUCEMENT)
+    ]
+    assert non_increasing(costs)
+
+
+@PROPS
+@given(p=param_sets, env=envs, pact=st.sampled_from(list(Pact)), lasting=st.booleans())
+def test_washingtons_cost_rises_with_its_pressure(p, env, pact, lasting):
+    if pact == Pact.NEGOTIATING:
+        return
+    for pt in (0, 1):
+        costs = [
+            float(one(p, env, pact=pact, us=(ps, pt), lasting=lasting)[WASHINGTON, PRESSURE_COST])
+            for ps in range(PRESSURE_LEVELS)
+        ]
+        assert non_increasing(costs)
+    for ps in range(PRESSURE_LEVELS):
+        on_tokyo = [
+            float(one(p, env, pact=pact, us=(ps, pt), lasting=lasting)[WASHINGTON, PRESSURE_COST])
+            for pt in (0, 1)
+        ]
+        assert on_tokyo[1] <= on_tokyo[0] + TOL
+
+
+def test_pressing_seoul_strictly_costs_washington():
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    p = base_params(us_pressure_cost=1.0)
+    costs = [
+        float(one(p, env, pact=Pact.ACTIVE, us=(ps, 0))[WASHINGTON, PRESSURE_COST])
+        for ps in range(4)
+    ]
+    assert all(b < a for a, b in itertools.pairwise(costs))
+
+
+# ---- feasibility -----------------------------------------------------------------------------
+def _grid() -> States:
+    grid = np.array(
+        list(itertools.product(range(len(Pact)), range(N_CURB), range(len(WTO_STATES)), (0, 1)))
+    )
+    return States(grid[:, 0], grid[:, 1], grid[:, 2], grid[:, 3])
+
+
+GRID = _grid()
+ALL_CALENDARS = [MonthCalendar(*flags) for flags in itertools.product((False, True), repeat=3)]
+
+
+def _profiles(p: dict[str, float], env: Environment, cal: MonthCalendar):
+    return month_profiles(p, env, cal, GRID, full_menus(GRID.size))
+
+
+def test_notice_only_inside_the_window_and_from_an_active_pact():
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    for cal in ALL_CALENDARS:
+        prof = _profiles(p, env, cal)
+        notice_ok = prof.seoul_ok[:, :, S_NOTICE]  # (B, T)
+        expected = cal.notice_open & (GRID.pact == Pact.ACTIVE)
+        for row, allowed in zip(notice_ok, expected, strict=True):
+            assert (row == allowed).all()
+
+
+def test_backing_down_only_from_a_standing_notice():
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    prof = _profiles(p, env, QUIET)
+    standing = GRID.pact == Pact.NOTICE_PENDING
+    for move in (S_SUSPEND, S_PACKAGE):
+        assert (prof.seoul_ok[:, :, move].any(axis=1) <= standing).all()
+    may_rescind = standing | (GRID.pact == Pact.SUSPENDED)
+    assert (prof.seoul_ok[:, :, S_RESCIND].any(axis=1) == may_rescind).all()
+
+
+def test_talks_need_a_standing_wto_complaint_and_curbs():
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    prof = _profiles(p, env, QUIET)
+    talks_ok = prof.tokyo_ok[:, T_TALKS]
+    assert not talks_ok[GRID.wto != WTO_ACTIVE].any()
+    assert not talks_ok[GRID.curb == 0].any()
+    assert not talks_ok[GRID.talks == 1].any()
+    assert talks_ok.any()  # not vacuous
+
+
+def test_hold_feasible_except_in_a_scheduled_signing_month():
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    for cal in ALL_CALENDARS:
+        prof = _profiles(p, env, cal)
+        assert prof.tokyo_ok[:, T_HOLD].all()
+        settle = (GRID.pact == Pact.NEGOTIATING) & cal.signing
+        held = prof.seoul_ok[:, :, S_HOLD]
+        assert held[~settle].all()
+        # the signing month settles the signing: only sign, postpone or abandon
+        assert not held[settle].any()
+        assert prof.seoul_ok[settle][:, :, [S_SIGN, S_POSTPONE, S_ABANDON]].all()
+
+
+def test_lapse_only_of_a_notice_standing_at_the_start_of_the_expiry_month():
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    expiry = MonthCalendar(notice_open=True, expiry=True, signing=False)
+    prof = _profiles(p, env, expiry)
+    for b in range(GRID.size):
+        pact = GRID.pact[b]
+        hold = prof.pact_next[b, T_HOLD, S_HOLD]
+        if pact == Pact.NOTICE_PENDING:
+            assert hold == Pact.TERMINATED
+            assert prof.pact_next[b, T_HOLD, S_SUSPEND] == Pact.SUSPENDED
+            assert prof.pact_next[b, T_HOLD, S_RESCIND] == Pact.ACTIVE
+        else:
+            assert hold == pact
+        if pact == Pact.ACTIVE:  # a notice given this month is for a later anniversary
+            assert prof.pact_next[b, T_HOLD, S_NOTICE] == Pact.NOTICE_PENDING
+    quiet = _profiles(p, env, QUIET)  # no expiry: nothing lapses
+    assert (quiet.pact_next == quiet.pact_after).all()
+
+
+# ---- finiteness -----------------------------------------------------------------------------
+@settings(max_examples=30)
+@given(p=param_sets, env=envs, cal=st.sampled_from(ALL_CALENDARS), lasting=st.booleans())
+def test_flows_and_terminal_values_finite(p, env, cal, lasting):
+    menus = full_menus(GRID.size)
+    prof = month_profiles(p, env, cal, GRID, menus, lasting)
+    assert prof.flow.shape[-2:] == (4, 6)
+    assert np.isfinite(prof.flow).all()
+    v = terminal_values(p, env, GRID, menus.us, menus.beijing)
+    assert np.isfinite(v).all()

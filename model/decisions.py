@@ -76,23 +76,41 @@ class MonthSolution:
     value: np.ndarray  # (B, 4, C)
 
 
+def _choice(utilities: np.ndarray, lam: float, feasible: np.ndarray) -> np.ndarray:
+    """Logit choice over the last axis with infeasible moves at probability 0; the hot
+    path of the backward induction (``games.logit_response`` without its input checks,
+    which the callers here guarantee: finite utilities, a feasible move in every row)."""
+    z = np.where(feasible, lam * utilities, -np.inf)
+    z -= z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def _expect(probs: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Expectation over a mover's axis: probs (..., A) with values (..., A, P, C)."""
+    lead, (a, p, c) = values.shape[:-3], values.shape[-3:]
+    out = probs[..., None, :] @ values.reshape(*lead, a, p * c)
+    return out.reshape(*lead, p, c)
+
+
 def solve_month(prof: Profiles, cont: np.ndarray, lam: float) -> MonthSolution:
     """Backward induction within the month: Seoul's logit response at every node, then
     Tokyo's given Seoul's, then the logit QRE of Washington and Beijing's simultaneous
     game given both."""
     values = prof.flow + cont
-    seoul_u = values[..., SEOUL, :].sum(-1)
-    seoul_ok = np.broadcast_to(prof.seoul_ok[:, None, None, :, :], seoul_u.shape)
-    p_seoul = games.logit_response(seoul_u, lam, seoul_ok)
-    after_tokyo = np.einsum("...s,...spc->...pc", p_seoul, values)
+    totals = prof.flow_total + cont.sum(-1)
+    seoul_ok = np.broadcast_to(prof.seoul_ok[:, None, None, :, :], totals.shape[:-1])
+    p_seoul = _choice(totals[..., SEOUL], lam, seoul_ok)
+    after_tokyo = _expect(p_seoul, values)
     tokyo_u = after_tokyo[..., TOKYO, :].sum(-1)
     tokyo_ok = np.broadcast_to(prof.tokyo_ok[:, None, None, :], tokyo_u.shape)
-    p_tokyo = games.logit_response(tokyo_u, lam, tokyo_ok)
-    after_third = np.einsum("...t,...tpc->...pc", p_tokyo, after_tokyo)
+    p_tokyo = _choice(tokyo_u, lam, tokyo_ok)
+    after_third = _expect(p_tokyo, after_tokyo)
     us_u = after_third[..., WASHINGTON, :].sum(-1)
     bj_u = after_third[..., BEIJING, :].sum(-1)
     if us_u.shape[2] == 1:  # Beijing's stance fixed: Washington alone decides
-        sigma_us = games.logit_response(us_u[:, :, 0], lam)
+        sigma_us = _choice(us_u[:, :, 0], lam, np.ones(us_u.shape[:2], dtype=bool))
         sigma_bj = np.ones((us_u.shape[0], 1))
     else:
         sigma_us, sigma_bj = games.logit_qre([us_u, bj_u], lam).strategies

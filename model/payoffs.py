@@ -149,6 +149,7 @@ class Profiles:
     each profile leads to, and which moves are feasible."""
 
     flow: np.ndarray  # (B, U, J, T, S, 4, C)
+    flow_total: np.ndarray  # (B, U, J, T, S, 4): summed over components
     pact_after: np.ndarray  # (B, T, S) state right after the moves
     pact_next: np.ndarray  # (B, T, S) state at the end of the month, after any lapse
     curb_next: np.ndarray  # (B, T)
@@ -343,6 +344,7 @@ def month_profiles(
         pact_next[standing & (pact_after == Pact.NOTICE_PENDING)] = Pact.TERMINATED
     return Profiles(
         flow=u,
+        flow_total=u.sum(axis=-1),
         pact_after=pact_after,
         pact_next=pact_next,
         curb_next=curb_next,

@@ -29,7 +29,7 @@ BENCH_ARGS   ?=
 # internet, and Solara's telemetry (which posts to an outside host) is switched off.
 UI_ENV := SOLARA_ASSETS_PROXY_CACHE_DIR=$(ASSETS_DIR) SOLARA_TELEMETRY_MIXPANEL_ENABLE=False
 
-.PHONY: help venv install ui-assets demo test lint format bench ui clean distclean
+.PHONY: help venv install ui-assets demo test lint format bench headline ui clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -n 's/^# \{0,1\}//p'
@@ -96,6 +96,9 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+headline: install
+	bash experiments/headline.sh
 
 bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)

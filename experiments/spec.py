@@ -1,0 +1,406 @@
+"""Sweep specs: which parameters to vary, over what ranges, with which design.
+
+A spec is a TOML file (``configs/sweeps/*.toml``)::
+
+    [sweep]
+    name = "smoke"                      # default: the file's stem
+    config = "../baseline_2019.toml"    # base scenario; relative to the spec, else the cwd
+    design = "grid"                     # grid | lhs | saltelli
+    samples = 64                        # lhs: points; saltelli: base N (a power of 2)
+    replications = 2                    # seeds per design point
+    seed = 2019                         # the one source of randomness of the sweep
+    second_order = false                # saltelli only
+    chunk_size = 20                     # runs per result chunk (default: from the size)
+
+    [parameters.us_pressure_weight]     # one table per varied parameter
+    low = 0.0
+    high = 1.5
+    levels = 4                          # grid: evenly spaced levels in [low, high] ...
+    # values = [0.1, 0.35, 1.0]         # ... or explicit values (grid only)
+
+    [fixed]                             # optional overrides applied to every run
+    n_citizens = 500
+
+Parameters are not redeclared here: names, types and bounds come from the model's
+registry (``model.parameters.PARAMETERS``), so a spec can only vary what the model
+declares ``sweepable`` and only within its declared bounds. Every problem is reported as
+a ``ConfigError`` naming the file and the key before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.config import load_config
+from model.parameters import (
+    PARAMETERS,
+    ConfigError,
+    check_consistency,
+    defaults,
+    suggest,
+)
+
+DESIGNS = ("grid", "lhs", "saltelli")
+SWEEP_KEYS = (
+    "name",
+    "description",
+    "config",
+    "design",
+    "samples",
+    "replications",
+    "seed",
+    "second_order",
+    "chunk_size",
+)
+PARAM_KEYS = ("low", "high", "levels", "values")
+TABLES = ("sweep", "parameters", "fixed")
+REPO = Path(__file__).resolve().parents[1]
+MAX_RUNS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Varied:
+    """One varied parameter: its registry name and type, its range, grid levels/values."""
+
+    name: str
+    kind: type  # float or int
+    low: float
+    high: float
+    levels: int | None = None
+    values: tuple[float, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (stored in meta.json for the analysis)."""
+        return {
+            "name": self.name,
+            "kind": self.kind.__name__,
+            "low": self.low,
+            "high": self.high,
+            "levels": self.levels,
+            "values": None if self.values is None else list(self.values),
+        }
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep spec."""
+
+    path: Path | None
+    name: str
+    config: Path
+    design: str
+    parameters: tuple[Varied, ...]
+    replications: int
+    seed: int
+    samples: int | None = None
+    second_order: bool = False
+    fixed: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    chunk_size: int | None = None
+    text: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the varied parameters, in spec order."""
+        return tuple(p.name for p in self.parameters)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description of everything that determines the runs."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "config": str(self.config),
+            "design": self.design,
+            "samples": self.samples,
+            "replications": self.replications,
+            "seed": self.seed,
+            "second_order": self.second_order,
+            "chunk_size": self.chunk_size,
+            "parameters": [p.to_dict() for p in self.parameters],
+            "fixed": {k: _jsonable(v) for k, v in self.fixed.items()},
+        }
+
+    def fingerprint(self) -> str:
+        """SHA-256 over the resolved spec and the base config's bytes (what a resume must
+        match; the config's path may differ between machines, its content may not)."""
+        d = self.to_dict()
+        d.pop("config")
+        d.pop("description")
+        h = hashlib.sha256(json.dumps(d, sort_keys=True).encode())
+        h.update(self.config.read_bytes())
+        return h.hexdigest()
+
+
+def _jsonable(v: Any) -> Any:
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def _int_key(raw: Any, where: str, key: str, minimum: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ConfigError(f"{where}: invalid value {raw!r} for '{key}'; allowed: an integer")
+    if raw < minimum:
+        raise ConfigError(
+            f"{where}: invalid value {raw!r} for '{key}'; allowed: an integer >= {minimum}"
+        )
+    return raw
+
+
+def _number(raw: Any, where: str, key: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise ConfigError(f"{where}: invalid value {raw!r} for '{key}'; allowed: a number")
+    return float(raw)
+
+
+def _resolve_config(raw: Any, spec_path: Path | None, source: str) -> Path:
+    if not isinstance(raw, str) or not raw:
+        raise ConfigError(
+            f"{source}: invalid value {raw!r} for 'sweep.config'; allowed: a path to a "
+            "scenario TOML"
+        )
+    p = Path(raw)
+    candidates = [p] if p.is_absolute() else []
+    if not p.is_absolute():
+        if spec_path is not None:
+            candidates.append(spec_path.parent / p)
+        candidates += [Path.cwd() / p, REPO / p]
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    raise ConfigError(
+        f"{source}: invalid value {raw!r} for 'sweep.config' (no such file; looked in "
+        + ", ".join(str(c.parent) for c in candidates)
+        + "); allowed: a path to a scenario TOML"
+    )
+
+
+def _varied(name: str, body: Any, design: str, source: str) -> Varied:
+    where = f"{source}: [parameters.{name}]"
+    param = PARAMETERS.get(name)
+    sweepable = [k for k, p in PARAMETERS.items() if p.sweepable and p.kind in (int, float)]
+    if param is None:
+        raise ConfigError(
+            f"{source}: unknown parameter 'parameters.{name}'{suggest(name, sweepable)}; "
+            "allowed: a sweepable model parameter (" + ", ".join(sweepable) + ")"
+        )
+    if not param.sweepable or param.kind not in (int, float):
+        raise ConfigError(
+            f"{source}: parameter 'parameters.{name}' is not sweepable; allowed: "
+            + ", ".join(sweepable)
+        )
+    if not isinstance(body, dict):
+        raise ConfigError(
+            f"{source}: invalid value {body!r} for 'parameters.{name}'; allowed: a table "
+            "with keys " + ", ".join(PARAM_KEYS)
+        )
+    for key in body:
+        if key not in PARAM_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key 'parameters.{name}.{key}'{suggest(key, PARAM_KEYS)}; "
+                "allowed keys: " + ", ".join(PARAM_KEYS)
+            )
+    key = f"parameters.{name}"
+    if "values" in body:
+        if design != "grid":
+            raise ConfigError(
+                f"{where}: key '{key}.values' is only allowed with design 'grid' (this "
+                f"spec's design is {design!r}); give 'low' and 'high'"
+            )
+        if "levels" in body or "low" in body or "high" in body:
+            raise ConfigError(
+                f"{where}: '{key}.values' excludes 'low', 'high' and 'levels'; give one or "
+                "the other"
+            )
+        raw = body["values"]
+        if not isinstance(raw, list) or not raw:
+            raise ConfigError(
+                f"{where}: invalid value {raw!r} for '{key}.values' (empty range); allowed: "
+                "a non-empty list of numbers"
+            )
+        values = tuple(param.coerce(v, f"{where} '{key}.values'") for v in raw)
+        if len(set(values)) != len(values):
+            raise ConfigError(
+                f"{where}: invalid value {raw!r} for '{key}.values' (repeated value); "
+                "allowed: distinct numbers"
+            )
+        return Varied(name, param.kind, float(min(values)), float(max(values)), None, values)
+    for k in ("low", "high"):
+        if k not in body:
+            raise ConfigError(f"{where}: missing key '{key}.{k}'")
+    low = _number(body["low"], where, f"{key}.low")
+    high = _number(body["high"], where, f"{key}.high")
+    for k, v in (("low", low), ("high", high)):
+        if (param.low is not None and v < param.low) or (param.high is not None and v > param.high):
+            raise ConfigError(
+                f"{where}: invalid value {v:g} for '{key}.{k}' (outside the model's bounds); "
+                f"allowed: {param.allowed()}"
+            )
+    if low > high:
+        raise ConfigError(
+            f"{where}: invalid range for '{key}': low {low:g} > high {high:g} (inverted "
+            "range); allowed: low < high"
+        )
+    if low == high:
+        raise ConfigError(
+            f"{where}: invalid range for '{key}': low = high = {low:g} (empty range); "
+            "allowed: low < high (to hold a parameter constant, put it in [fixed])"
+        )
+    if param.kind is int and math.floor(high) < math.ceil(low):
+        raise ConfigError(
+            f"{where}: invalid range for '{key}': no integer in [{low:g}, {high:g}] (empty range)"
+        )
+    levels = None
+    if design == "grid":
+        if "levels" not in body:
+            raise ConfigError(
+                f"{where}: missing key '{key}.levels' (design 'grid' needs 'levels' or 'values')"
+            )
+        levels = _int_key(body["levels"], where, f"{key}.levels", 2)
+    elif "levels" in body:
+        raise ConfigError(
+            f"{where}: key '{key}.levels' is only allowed with design 'grid' (this spec's "
+            f"design is {design!r})"
+        )
+    return Varied(name, param.kind, low, high, levels, None)
+
+
+def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -> SweepSpec:
+    """Validate a spec already read from TOML; ``path`` names it in messages."""
+    source = str(path) if path is not None else "spec"
+    for table in data:
+        if table not in TABLES:
+            raise ConfigError(
+                f"{source}: unknown table '{table}'{suggest(table, TABLES)}; allowed tables: "
+                + ", ".join(TABLES)
+            )
+    sweep = data.get("sweep")
+    if not isinstance(sweep, dict):
+        raise ConfigError(f"{source}: missing table '[sweep]'")
+    for key in sweep:
+        if key not in SWEEP_KEYS:
+            raise ConfigError(
+                f"{source}: unknown key 'sweep.{key}'{suggest(key, SWEEP_KEYS)}; allowed keys "
+                "in [sweep]: " + ", ".join(SWEEP_KEYS)
+            )
+    where = f"{source}: [sweep]"
+    design = sweep.get("design", "grid")
+    if design not in DESIGNS:
+        raise ConfigError(
+            f"{where}: invalid value {design!r} for 'sweep.design'"
+            f"{suggest(str(design), DESIGNS)}; allowed: one of " + ", ".join(DESIGNS)
+        )
+    if "replications" not in sweep:
+        raise ConfigError(f"{where}: missing key 'sweep.replications'")
+    replications = _int_key(sweep["replications"], where, "sweep.replications", 1)
+    seed = _int_key(sweep.get("seed", 0), where, "sweep.seed", 0)
+    name = sweep.get("name", path.stem if path is not None else "sweep")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: invalid value {name!r} for 'sweep.name'; allowed: a name")
+    description = sweep.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{where}: invalid value {description!r} for 'sweep.description'")
+    if "config" not in sweep:
+        raise ConfigError(f"{where}: missing key 'sweep.config' (the base scenario TOML)")
+    config = _resolve_config(sweep["config"], path, source)
+    base = load_config(config)
+
+    samples = None
+    if design == "grid":
+        if "samples" in sweep:
+            raise ConfigError(
+                f"{where}: key 'sweep.samples' is not used by design 'grid' (its size is the "
+                "product of the levels); remove it"
+            )
+    else:
+        if "samples" not in sweep:
+            raise ConfigError(f"{where}: missing key 'sweep.samples' (design {design!r})")
+        samples = _int_key(sweep["samples"], where, "sweep.samples", 1)
+        if design == "saltelli" and samples & (samples - 1):
+            raise ConfigError(
+                f"{where}: invalid value {samples} for 'sweep.samples'; allowed: a power of 2 "
+                "(Sobol' sequences; e.g. 64, 128, 256)"
+            )
+    second_order = sweep.get("second_order", False)
+    if not isinstance(second_order, bool):
+        raise ConfigError(
+            f"{where}: invalid value {second_order!r} for 'sweep.second_order'; allowed: "
+            "true or false"
+        )
+    if second_order and design != "saltelli":
+        raise ConfigError(f"{where}: 'sweep.second_order' is only used by design 'saltelli'")
+    chunk_size = None
+    if "chunk_size" in sweep:
+        chunk_size = _int_key(sweep["chunk_size"], where, "sweep.chunk_size", 1)
+
+    body = data.get("parameters")
+    if not isinstance(body, dict) or not body:
+        raise ConfigError(
+            f"{source}: missing table '[parameters.NAME]': a sweep varies at least one parameter"
+        )
+    varied = tuple(_varied(k, v, design, source) for k, v in body.items())
+    if design == "saltelli" and len(varied) < 2:
+        raise ConfigError(f"{source}: design 'saltelli' needs at least 2 varied parameters")
+
+    fixed_raw = data.get("fixed", {})
+    if not isinstance(fixed_raw, dict):
+        raise ConfigError(f"{source}: 'fixed' must be a table")
+    fixed: dict[str, Any] = {}
+    for key, value in fixed_raw.items():
+        param = PARAMETERS.get(key)
+        if param is None:
+            raise ConfigError(
+                f"{source}: unknown key 'fixed.{key}'{suggest(key)}; allowed: a model parameter"
+            )
+        if key in body:
+            raise ConfigError(
+                f"{source}: key 'fixed.{key}' is also varied in [parameters.{key}]; give it once"
+            )
+        fixed[key] = param.coerce(value, f"{source}: [fixed]")
+    values = defaults() | base | fixed
+    check_consistency(values, source)
+
+    spec = SweepSpec(
+        path=path,
+        name=name,
+        config=config,
+        design=design,
+        parameters=varied,
+        replications=replications,
+        seed=seed,
+        samples=samples,
+        second_order=second_order,
+        fixed=fixed,
+        description=description,
+        chunk_size=chunk_size,
+        text=text,
+    )
+    from experiments.designs import n_points  # local: designs imports this module
+
+    total = n_points(spec) * replications
+    if total > MAX_RUNS:
+        raise ConfigError(
+            f"{source}: the spec asks for {total} runs; allowed: at most {MAX_RUNS} (fewer "
+            "levels, samples or replications)"
+        )
+    return spec
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep spec TOML; ConfigError naming the file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such sweep spec") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a directory, not a sweep spec") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    return parse_spec(data, path, text)

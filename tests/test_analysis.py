@@ -1,0 +1,358 @@
+"""Sweep analysis: the report of the smoke sweep, and the statistics behind it (Wilson
+intervals, reversal timing, phase maps, Sobol' indices, PRIM) on hand-computed cases."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import analysis
+from experiments.analysis import (
+    PrimBox,
+    analyze,
+    outcome_shares,
+    phase_maps,
+    prim_box,
+    prim_trajectory_builtin,
+    reversal_timing,
+    sobol_indices,
+    wilson,
+)
+from experiments.cli import main
+from experiments.designs import saltelli
+from experiments.runner import run_sweep
+from experiments.spec import Varied
+from model import OUTCOMES
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = REPO / "configs" / "sweeps" / "smoke.toml"
+BASELINE = REPO / "configs" / "baseline_2019.toml"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("analysis") / "smoke"
+    run_sweep(SMOKE, out=out, workers=1, progress=False)
+    return out
+
+
+# ---- the report ---------------------------------------------------------------------------
+def test_analyze_smoke_sweep_writes_report_figures_and_tables(smoke, capsys):
+    assert main(["analyze", str(smoke)]) == 0
+    assert "report.md" in capsys.readouterr().out
+    report = (smoke / "report.md").read_text()
+    for section in ("## Outcomes", "## The deadline effect", "## Phase maps", "PRIM"):
+        assert section in report
+    for png in ("reversal_timing.png", "marginals.png", "phase_dominant.png", "phase_p_lms.png"):
+        data = (smoke / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+        assert f"]({png})" in report
+    runs = pd.read_parquet(smoke / "runs.parquet")
+    shares = pd.read_csv(smoke / "outcome_shares.csv")
+    assert len(shares) == runs["point_id"].nunique() == 4
+    p = shares[[f"p_{o}" for o in OUTCOMES]]
+    assert np.allclose(p.sum(axis=1), 1.0)
+    for o in OUTCOMES:
+        assert (shares[f"p_{o}_lo"] <= shares[f"p_{o}"] + 1e-12).all()
+        assert (shares[f"p_{o}"] <= shares[f"p_{o}_hi"] + 1e-12).all()
+    # counts in the table are the runs' outcomes
+    for _, row in shares.iterrows():
+        sub = runs[runs["point_id"] == row["point_id"]]
+        for o in OUTCOMES:
+            assert row[f"n_{o}"] == (sub["outcome"] == o).sum()
+    overall = pd.read_csv(smoke / "outcomes_overall.csv")
+    assert overall["runs"].sum() == len(runs)
+    timing = pd.read_csv(smoke / "reversal_timing.csv")
+    timing = timing[timing["subset"] == "all runs"]
+    reversed_ = runs["reversal_months_before_expiry"].notna().sum()
+    assert timing.loc[timing["months_before_expiry"] >= 0, "reversals"].sum() == reversed_
+    assert (timing["held"] + timing["revived"] <= timing["reversals"]).all()
+    phase = pd.read_csv(smoke / "phase_maps.csv")
+    assert set(phase["n"]) == {2}  # 2 x 2 grid cells, 2 replications each
+    assert "report.md" not in [p.name for p in smoke.glob("*.csv")]
+
+
+def test_analyze_refuses_a_directory_without_a_finished_sweep(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path)]) == 2
+    assert "not a finished sweep" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def raise_when_cost_is_six(params, seed):
+    from experiments.runner import run_one
+
+    if params["audience_cost"] == 6.0:
+        raise RuntimeError("injected")
+    return run_one(params, seed)
+
+
+def test_analyze_reports_failed_runs_and_uses_the_rest(tmp_path):
+    out = run_sweep(
+        SMOKE, out=tmp_path / "err", workers=1, progress=False, experiment=raise_when_cost_is_six
+    )
+    report = analyze(out).read_text()
+    assert "**4 runs raised** (first: `RuntimeError: injected`)" in report
+    shares = pd.read_csv(out / "outcome_shares.csv")
+    failed = shares[shares["audience_cost"] == 6.0]
+    assert (failed["ok"] == 0).all() and (failed["dominant"] == "error").all()
+
+
+def test_saltelli_sweep_report_has_sobol_indices(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        f'[sweep]\nconfig = "{BASELINE}"\ndesign = "saltelli"\nsamples = 4\nreplications = 1\n'
+        "seed = 3\n[parameters.us_pressure_weight]\nlow = 0.0\nhigh = 1.8\n"
+        "[parameters.trade_damage]\nlow = 0.0\nhigh = 3.0\n"
+    )
+    out = run_sweep(spec, out=tmp_path / "sobol", workers=1, progress=False)
+    report = analyze(out).read_text()
+    assert "## Sobol' sensitivity indices" in report
+    table = pd.read_csv(out / "sobol_indices.csv")
+    assert set(table["outcome"]) == {"last_minute_suspension", "terminated"}
+    assert set(table["parameter"]) == {"us_pressure_weight", "trade_damage"}
+
+
+# ---- Wilson ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "k, n, lo, hi",
+    [
+        (0, 10, 0.0, 0.277533),  # (z^2/2n ± z*sqrt(z^2/4n^2)) / (1 + z^2/n)
+        (5, 10, 0.236593, 0.763407),
+        (10, 10, 0.722467, 1.0),
+        (1, 4, 0.045587, 0.699358),  # also statsmodels' proportion_confint(method="wilson")
+        (81, 263, 0.255289, 0.366210),
+    ],
+)
+def test_wilson_interval_matches_hand_computation(k, n, lo, hi):
+    a, b = wilson(k, n)
+    assert a == pytest.approx(lo, abs=1e-6)
+    assert b == pytest.approx(hi, abs=1e-6)
+
+
+def test_wilson_interval_of_no_runs_is_undefined():
+    assert all(math.isnan(v) for v in wilson(0, 0))
+
+
+# ---- reversal timing ---------------------------------------------------------------------------
+def runs_frame(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["outcome", "reversal_months_before_expiry", "notice_month", "reversal_month"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["status"] = "ok"
+    return df
+
+
+def test_reversal_timing_counts_and_deadline_ratio_by_hand():
+    df = runs_frame(
+        [
+            # notice Aug, lapse Nov: window Sep..Nov = 3 months
+            ("last_minute_suspension", 0, "2019-08", "2019-11"),
+            ("last_minute_suspension", 0, "2019-08", "2019-11"),
+            ("last_minute_suspension", 0, "2019-08", "2019-11"),
+            ("early_reversal", 2, "2019-08", "2019-09"),
+            # notice Oct, lapse Nov: window 1 month
+            ("terminated", 0, "2019-10", "2019-11"),  # suspended, then revived
+            ("terminated", None, "2019-08", None),
+            ("renewed", None, None, None),
+            ("pending", None, "2019-12", None),
+        ]
+    )
+    table, stats = reversal_timing(df)
+    counts = dict(zip(table["months_before_expiry"], table["reversals"], strict=True))
+    assert counts == {-1: 1, 2: 1, 1: 0, 0: 4}
+    revived = dict(zip(table["months_before_expiry"], table["revived"], strict=True))
+    assert revived == {-1: 0, 2: 0, 1: 0, 0: 1}  # the suspended-then-revived run
+    assert stats["reversals"] == 5 and stats["noticed"] == 7 and stats["held"] == 4
+    assert stats["held_share_at_expiry"] == pytest.approx(3 / 4)
+    assert stats["share_at_expiry"] == pytest.approx(4 / 5)
+    # uniform timing: 1/3 for the four Aug notices, 1/1 for the Oct one
+    assert stats["uniform_share"] == pytest.approx((4 / 3 + 1) / 5)
+    assert stats["ratio"] == pytest.approx(0.8 / ((4 / 3 + 1) / 5))
+    assert stats["lapsed_share_of_noticed"] == pytest.approx(1 / 7)
+
+
+def test_near_base_selects_runs_close_to_the_base_values(smoke):
+    from model.parameters import PARAMETERS
+
+    meta = json.loads((smoke / "meta.json").read_text())
+    base = analysis.base_values(smoke, meta)
+    names = ("us_pressure_weight", "audience_cost")
+    assert base == {k: PARAMETERS[k].default for k in names}  # the smoke config sets neither
+    u, a = base["us_pressure_weight"], base["audience_cost"]
+    # 20% of the swept ranges: 0.08 (us_pressure_weight 0.2..0.6) and 0.8 (cost 2..6)
+    df = pd.DataFrame(
+        {
+            "us_pressure_weight": [u, u + 0.07, u - 0.09, u],
+            "audience_cost": [a, a - 0.7, a, a + 0.9],
+        }
+    )
+    assert list(analysis.near_base(df, meta, base)) == [True, True, False, False]
+
+
+def test_reversal_timing_without_reversals():
+    table, stats = reversal_timing(runs_frame([("renewed", None, None, None)] * 3))
+    assert stats["reversals"] == 0 and math.isnan(stats["share_at_expiry"])
+    assert table["reversals"].sum() == 0
+
+
+# ---- shares, phase maps ------------------------------------------------------------------------
+def synthetic_grid() -> tuple[pd.DataFrame, dict]:
+    """A 3 x 3 grid of (a, b), 4 runs each; last-minute suspension iff a + b >= 2, else
+    renewed, except cell (0, 0) where 1 of 4 runs is terminated."""
+    rows = []
+    for pid, (a, b) in enumerate(itertools.product([0.0, 1.0, 2.0], [0.0, 1.0, 2.0])):
+        for rep in range(4):
+            o = "last_minute_suspension" if a + b >= 2 else "renewed"
+            if (a, b) == (0.0, 0.0) and rep == 0:
+                o = "terminated"
+            rows.append({"point_id": pid, "a": a, "b": b, "outcome": o, "status": "ok"})
+    meta = {
+        "spec": {
+            "design": "grid",
+            "parameters": [
+                {"name": "a", "low": 0.0, "high": 2.0},
+                {"name": "b", "low": 0.0, "high": 2.0},
+            ],
+        }
+    }
+    return pd.DataFrame(rows), meta
+
+
+def test_outcome_shares_per_point_with_wilson_bounds():
+    df, _ = synthetic_grid()
+    shares = outcome_shares(df, ["a", "b"])
+    first = shares.iloc[0]
+    assert (first["a"], first["b"]) == (0.0, 0.0)
+    assert first["p_terminated"] == 0.25 and first["p_renewed"] == 0.75
+    assert (first["p_terminated_lo"], first["p_terminated_hi"]) == wilson(1, 4)
+    assert first["dominant"] == "renewed"
+    assert list(shares["dominant"]).count("last_minute_suspension") == 6
+
+
+def test_phase_map_cells_by_hand():
+    df, meta = synthetic_grid()
+    table = phase_maps(df, meta)
+    assert len(table) == 9 and set(table["n"]) == {4}
+    cell = table[(table["a_value"] == 2.0) & (table["b_value"] == 0.0)].iloc[0]
+    assert cell["p_last_minute_suspension"] == 1.0 and cell["dominant"] == "last_minute_suspension"
+    cell = table[(table["a_value"] == 0.0) & (table["b_value"] == 1.0)].iloc[0]
+    assert cell["p_last_minute_suspension"] == 0.0 and cell["dominant"] == "renewed"
+
+
+def test_continuous_parameters_are_binned_into_equal_width_bins():
+    values = pd.Series(np.linspace(0.0, 10.0, 101))
+    index, centres = analysis.bins_for(values, 0.0, 10.0)
+    assert len(centres) == analysis.MAX_BINS
+    assert centres[0] == pytest.approx(10 / analysis.MAX_BINS / 2)
+    assert index.iloc[0] == 0 and index.iloc[-1] == analysis.MAX_BINS - 1
+    assert np.bincount(index).min() >= 12
+
+
+# ---- Sobol ---------------------------------------------------------------------------------------
+def test_sobol_indices_find_the_only_influential_parameter():
+    params = (Varied("a", float, 0.0, 1.0), Varied("b", float, 0.0, 1.0))
+    points = saltelli(params, 256, seed=1, second_order=False)
+    rows = []
+    for pid, p in enumerate(points):
+        o = "last_minute_suspension" if p["a"] > 0.5 else "terminated"
+        rows.append({"point_id": pid, **p, "outcome": o, "status": "ok"})
+    meta = {
+        "points": len(points),
+        "spec": {
+            "design": "saltelli",
+            "second_order": False,
+            "seed": 1,
+            "parameters": [
+                {"name": "a", "low": 0.0, "high": 1.0},
+                {"name": "b", "low": 0.0, "high": 1.0},
+            ],
+        },
+    }
+    table = sobol_indices(pd.DataFrame(rows), meta).set_index(["outcome", "parameter"])
+    for o in ("last_minute_suspension", "terminated"):
+        assert table.loc[(o, "a"), "S1"] == pytest.approx(1.0, abs=0.1)
+        assert table.loc[(o, "a"), "ST"] == pytest.approx(1.0, abs=0.1)
+        assert abs(table.loc[(o, "b"), "S1"]) < 0.05
+        assert table.loc[(o, "b"), "ST"] < 0.05
+
+
+def test_sobol_indices_only_for_saltelli_designs():
+    df, meta = synthetic_grid()
+    assert sobol_indices(df, meta) is None
+
+
+# ---- PRIM ----------------------------------------------------------------------------------------
+def grid_case() -> tuple[pd.DataFrame, np.ndarray]:
+    """10 x 10 integer grid; the cases of interest are a >= 5 and b >= 5 (25 of 100)."""
+    a, b = np.meshgrid(np.arange(10.0), np.arange(10.0))
+    x = pd.DataFrame({"a": a.ravel(), "b": b.ravel()})
+    return x, ((x["a"] >= 5) & (x["b"] >= 5)).to_numpy()
+
+
+IMPLS = ["builtin", pytest.param("ema", marks=pytest.mark.skipif(
+    not analysis.ema_available(), reason="ema_workbench not installed"))]  # fmt: skip
+
+
+def inside(x: pd.DataFrame, box: PrimBox) -> np.ndarray:
+    mask = np.ones(len(x), dtype=bool)
+    for k, (lo, hi) in box.limits.items():
+        mask &= (x[k] >= lo).to_numpy() & (x[k] <= hi).to_numpy()
+    return mask
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_prim_finds_the_quadrant_of_a_grid(impl):
+    x, y = grid_case()
+    box, traj = prim_box(x, y, threshold=0.8, impl=impl)
+    assert (box.coverage, box.density, box.mass, box.n) == (1.0, 1.0, 0.25, 25)
+    assert set(box.limits) == {"a", "b"}
+    assert (inside(x, box) == y).all()
+    # the trajectory starts from the whole space and ends at least as dense
+    assert traj[0][1:] == (1.0, 0.25, 1.0, 100)
+    assert traj[-1][2] >= box.density
+    if impl == "builtin":  # bounds are data values (EMA interpolates: 4.5)
+        assert box.limits == {"a": (5.0, 9.0), "b": (5.0, 9.0)}
+        assert box.describe() == "5 ≤ a ≤ 9 and 5 ≤ b ≤ 9"
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_prim_one_dimension_by_hand(impl):
+    x = pd.DataFrame({"u": np.arange(20.0), "noise": np.tile([0.0, 1.0], 10)})
+    y = (x["u"] >= 12).to_numpy()  # 8 of 20
+    box, _ = prim_box(x, y, threshold=0.99, impl=impl)
+    assert set(box.limits) == {"u"}  # the noise column is left alone
+    assert 11.0 < box.limits["u"][0] <= 12.0 and box.limits["u"][1] == 19.0
+    assert (box.coverage, box.density, box.mass, box.n) == (1.0, 1.0, 0.4, 8)
+
+
+def test_builtin_peeling_removes_alpha_share_per_step():
+    x = pd.DataFrame({"u": np.arange(100.0)})
+    y = (x["u"] >= 50).to_numpy()
+    traj = prim_trajectory_builtin(x, y, peel_alpha=0.1, mass_min=0.3)
+    masses = [t[3] for t in traj]
+    # each peel keeps u >= the 10% quantile of the box (rounded up to a data value):
+    # 0..99 -> 10..99 (90 runs) -> 19..99 (81) -> 27..99 (73), until < 30% would remain
+    assert masses[:4] == [1.0, 0.9, 0.81, 0.73]
+    assert min(masses) >= 0.3
+    assert all(t[0]["u"][1] == 99.0 for t in traj)  # never peels the cases' side
+    assert traj[-1][2] == 1.0
+
+
+def test_prim_without_cases_gives_no_box():
+    x, _ = grid_case()
+    box, traj = prim_box(x, np.zeros(100, dtype=bool), impl="builtin")
+    assert box is None and traj == []
+
+
+def test_prim_box_description_without_restrictions():
+    assert PrimBox({}, 1.0, 0.5, 1.0, 10).describe() == "anywhere in the sweep's ranges"
+
+
+def test_meta_json_of_smoke_sweep_has_the_spec_for_analysis(smoke):
+    meta = json.loads((smoke / "meta.json").read_text())
+    assert analysis.varied_names(meta) == ["us_pressure_weight", "audience_cost"]

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from experiments.atomic import write_text_atomic
 from model.parameters import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,19 +36,6 @@ def _parse_set(items: Sequence[str]) -> dict[str, Any]:
         except tomllib.TOMLDecodeError:
             out[key.strip()] = raw.strip()  # a bare word: let the key's own check judge it
     return out
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def format_timeline(model: Any) -> str:
@@ -90,14 +76,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         out = Path(args.out)
         df = model.monthly()
-        write_atomic(out / "monthly.csv", df.to_csv())
+        write_text_atomic(out / "monthly.csv", df.to_csv())
         events = [e.to_dict() for e in model.timeline]
-        write_atomic(out / "timeline.json", json.dumps(events, indent=1) + "\n")
+        write_text_atomic(out / "timeline.json", json.dumps(events, indent=1) + "\n")
         summary = model.to_dict(decisions=False)
         summary.pop("events")
-        write_atomic(out / "outcome.json", json.dumps(summary, indent=1) + "\n")
+        write_text_atomic(out / "outcome.json", json.dumps(summary, indent=1) + "\n")
         decisions = [d.to_dict() for d in model.decisions]
-        write_atomic(out / "decisions.json", json.dumps(decisions) + "\n")
+        write_text_atomic(out / "decisions.json", json.dumps(decisions) + "\n")
     if args.json:
         print(json.dumps(model.to_dict(decisions=True)))
     else:

@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -766,8 +766,16 @@ def _spec_toml(spec: SweepSpec) -> str:
                 lines.append(f"levels = {p.levels}")
     if spec.fixed:
         lines += ["", "[fixed]"]
-        lines += [f"{k} = {json.dumps(v)}" for k, v in spec.fixed.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in spec.fixed.items()]
     return "\n".join(lines) + "\n"
+
+
+def toml_value(v: Any) -> str:
+    """A scalar as a TOML literal: dates bare (as TOML writes them), the rest as JSON,
+    whose booleans, numbers and quoted strings are TOML's too."""
+    if isinstance(v, date):
+        return v.isoformat()
+    return json.dumps(v)
 
 
 def cli_sweep(args: Any) -> int:

@@ -514,8 +514,8 @@ class GSOMIAModel(mesa.Model):
 
     def _drift(self) -> None:
         """Slow variables: Tokyo's grievance, once a dispute has given it one, grows while
-        the ruling is enforced and no talks run, and falls while they do; trade dependence falls under curbs; talks
-        ease historical tension."""
+        the ruling is enforced and no talks run, and falls while they do; trade dependence
+        falls under curbs; talks ease historical tension."""
         growth = self.p["grievance_growth"]
         if self.grievance > 0:  # a dispute to aggrieve Tokyo exists (the 2018 ruling)
             self.grievance = max(0.0, self.grievance + (-growth if self.talks else growth))

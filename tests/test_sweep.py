@@ -462,3 +462,20 @@ def test_mesa_batch_run_works_on_the_model():
     for r in rows:
         m = GSOMIAModel(rng=r["rng"], us_pressure_weight=r["us_pressure_weight"], n_citizens=200)
         assert m.run() == r["outcome"]
+
+
+def test_spec_built_in_code_renders_dates_as_toml():
+    """A spec without file text is written to spec.toml by rendering it; a date among
+    its fixed values must come out as a TOML date, not crash the sweep."""
+    import dataclasses
+    import tomllib
+    from datetime import date
+
+    from experiments.runner import _spec_toml
+    from experiments.spec import load_spec
+
+    spec = load_spec(REPO / "configs" / "sweeps" / "smoke.toml")
+    spec = dataclasses.replace(spec, fixed={**spec.fixed, "end": date(2019, 3, 31)}, text="")
+    rendered = tomllib.loads(_spec_toml(spec))
+    assert rendered["fixed"]["end"] == date(2019, 3, 31)
+    assert rendered["fixed"]["n_citizens"] == spec.fixed["n_citizens"]

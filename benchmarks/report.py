@@ -1,0 +1,176 @@
+"""The printed table and the targets of the issue (reported, never enforced)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+RUN_TARGET_S = 0.020
+SPEEDUP_TARGET = 1.8
+MEMORY_TARGET = 0.2
+MEMORY_TARGET_RUNS = 20_000
+OVERHEAD_TARGET = 0.10
+
+
+def measurements(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every summary (a dict with median/min/max) under ``node``, with its dotted path."""
+    if isinstance(node, dict):
+        if {"median", "min", "max"} <= node.keys():
+            yield path, node
+            return
+        for key, value in node.items():
+            if key in ("profile", "construction_profile", "functions", "hottest_own_time"):
+                continue
+            yield from measurements(value, f"{path}.{key}" if path else str(key))
+
+
+def _fmt(x: float) -> str:
+    if x == 0:
+        return "0"
+    a = abs(x)
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    if a >= 0.01:
+        return f"{x:.3f}"
+    return f"{x:.2e}"
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures as aligned text: one line per measurement, then the step split."""
+    rows = [("measurement", "median", "min", "max", "unit", "n")]
+    for name, fig in result["figures"].items():
+        for path, m in measurements(fig):
+            rows.append(
+                (
+                    f"{name}.{path}",
+                    _fmt(m["median"]),
+                    _fmt(m["min"]),
+                    _fmt(m["max"]),
+                    m["unit"],
+                    str(m["n"]),
+                )
+            )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for i, r in enumerate(rows):
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells))
+        if i == 0:
+            lines.append("-" * len(lines[0]))
+    prof = result["figures"].get("run", {}).get("profile")
+    if prof:
+        lines += ["", f"monthly step split (cProfile, {prof['steps']} steps):"]
+        for group, g in prof["split"].items():
+            lines.append(
+                f"  {group:<16} {g['share']:6.1%}  {g.get('ms_per_step_unprofiled', 0):7.2f} "
+                f"ms/step (unprofiled)   {g['ms_per_step']:7.2f} ms/step (profiled)"
+            )
+        lines.append("  nested (inside decisions, overlapping):")
+        for label, d in prof["nested"].items():
+            lines.append(f"    {label:<46} {d['share']:6.1%}  {d['ms_per_step']:7.2f} ms/step")
+    cons = result["figures"].get("run", {}).get("construction_profile")
+    if cons:
+        lines += [
+            "",
+            f"config load + construction (cProfile, {cons['ms_per_run_profiled']:.2f} ms):",
+        ]
+        for c in cons["callees"][:5]:
+            lines.append(
+                f"    {c['function']:<46} {c['share']:6.1%}  {c['ms_per_run']:7.2f} ms/run"
+            )
+    scaling = result["figures"].get("scaling", {})
+    if scaling.get("remarks"):
+        lines += ["", "scaling:"] + [f"  {r}" for r in scaling["remarks"]]
+    targets = result.get("targets") or {}
+    if targets:
+        lines += ["", "targets (reported, not enforced):"]
+        for name, t in targets.items():
+            state = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
+            lines.append(f"  {state:<7} {name}: {t['value']} (target {t['target']})")
+    return "\n".join(lines)
+
+
+def _get(d: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The issue's targets against the medians measured (None where not measured)."""
+    figs = result["figures"]
+    out: dict[str, dict[str, Any]] = {}
+
+    def add(name: str, value: float | None, target: str, met: bool | None, note: str) -> None:
+        out[name] = {
+            "value": None if value is None else round(value, 4),
+            "target": target,
+            "met": met,
+            "note": note,
+        }
+
+    run = _get(figs, "run", "measurements", "run_total_s", "median")
+    add(
+        "one_run",
+        run,
+        f"<= {RUN_TARGET_S} s median",
+        None if run is None else run <= RUN_TARGET_S,
+        "baseline-2019 run, config load to outcome",
+    )
+    design = _get(figs, "throughput", "design")
+    workers = _get(design, "workers")
+    speed = _get(design, "ratios", f"speedup_runner_{workers}_over_1", "median")
+    add(
+        "speedup_all_cores",
+        speed,
+        f">= {SPEEDUP_TARGET}x one worker",
+        None if speed is None else speed >= SPEEDUP_TARGET,
+        f"runner on {workers} workers / 1 worker, design {_get(design, 'spec')} "
+        f"({_get(design, 'runs')} runs)",
+    )
+    vs = _get(design, "ratios", f"runner_over_batch_run_{workers}", "median")
+    add(
+        "vs_batch_run",
+        vs,
+        ">= 1x mesa.batch_run throughput",
+        None if vs is None else vs >= 1.0,
+        f"same grid, {workers} processes",
+    )
+    mem = _get(figs, "memory", "sizes") or {}
+    largest = max((int(k) for k in mem), default=None)
+    ratio = None if largest is None else _get(mem, str(largest), "ratio_runner_over_batch_run")
+    value = None if ratio is None else ratio["median"]
+    met = None if value is None or largest < MEMORY_TARGET_RUNS else value <= MEMORY_TARGET
+    add(
+        "memory_vs_batch_run",
+        value,
+        f"<= {MEMORY_TARGET} of batch_run's peak RSS at {MEMORY_TARGET_RUNS} runs",
+        met,
+        f"peak tree RSS ratio at {largest} runs, {_get(figs, 'memory', 'configuration')} "
+        "configuration",
+    )
+    over = _get(figs, "overhead", "overhead", "median")
+    add(
+        "harness_overhead",
+        over,
+        f"<= {OVERHEAD_TARGET:.0%} over a bare loop",
+        None if over is None else over <= OVERHEAD_TARGET,
+        "runner on 1 worker / bare model loop - 1",
+    )
+    scaling = figs.get("scaling") or {}
+    for key, label in (("months", "months"), ("opinion_only", "citizens (opinion update)")):
+        k = _get(scaling, key, "exponent")
+        add(
+            f"linear_in_{key}",
+            k,
+            "log-log exponent in [0.85, 1.15]",
+            None if k is None else 0.85 <= k <= 1.15,
+            f"time vs {label}",
+        )
+    return out

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,25 +12,15 @@ import pytest
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
 
+from app_loader import load_app  # noqa: E402
+
 from model import HEADLINE, PARAMETERS, GSOMIAModel  # noqa: E402
 from model.config import load_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "configs" / "baseline_2019.toml"
 
-
-def _load_app():
-    """Import the repo-root app.py (it is not part of an installed package)."""
-    if "app" in sys.modules and getattr(sys.modules["app"], "__file__", "") == str(REPO / "app.py"):
-        return sys.modules["app"]
-    spec = importlib.util.spec_from_file_location("app", REPO / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-app = _load_app()
+app = load_app()
 
 
 def _strip(html: str) -> str:

@@ -46,17 +46,7 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright not installed")
 serve = pytest.importorskip("experiments.serve")
 
-
-def _load_app():
-    import importlib.util
-
-    if "app" in sys.modules and getattr(sys.modules["app"], "__file__", "") == str(REPO / "app.py"):
-        return sys.modules["app"]
-    spec = importlib.util.spec_from_file_location("app", REPO / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    spec.loader.exec_module(module)
-    return module
+from app_loader import load_app  # noqa: E402
 
 
 def _free_port() -> int:
@@ -224,7 +214,7 @@ def _assert_rendered(page) -> None:
 
 def test_step_past_the_deadline_shows_events_and_outcome(ui):
     page, problems = ui
-    app = _load_app()
+    app = load_app()
     expected = _crisis_run(app)
     _set_seed(page, str(expected.seed))
     page.get_by_text(f"seed {expected.seed}:").wait_for()

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +16,7 @@ from typing import Any
 
 from benchmarks import FIGURES, SCHEMA
 from benchmarks.common import BENCH, REPO, SMOKE, cores, loadavg, machine, spec_from
+from experiments.atomic import write_text_atomic
 
 DEFAULT_OUT = REPO / "results" / "bench" / "latest.json"
 QUIET_LOAD = 0.5
@@ -179,17 +178,8 @@ def _figure(name: str, plan: Plan, workers: int) -> dict[str, Any]:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, default=str)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON whole or not at all (temporary file and rename)."""
+    write_text_atomic(path, json.dumps(data, indent=1, default=str) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from benchmarks.common import RUN_SEED, summary
 from benchmarks.run import one_run
+from model.calendar import add_months, month_start
 
 START = date(2018, 10, 1)
 LINEAR = (0.85, 1.15)
@@ -18,8 +19,7 @@ LINEAR = (0.85, 1.15)
 
 def end_for(months: int, start: date = START) -> date:
     """The ``end`` that makes a run from ``start`` simulate ``months`` months."""
-    index = start.year * 12 + start.month - 1 + months - 1
-    return date(index // 12, index % 12 + 1, 1)
+    return add_months(month_start(start), months - 1)
 
 
 def loglog_slope(xs: Sequence[float], ys: Sequence[float]) -> float:

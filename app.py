@@ -36,9 +36,9 @@ from mesa.experimental.scenarios import Scenario
 from mesa.visualization import SolaraViz
 
 from model import HEADLINE, PARAMETERS, ConfigError, GSOMIAModel
-from model.actions import COMPONENTS, Pact
 from model.calendar import add_months, months_between
 from model.config import load_config
+from model.pact import Pact
 
 REPO = Path(__file__).resolve().parent
 CONFIG_DIR = REPO / "configs"
@@ -625,14 +625,15 @@ def decision_table(model: GSOMIAModel, actor: str) -> str:
         f"<div style='margin-top:4px'><b>{actor.title()}</b>, {decision.date:%b %Y}: chose "
         f"<b>{html.escape(_action_label(decision.chosen))}</b></div>"
     )
-    cols = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in COMPONENTS)
+    names = tuple(decision.options[0].immediate) if decision.options else ()
+    cols = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in names)
     rows = []
     for o in sorted(decision.options, key=lambda o: -o.expected_utility):
         comps = o.components()
         css = " class='gsomia-chosen'" if o.action == decision.chosen else ""
         cells = "".join(
             f"<td class='num' style='color:{_sign_colour(comps[c])}'>{comps[c]:.2f}</td>"
-            for c in COMPONENTS
+            for c in names
         )
         rows.append(
             f"<tr{css}><td>{html.escape(_action_label(o.action))}</td>"

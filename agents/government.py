@@ -1,90 +1,140 @@
-"""The four strategic governments as Mesa agents on the relations network.
+"""The contract every strategic government fulfils, as a Mesa agent on the relations
+network.
 
-The month's game is solved jointly by the model (``model.decisions``), because every
-government's best move depends on the others'; each agent then makes its own logit draw
-from its equilibrium strategy, keeps its stance and payoffs, and remembers why it moved
-(``model.explain.Decision``).
+A government class declares its moves (``moves[0]`` is the move that changes nothing),
+the reduced state variables it owns, its payoff components, whether it keeps its stance
+after a deadline, and four vectorised rules the month's game is composed from
+(``model.game``): ``feasible``, ``transition``, ``signals`` and ``utility``. As an agent
+it draws its own move from the month's equilibrium (``choose``) and applies it to the
+world (``apply``): the events it emits and the state it changes. Adding an actor means
+one such class and a place in the scenario's move order; nothing in ``model/`` names it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from model.actions import (
-    ACTORS,
-    BEIJING_ACTIONS,
-    COMPONENTS,
-    SEOUL_ACTIONS,
-    TOKYO_ACTIONS,
-    US_LABELS,
-)
-from model.decisions import draw
-
 if TYPE_CHECKING:
+    from mesa import Model
     from mesa.discrete_space import Cell
 
     from model.explain import Decision
-    from model.model import GSOMIAModel
+    from model.game import Profiles
+    from model.month import Realised
 
 
 class Government(CellAgent):
-    """A government: one node of the relations network, a menu of moves, a record."""
+    """A strategic government: its moves, rules, payoffs and record."""
 
     actor: ClassVar[str]
     moves: ClassVar[tuple[str, ...]]
+    state_vars: ClassVar[Mapping[str, int]] = {}
+    components: ClassVar[tuple[str, ...]] = ()
+    keeps_stance: ClassVar[bool] = False
+    """After a deadline, keep the deadline month's move (a third party's stance) rather
+    than hold."""
 
-    def __init__(self, model: GSOMIAModel, cell: Cell) -> None:
+    def __init__(self, model: Model, cell: Cell | None = None) -> None:
         super().__init__(model)
-        self.cell = cell
-        self.node_id: int = ACTORS.index(self.actor)
-        self.last_move: str = self.moves[0]
-        self.decisions: list[Decision] = []
-        self.last_payoff: dict[str, float] = dict.fromkeys(COMPONENTS, 0.0)
+        if cell is not None:
+            self.cell = cell
+        self.move_code: int = 0
+        self.last_payoff: dict[str, float] = {}
         self.total_payoff: float = 0.0
 
-    def choose(self, probabilities: np.ndarray, rng: np.random.Generator) -> int:
-        """Logit choice: draw a move with its quantal-response probability."""
-        return draw(rng, probabilities)
+    # ---- the game's rules (vectorised over profiles; see model.game.Profiles) ----------
+    @classmethod
+    def feasible(cls, g: Profiles, move: np.ndarray) -> np.ndarray | bool:
+        """Which of ``move`` are feasible given the state and the earlier moves."""
+        return True
 
-    def record(self, decision: Decision, payoff: np.ndarray) -> None:
-        """Keep the month's decision and realised utility (one value per component)."""
-        self.decisions.append(decision)
-        self.last_move = decision.chosen
-        self.last_payoff = dict(zip(COMPONENTS, map(float, payoff), strict=True))
-        self.total_payoff += float(payoff.sum())
+    @classmethod
+    def transition(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
+        """New values of the state variables ``move`` changes."""
+        return {}
+
+    @classmethod
+    def signals(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
+        """Quantities the other actors' rules read (e.g. ``pressure_seoul``)."""
+        return {}
+
+    @classmethod
+    def settle(cls, g: Profiles) -> dict[str, np.ndarray]:
+        """State changes at the end of the month that no move makes (e.g. a lapse)."""
+        return {}
+
+    @classmethod
+    def at_horizon(cls, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """How a state left at the end of a lookahead is valued (e.g. a standing notice
+        as the lapse it promises)."""
+        return {}
+
+    @classmethod
+    def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
+        """The month's utility by payoff component, broadcastable to ``g.shape``."""
+        return {}
+
+    @classmethod
+    def initial_state(cls, values: Mapping[str, Any]) -> dict[str, int]:
+        """Starting values of the state variables it owns, from the scenario."""
+        return dict.fromkeys(cls.state_vars, 0)
+
+    def lookahead_moves(self) -> np.ndarray | None:
+        """The moves the others expect it to consider in the months ahead (None: every
+        move feasible then)."""
+        return None
+
+    # ---- acting --------------------------------------------------------------------------
+    @property
+    def decisions(self) -> list[Decision]:
+        """Every decision it made, with the expected utility of each option."""
+        return [d for d in self.model.decisions if d.actor == self.actor]
 
     @property
     def last_decision(self) -> Decision | None:
         """The most recent decision, if any."""
-        return self.decisions[-1] if self.decisions else None
+        return next((d for d in reversed(self.model.decisions) if d.actor == self.actor), None)
 
+    @property
+    def last_move(self) -> str:
+        """Its latest move (``moves[0]`` before any)."""
+        return self.moves[self.move_code]
 
-class Seoul(Government):
-    """South Korea: the pact's notice, suspension and revival, the WTO complaint."""
+    def choose(self) -> None:
+        """Draw its move from its quantal-response probabilities at the node the
+        earlier movers' draws reached in the month's game."""
+        game = self.model.month_game
+        position = self.draw(game.node_probabilities(self.actor), self.model.decision_rng)
+        self.move_code = game.take(self.actor, position)
 
-    actor = "seoul"
-    moves = SEOUL_ACTIONS
+    def draw(self, probabilities: np.ndarray, rng: np.random.Generator) -> int:
+        """Logit choice: the position of a move drawn with its probability."""
+        cdf = np.cumsum(probabilities)
+        pos = np.searchsorted(cdf, rng.random() * cdf[-1], side="right")
+        return int(min(pos, len(probabilities) - 1))
 
+    def move_day(self, month: date, code: int) -> date:
+        """The day its move of the month is dated (the first unless the calendar says
+        otherwise)."""
+        return month
 
-class Tokyo(Government):
-    """Japan: export curbs, their lifting, and working-level talks."""
+    def apply(self, r: Realised) -> None:
+        """Make the realised move in the world: events and state beyond the game's."""
 
-    actor = "tokyo"
-    moves = TOKYO_ACTIONS
+    def record(self, payoff: Mapping[str, float]) -> None:
+        """Keep the month's realised utility by component."""
+        self.last_payoff = dict(payoff)
+        self.total_payoff += float(np.sum(np.fromiter(payoff.values(), float)))
 
+    def stance(self) -> float:
+        """Its stance for the relations network (0 conciliatory .. 1 hard)."""
+        return 0.0
 
-class Washington(Government):
-    """The United States: pressure on Seoul and on Tokyo."""
-
-    actor = "washington"
-    moves = US_LABELS
-
-
-class Beijing(Government):
-    """China: rhetoric or inducements toward Seoul."""
-
-    actor = "beijing"
-    moves = BEIJING_ACTIONS
+    def relations(self) -> dict[tuple[str, str], dict[str, float]]:
+        """Attributes of its ties on the relations network, by (actor, actor)."""
+        return {}

@@ -13,37 +13,26 @@ from benchmarks.common import BASELINE, RUN_SEED, summary
 FuncKey = tuple[str, int, str]
 
 STEP_GROUPS: dict[str, tuple[str, ...]] = {
-    "decisions": (
-        "_continuation_table",
-        "month_profiles",
-        "continuation",
-        "solve_month",
-        "full_menus",
-        "environment",
-        "states",
-        "month_calendar",
-        "choose",
-    ),
+    "decisions": ("solve_month", "do"),
     "opinion": ("_public_reacts",),
     "data_collection": ("collect",),
-    "explanations": ("explain_month", "record"),
+    "moves": ("_apply_moves",),
 }
-"""Direct callees of ``GSOMIAModel.step``, by what they are for; the rest of the step
-(moves, calendar, drift, relations, timeline) is ``other``."""
+"""Direct callees of ``GSOMIAModel.step``, by what they are for (``do``: each government
+draws its move); the rest of the step (exogenous shocks, calendar, drift, relations,
+timeline) is ``other``. Explanations are computed on demand, outside ``run()``."""
 
 DETAIL = {
-    "lookahead (Lookahead.table)": ("model/decisions.py", "table"),
-    "month payoffs (month_profiles, all callers)": ("model/payoffs.py", "month_profiles"),
-    "month solve (solve_month, all callers)": ("model/decisions.py", "solve_month"),
-    "continuation (all callers)": ("model/decisions.py", "continuation"),
-    "terminal_values (all callers)": ("model/payoffs.py", "terminal_values"),
+    "lookahead (solve_horizon)": ("model/lookahead.py", "solve_horizon"),
+    "profiles built (horizon, cached per scenario)": ("model/lookahead.py", "horizon"),
+    "utilities (all callers)": ("model/game.py", "utilities"),
+    "backward induction in a month (game.solve, all callers)": ("model/game.py", "solve"),
     "QRE (games.logit_qre, all callers)": ("model/games.py", "logit_qre"),
     "opinion update (OpinionNetwork.step)": ("model/opinion.py", "step"),
     "data collection (DataCollector.collect)": ("mesa/datacollection.py", "collect"),
-    "explanations (explain_month)": ("model/explain.py", "explain_month"),
 }
 """Cumulative time of named functions over all their callers within steps (nested:
-these overlap, e.g. the QRE is inside month solve, which is inside the lookahead)."""
+these overlap, e.g. the QRE is inside the backward induction)."""
 
 
 def one_run(seed: int = RUN_SEED, **overrides: Any) -> tuple[float, float, str, int]:

@@ -54,14 +54,13 @@ def format_timeline(model: Any) -> str:
 def format_decision(decision: Any) -> str:
     """One decision as a table: each option's probability and expected utility, split
     into the payoff components (immediate + continuation)."""
-    from model.actions import COMPONENTS
-
+    names = tuple(decision.options[0].immediate) if decision.options else ()
     head = f"{decision.date:%Y-%m} {decision.actor} chose {decision.chosen}"
-    cols = "".join(f"{c[:9]:>10}" for c in COMPONENTS)
+    cols = "".join(f"{c[:9]:>10}" for c in names)
     lines = [head, f"  {'option':<40}{'prob':>6}{'EU':>8}{cols}"]
     for o in sorted(decision.options, key=lambda o: -o.expected_utility):
         comps = o.components()
-        vals = "".join(f"{comps[c]:>10.2f}" for c in COMPONENTS)
+        vals = "".join(f"{comps[c]:>10.2f}" for c in names)
         lines.append(f"  {o.action:<40}{o.probability:>6.2f}{o.expected_utility:>8.2f}{vals}")
     return "\n".join(lines)
 

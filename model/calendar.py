@@ -104,3 +104,14 @@ class PactCalendar:
         while notice_day > self.last_notice_day(anniversary):
             anniversary = anniversary_in(anniversary.year + 1, self.signing_date)
         return anniversary
+
+
+@dataclass(frozen=True)
+class MonthCalendar:
+    """What the pact's calendar allows in one month: whether a notice can be given for
+    the coming anniversary, whether the month holds the deadline (a lapse, a renewal or
+    the end of the lookahead), and whether a scheduled signing falls in it."""
+
+    notice_open: bool
+    expiry: bool
+    signing: bool

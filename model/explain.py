@@ -2,7 +2,7 @@
 
 For every monthly decision the model records, for each feasible move, its choice
 probability and its expected utility split into the payoff components of
-``model.actions.COMPONENTS``, separately for this month ("immediate") and for the
+the cast (``model.game.Cast.components``), separately for this month ("immediate") and for the
 discounted future up to and past the next deadline ("continuation"). Expectations are
 taken over the later movers' logit responses, as the decision-maker anticipates them.
 """
@@ -15,19 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from model.actions import (
-    BEIJING,
-    BEIJING_ACTIONS,
-    COMPONENTS,
-    SEOUL,
-    SEOUL_ACTIONS,
-    TOKYO,
-    TOKYO_ACTIONS,
-    US_LABELS,
-    WASHINGTON,
-)
-from model.decisions import MonthSolution
-from model.payoffs import Menus, Profiles
+from model.game import Policy, Profiles, expect_stage
 
 
 @dataclass(frozen=True)
@@ -46,7 +34,7 @@ class OptionValue:
 
     def components(self) -> dict[str, float]:
         """Immediate plus continuation, per component."""
-        return {c: self.immediate[c] + self.continuation[c] for c in COMPONENTS}
+        return {c: self.immediate[c] + self.continuation[c] for c in self.immediate}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -86,79 +74,60 @@ class Decision:
         }
 
 
-def _options(
-    labels: list[str], probs: np.ndarray, flow: np.ndarray, cont: np.ndarray, keep: np.ndarray
-) -> tuple[OptionValue, ...]:
-    out = []
-    for label, pr, f, c, ok in zip(labels, probs, flow, cont, keep, strict=True):
-        if ok:
-            out.append(
-                OptionValue(
-                    action=label,
-                    probability=float(pr),
-                    immediate=dict(zip(COMPONENTS, map(float, f), strict=True)),
-                    continuation=dict(zip(COMPONENTS, map(float, c), strict=True)),
-                )
-            )
-    return tuple(out)
+def node_probabilities(g: Profiles, policy: Policy, actor: str, positions: list[int]) -> np.ndarray:
+    """``actor``'s choice probabilities at the node the earlier realised moves reached
+    (``positions``: menu positions of the movers before it, in move order)."""
+    probs = policy.probs[actor]
+    idx: list[int] = [0]
+    for i in range(g.axis(actor) - 1):
+        idx.append(positions[i] if probs.shape[1 + i] > 1 else 0)
+    return probs[tuple(idx)].reshape(-1)
 
 
 def explain_month(
     when: date,
-    sol: MonthSolution,
-    prof: Profiles,
-    menus: Menus,
-    moves: tuple[int, int, int, int],
+    g: Profiles,
+    policy: Policy,
+    flow: np.ndarray,
+    cont: np.ndarray,
+    positions: list[int],
 ) -> dict[str, Decision]:
-    """Decisions of the month for the realised moves ``(u, j, t, s)`` (positions in the
-    menus), for a solution over a batch of one state."""
-    u, j, t, s = moves
-    flow = sol.flow[0]
-    cont = np.broadcast_to(sol.cont[0], flow.shape)
-    ps, pt = sol.p_seoul[0], sol.p_tokyo[0]
-    su, sj = sol.sigma_us[0], sol.sigma_beijing[0]
-    seoul_labels = [SEOUL_ACTIONS[a] for a in menus.seoul[0]]
-    tokyo_labels = [TOKYO_ACTIONS[a] for a in menus.tokyo[0]]
-    us_labels = [US_LABELS[a] for a in menus.us]
-    bj_labels = [BEIJING_ACTIONS[a] for a in menus.beijing]
+    """Every mover's decision at the realised node of a month solved for one state.
 
-    after_s = [np.einsum("ujts,ujtspc->ujtpc", ps, x) for x in (flow, cont)]
-    after_t = [np.einsum("ujt,ujtpc->ujpc", pt, x) for x in after_s]
-    us_side = [np.einsum("j,ujpc->upc", sj, x)[:, WASHINGTON] for x in after_t]
-    bj_side = [np.einsum("u,ujpc->jpc", su, x)[:, BEIJING] for x in after_t]
-
-    def decision(actor: str, labels: list[str], chosen: int, options: tuple) -> Decision:
-        return Decision(when, actor, labels[chosen], options)
-
-    all_us = np.ones(len(us_labels), dtype=bool)
-    all_bj = np.ones(len(bj_labels), dtype=bool)
-    return {
-        "washington": decision(
-            "washington", us_labels, u, _options(us_labels, su, *us_side, all_us)
-        ),
-        "beijing": decision("beijing", bj_labels, j, _options(bj_labels, sj, *bj_side, all_bj)),
-        "tokyo": decision(
-            "tokyo",
-            tokyo_labels,
-            t,
-            _options(
-                tokyo_labels,
-                pt[u, j],
-                after_s[0][u, j, :, TOKYO],
-                after_s[1][u, j, :, TOKYO],
-                prof.tokyo_ok[0],
-            ),
-        ),
-        "seoul": decision(
-            "seoul",
-            seoul_labels,
-            s,
-            _options(
-                seoul_labels,
-                ps[u, j, t],
-                flow[u, j, t, :, SEOUL],
-                cont[u, j, t, :, SEOUL],
-                prof.seoul_ok[0, t],
-            ),
-        ),
-    }
+    ``flow`` and ``cont`` are the month's utilities and continuation by component,
+    (1, A_1..A_n, P, C); ``positions`` the realised menu positions in move order. Each
+    mover's options are valued in expectation over the later movers' policies and, in a
+    simultaneous stage, over the other movers' strategies.
+    """
+    cast, movers = g.cast, g.cast.order.movers
+    names = cast.components
+    vals = [flow, cont]
+    out: dict[str, Decision] = {}
+    for stage in reversed(cast.order.stages):
+        first = g.axis(stage[0])
+        for m in stage:
+            idx = (0, *positions[: first - 1])
+            sub = [v[idx] for v in vals]  # (A_stage..., P, C)
+            for o in reversed(stage):
+                if o != m:
+                    pr = node_probabilities(g, policy, o, positions)
+                    sub = [np.moveaxis(x, g.axis(o) - first, -1) @ pr for x in sub]
+            player = cast.player(m)
+            k = g.axis(m)
+            ok = np.broadcast_to(g.ok[m], g.shape)[(0, *positions[: k - 1])]
+            ok = ok.reshape(g.shape[k], -1)[:, 0]
+            probs = node_probabilities(g, policy, m, positions)
+            labels = [cast.actor(m).moves[c] for c in g.menus[m][0]]
+            options = tuple(
+                OptionValue(
+                    action=labels[a],
+                    probability=float(probs[a]),
+                    immediate=dict(zip(names, map(float, sub[0][a, player]), strict=True)),
+                    continuation=dict(zip(names, map(float, sub[1][a, player]), strict=True)),
+                )
+                for a in range(len(labels))
+                if ok[a]
+            )
+            out[m] = Decision(when, m, labels[positions[movers.index(m)]], options)
+        vals = [expect_stage(g, policy, stage, v, 2) for v in vals]
+    return {a: out[a] for a in cast.names}

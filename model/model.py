@@ -1,15 +1,23 @@
 """GSOMIAModel: the 2019 crisis over the South Korea-Japan intelligence pact as a Mesa model.
 
 One step is one calendar month. Each month: exogenous shocks dated in it land; North
-Korea's launches are drawn; the four governments play the month's game (``model.decisions``)
-and each draws its move; the pact's calendar runs (a standing notice lapses at midnight at
-the start of the anniversary, an active pact renews); the Korean public reacts; relations
-and Tokyo's grievance move; the data collector records the month.
+Korea's launches are drawn; the model solves the month's game composed from its cast of
+governments (``model.month``); each government draws and applies its own move; the
+pact's calendar runs (a standing notice lapses at midnight at the start of the
+anniversary, an active pact renews); the Korean public reacts; relations and Tokyo's
+grievance move; the data collector records the month.
+
+The cast is data: ``actors`` (classes, or ``"module:Class"`` names) and ``move_order``
+(stages of simultaneous movers). The default is Washington and Beijing first and
+simultaneously, then Tokyo, then Seoul (``DEFAULT_ACTORS``, ``DEFAULT_MOVE_ORDER``).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import math
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,37 +27,24 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
-from agents import Beijing, Government, KoreanPublic, Seoul, Tokyo, Washington
-from model.actions import (
-    ACTORS,
-    BEIJING_ACTIONS,
-    BEIJING_STRENGTH,
-    N_CURB,
-    PRESSURE_LEVELS,
-    S_ABANDON,
-    S_NOTICE,
-    S_PACKAGE,
-    S_POSTPONE,
-    S_RESCIND,
-    S_REVIVE,
-    S_SIGN,
-    S_SUSPEND,
-    S_WTO,
-    S_WTO_SUSPEND,
-    T_HOLD,
-    T_LIFT,
-    T_TALKS,
-    TOKYO_ACTIONS,
-    US_ACTIONS,
-    US_PRESSURE_EVENTS,
-    Pact,
+from model.calendar import (
+    MonthCalendar,
+    PactCalendar,
+    add_months,
+    month_end,
+    month_start,
+    months_between,
+    same_month,
 )
-from model.calendar import PactCalendar, add_months, month_end, month_start, same_month
 from model.config import ExogenousEvent, load_config, parse_exogenous
-from model.decisions import Lookahead, continuation, solve_month
-from model.explain import Decision, explain_month
+from model.environment import Environment
+from model.explain import Decision
+from model.game import Cast, MoveOrder, StateCodec
+from model.lookahead import fixed_key, horizon
+from model.month import MonthGame, Realised
 from model.opinion import OpinionNetwork, OpinionPush
 from model.outcome import Episode, Event
+from model.pact import WTO_STATES, Pact
 from model.parameters import (
     PARAMETERS,
     ConfigError,
@@ -57,17 +52,20 @@ from model.parameters import (
     defaults,
     validate,
 )
-from model.payoffs import (
-    DEFIANCE,
-    HARDNESS,
-    WTO_ACTIVE,
-    WTO_STATES,
-    Environment,
-    MonthCalendar,
-    States,
-    full_menus,
-    month_profiles,
+from model.params import make_params
+
+DEFAULT_ACTORS = (
+    "agents.seoul:Seoul",
+    "agents.tokyo:Tokyo",
+    "agents.washington:Washington",
+    "agents.beijing:Beijing",
 )
+"""The strategic governments of every shipped scenario (player order)."""
+PUBLIC = "agents.public:KoreanPublic"
+"""The Korean public's agent class."""
+DEFAULT_MOVE_ORDER = (("washington", "beijing"), ("tokyo",), ("seoul",))
+"""Washington and Beijing move first and simultaneously, Tokyo second, Seoul last (in
+2019 Seoul answered Tokyo: the 08-22 notice followed the 08-02 white-list removal)."""
 
 DOMAINS = {
     "targeted_export_controls": "trade",
@@ -85,11 +83,46 @@ SUPPLY_DIVERSIFICATION = 0.02
 localisation drive that followed July 2019)."""
 TALKS_RELIEF = 0.03
 """Monthly fall of Seoul-Tokyo historical tension while talks run."""
-NOTICE_TENSION = 0.05
-"""Rise of Seoul-Tokyo historical tension with a termination notice (Tokyo's protest)."""
-ACTOR_POSITIONS = {0: (0.0, 0.0), 1: (1.0, 0.0), 2: (0.5, 0.9), 3: (0.5, -0.9)}
-"""Fixed layout of the relations network (no random layout): Seoul, Tokyo, Washington,
-Beijing."""
+ACTOR_POSITIONS = {
+    "seoul": (0.0, 0.0),
+    "tokyo": (1.0, 0.0),
+    "washington": (0.5, 0.9),
+    "beijing": (0.5, -0.9),
+}
+"""Fixed layout of the relations network (no random layout); other actors go on a circle."""
+RELATIONS = (
+    ("seoul", "tokyo", {"kind": "rivals", "tension": 0.0, "trade_dependence": 1.0}),
+    ("seoul", "washington", {"kind": "alliance", "tension": 0.0, "us_pressure": 0.0}),
+    ("tokyo", "washington", {"kind": "alliance", "tension": 0.0, "us_pressure": 0.0}),
+    ("seoul", "beijing", {"kind": "trade", "tension": 0.0, "inducement": 0.0}),
+    ("washington", "beijing", {"kind": "rivals", "tension": 0.5}),
+)
+"""Bilateral relations between the default actors, with their starting attributes."""
+_ALLIANCE = {"rivals": 0.0, "alliance": 1.0, "trade": 0.0}
+
+
+def resolve_actor(spec: Any) -> Any:
+    """An actor class from a class or a ``"module:Class"`` name."""
+    if isinstance(spec, str):
+        module, _, name = spec.partition(":")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(
+                f"constructor: invalid value {spec!r} for 'actors'; allowed: classes or "
+                "'module:Class' names of importable government classes"
+            ) from exc
+    return spec
+
+
+def make_cast(actors: Sequence[Any] | None, move_order: Sequence[Sequence[str]] | None) -> Cast:
+    """The cast of a model from its ``actors`` and ``move_order`` keywords."""
+    classes = tuple(resolve_actor(a) for a in (DEFAULT_ACTORS if actors is None else actors))
+    order = DEFAULT_MOVE_ORDER if move_order is None else move_order
+    try:
+        return Cast(classes, MoveOrder(tuple(tuple(s) for s in order)))
+    except ValueError as exc:
+        raise ConfigError(f"constructor: invalid value for 'move_order': {exc}") from exc
 
 
 def _seed_from(rng: Any) -> Any:
@@ -119,9 +152,17 @@ def _seed_from(rng: Any) -> Any:
 
 class GSOMIAModel(mesa.Model):
     """The GSOMIA crisis model. Keywords are the parameters of ``model.parameters``
-    (config key = keyword), ``exogenous`` (a list of dated shocks) and ``rng`` (seed)."""
+    (config key = keyword), ``exogenous`` (a list of dated shocks), ``rng`` (seed), and
+    optionally ``actors`` and ``move_order`` (the cast; see the module docstring)."""
 
-    def __init__(self, rng: Any = None, exogenous: Any = None, **params: Any) -> None:
+    def __init__(
+        self,
+        rng: Any = None,
+        exogenous: Any = None,
+        actors: Sequence[Any] | None = None,
+        move_order: Sequence[Sequence[str]] | None = None,
+        **params: Any,
+    ) -> None:
         rng = _seed_from(rng)
         values = defaults() | validate(params, "constructor")
         check_consistency(values, "constructor")
@@ -141,9 +182,9 @@ class GSOMIAModel(mesa.Model):
         graph_seed = int(streams[3].generate_state(1)[0])
 
         self.parameters: dict[str, Any] = values
-        self.p: dict[str, float] = {
-            k: float(v) for k, v in values.items() if isinstance(v, int | float)
-        }
+        self.params = make_params(values)
+        self.cast = make_cast(actors, move_order)
+        self.codec = StateCodec.of(self.cast)
         self.exogenous: tuple[ExogenousEvent, ...] = parse_exogenous(
             [] if exogenous is None else exogenous, "constructor"
         )
@@ -152,9 +193,12 @@ class GSOMIAModel(mesa.Model):
         self.end: date = month_start(values["end"])
         self.date: date = self.start
 
-        # --- the pact -----------------------------------------------------------------
+        # --- the world: the pact and the dispute ----------------------------------------
         self.calendar = PactCalendar(values["signing_date"])
-        self.pact = Pact.from_label(values["pact_state"])
+        for actor in self.cast.actors:
+            for var, value in actor.initial_state(values).items():
+                setattr(self, var, value)
+        self.pact = Pact(self.pact)
         self.scheduled_signing: date | None = (
             values["signing_date"] if self.pact is Pact.NEGOTIATING else None
         )
@@ -171,9 +215,6 @@ class GSOMIAModel(mesa.Model):
             self.episode.reversal_action = "conditional_suspension"
         if self.pact is Pact.TERMINATED:
             self.episode.terminated = True
-        self.curb = values["initial_curb_level"]
-        self.wto = WTO_STATES.index(values["initial_wto"])
-        self.talks = 0
         self.grievance = values["grievance_initial"]
         self.tension = 0.0
         self.trade_dependence = 1.0
@@ -181,25 +222,30 @@ class GSOMIAModel(mesa.Model):
         self.launches = 0
         self.threat = values["nk_threat"]
         self.us_pressure = (0, 0)
+        self.pressure_on_seoul = 0.0
+        self.pressure_on_tokyo = 0.0
+        self.beijing_stance = 0.0
         self.us_peak = 0
         self.beijing_move = 0
         self.timeline: list[Event] = []
-        self.decisions: list[Decision] = []
-        self._lookahead = Lookahead(include_negotiating=self.pact is Pact.NEGOTIATING)
+        self.month_games: list[MonthGame] = []
+        self.month_game: MonthGame | None = None
+        self._decisions: list[Decision] = []
 
-        # --- agents on the relations network -------------------------------------------
+        # --- governments on the relations network ---------------------------------------
         self.relations = self._relations_graph()
-        self.grid = Network(
-            self.relations, capacity=None, random=self.random, layout=ACTOR_POSITIONS
-        )
+        layout = {i: self._position(name) for i, name in enumerate(self.cast.names)}
+        self.grid = Network(self.relations, capacity=None, random=self.random, layout=layout)
         cells = {c.coordinate: c for c in self.grid.all_cells}
-        self.seoul = Seoul(self, cells[0])
-        self.tokyo = Tokyo(self, cells[1])
-        self.washington = Washington(self, cells[2])
-        self.beijing = Beijing(self, cells[3])
-        self.governments: dict[str, Government] = {
-            g.actor: g for g in (self.seoul, self.tokyo, self.washington, self.beijing)
+        self.governments: dict[str, Any] = {
+            cls.actor: cls(self, cells[i]) for i, cls in enumerate(self.cast.actors)
         }
+        for i, gov in enumerate(self.governments.values()):
+            gov.node_id = i
+            gov.last_payoff = dict.fromkeys(self.cast.components, 0.0)
+        self.movers = mesa.agent.AgentSet(
+            [self.governments[m] for m in self.cast.order.movers], random=self.random
+        )
         network = OpinionNetwork(
             n=values["n_citizens"],
             degree=values["citizen_degree"],
@@ -210,13 +256,20 @@ class GSOMIAModel(mesa.Model):
             rng=opinion_rng,
             graph_seed=graph_seed,
         )
-        self.public = KoreanPublic(self, network, values["boycott_threshold"])
+        self.public = resolve_actor(PUBLIC)(self, network, values["boycott_threshold"])
         self.public.cell = None
 
-        self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS)
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.running = self.date <= self.end
         self._update_relations()
         self.datacollector.collect(self)
+
+    def __getattr__(self, name: str) -> Any:
+        """Each government by name (``model.seoul``, ``model.tokyo``...)."""
+        govs = self.__dict__.get("governments")
+        if govs is not None and name in govs:
+            return govs[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ---- construction helpers ------------------------------------------------------------
     @classmethod
@@ -224,22 +277,29 @@ class GSOMIAModel(mesa.Model):
         """A model from a scenario TOML, with keyword overrides (validated the same way)."""
         values = load_config(path)
         rng = overrides.pop("rng", None)
+        cast = {k: overrides.pop(k) for k in ("actors", "move_order") if k in overrides}
         if "exogenous" in overrides:
             values["exogenous"] = overrides.pop("exogenous")
         values.update(validate(overrides, "override"))
         params = {k: v for k, v in values.items() if k != "exogenous"}
         check_consistency(defaults() | params, str(path))
-        return cls(rng=rng, **values)
+        return cls(rng=rng, **cast, **values)
+
+    @staticmethod
+    def _position(name: str) -> tuple[float, float]:
+        if name in ACTOR_POSITIONS:
+            return ACTOR_POSITIONS[name]
+        angle = 2 * math.pi * (sum(map(ord, name)) % 360) / 360
+        return (0.5 + 1.2 * math.cos(angle), 1.2 * math.sin(angle))
 
     def _relations_graph(self) -> nx.Graph:
         g = nx.Graph()
-        for i, name in enumerate(ACTORS):
+        node = {name: i for i, name in enumerate(self.cast.names)}
+        for name, i in node.items():
             g.add_node(i, name=name)
-        g.add_edge(0, 1, kind="rivals", tension=0.0, trade_dependence=1.0, alliance=0.0)
-        g.add_edge(0, 2, kind="alliance", tension=0.0, us_pressure=0.0, alliance=1.0)
-        g.add_edge(1, 2, kind="alliance", tension=0.0, us_pressure=0.0, alliance=1.0)
-        g.add_edge(0, 3, kind="trade", tension=0.0, inducement=0.0, trade_dependence=0.5)
-        g.add_edge(2, 3, kind="rivals", tension=0.5, alliance=0.0)
+        for a, b, attrs in RELATIONS:
+            if a in node and b in node:
+                g.add_edge(node[a], node[b], alliance=_ALLIANCE[attrs["kind"]], **attrs)
         return g
 
     # ---- the month ---------------------------------------------------------------------------
@@ -251,33 +311,9 @@ class GSOMIAModel(mesa.Model):
         month = self.date
         self._apply_exogenous(month)
         self._draw_threat()
-        env = self.environment()
-        cal = self.month_calendar(month)
-        menus = full_menus(1)
-        prof = month_profiles(self.p, env, cal, self.states(), menus)
-        table = self._continuation_table(month, env)
-        sol = solve_month(
-            prof, continuation(table, prof, menus, self.p, env), self.p["rationality"]
-        )
-        u = self.washington.choose(sol.sigma_us[0], self.decision_rng)
-        j = self.beijing.choose(sol.sigma_beijing[0], self.decision_rng)
-        t = self.tokyo.choose(sol.p_tokyo[0, u, j], self.decision_rng)
-        s = self.seoul.choose(sol.p_seoul[0, u, j, t], self.decision_rng)
-        decisions = explain_month(month, sol, prof, menus, (u, j, t, s))
-        realised = sol.flow[0, u, j, t, s]
-        for i, actor in enumerate(ACTORS):
-            self.governments[actor].record(decisions[actor], realised[i])
-            self.decisions.append(decisions[actor])
-        self._apply_moves(
-            month,
-            menus.us[u],
-            menus.beijing[j],
-            int(menus.tokyo[0, t]),
-            int(menus.seoul[0, s]),
-            prof,
-            t,
-            s,
-        )
+        self.month_game = self.solve_month(month)
+        self.movers.do("choose")
+        self._apply_moves(month)
         self._run_calendar(month)
         self._public_reacts()
         self._drift()
@@ -294,6 +330,23 @@ class GSOMIAModel(mesa.Model):
             self.step()
         return self.outcome
 
+    def solve_month(self, month: date) -> MonthGame:
+        """The month's game from the current state, solved with continuation values up to
+        the next deadline (every government expecting today's slow variables to last)."""
+        deadline = self.deadline(month)
+        ahead = min(max(0, months_between(month, deadline)), self.params.lookahead_months)
+        cals = tuple(
+            self.month_calendar(add_months(month, k), deadline) for k in range(1, ahead + 1)
+        )
+        expected = {}
+        for gov in self.governments.values():
+            moves = gov.lookahead_moves()
+            if moves is not None:
+                expected[gov.actor] = moves
+        code = int(self.codec.encode(self.reduced_state()))
+        h = horizon(self.cast, code, self.month_calendar(month), cals, fixed_key(expected))
+        return MonthGame.solve(month, h, self.params, self.environment())
+
     # ---- state views ----------------------------------------------------------------------------
     def environment(self) -> Environment:
         """The slow variables as the governments see them this month."""
@@ -307,14 +360,9 @@ class GSOMIAModel(mesa.Model):
             commitment=self.commitment,
         )
 
-    def states(self) -> States:
-        """The current discrete state as a batch of one."""
-        return States(
-            pact=np.array([int(self.pact)]),
-            curb=np.array([self.curb]),
-            wto=np.array([self.wto]),
-            talks=np.array([self.talks]),
-        )
+    def reduced_state(self) -> dict[str, int]:
+        """The discrete state of the month's game (the cast's state variables)."""
+        return {var: int(getattr(self, var)) for var in self.cast.state_vars}
 
     def deadline(self, month: date) -> date:
         """The next date the pact's fate is decided: the lapse of a standing notice, the
@@ -335,19 +383,9 @@ class GSOMIAModel(mesa.Model):
             signing=signing,
         )
 
-    def _continuation_table(self, month: date, env: Environment) -> np.ndarray | None:
-        deadline = self.deadline(month)
-        ahead = min(
-            max(0, (deadline.year - month.year) * 12 + deadline.month - month.month),
-            int(self.p["lookahead_months"]),
-        )
-        if ahead == 0:
-            return None
-        cals = [self.month_calendar(add_months(month, k), deadline) for k in range(1, ahead + 1)]
-        return self._lookahead.table(self.p, env, cals, self.beijing_move)
-
     # ---- applying the month ------------------------------------------------------------------
-    def _emit(self, when: date, actor: str, event: str, detail: str = "", **extra: Any) -> None:
+    def emit(self, when: date, actor: str, event: str, detail: str = "", **extra: Any) -> None:
+        """Add an event to the timeline (named as in ``timeline_2019.csv``)."""
         domain = DOMAINS.get(event, "security")
         self.timeline.append(Event(when, actor, event, domain, detail, extra))
 
@@ -372,110 +410,35 @@ class GSOMIAModel(mesa.Model):
                 )
 
     def _draw_threat(self) -> None:
-        self.launches = int(self.threat_rng.poisson(self.p["nk_launch_rate"]))
-        self.launch_stock = self.p["nk_memory"] * self.launch_stock + self.launches
-        self.threat = self.p["nk_threat"] * (1.0 + self.p["nk_launch_effect"] * self.launch_stock)
+        self.launches = int(self.threat_rng.poisson(self.params.nk_launch_rate))
+        self.launch_stock = self.params.nk_memory * self.launch_stock + self.launches
+        self.threat = self.params.nk_threat * (
+            1.0 + self.params.nk_launch_effect * self.launch_stock
+        )
 
-    def _apply_moves(
-        self, month: date, u: int, j: int, t: int, s: int, prof: Any, ti: int, si: int
-    ) -> None:
-        first = month
-        # Washington
-        ps, pt = US_ACTIONS[u]
-        for level in range(self.us_peak + 1, ps + 1):
-            self._emit(
-                first, "washington", US_PRESSURE_EVENTS[level], f"pressure on Seoul {level}/3"
-            )
-        self.us_peak = max(self.us_peak, ps)
-        if pt and not self.us_pressure[1]:
-            self._emit(first, "washington", "pressure_on_tokyo", "presses Tokyo on its curbs")
-        self.us_pressure = (ps, pt)
-        # Beijing
-        if j != self.beijing_move and j:
-            self._emit(first, "beijing", BEIJING_ACTIONS[j], "toward Seoul")
-        self.beijing_move = j
-        # Seoul's date: pact moves are made as late as the calendar allows in the month.
-        seoul_day = first
-        if s == S_NOTICE:
-            notice = self.calendar.notice_in_month(month)
-            seoul_day = notice[0] if notice else first
-        elif (
-            s in (S_SUSPEND, S_PACKAGE, S_RESCIND)
-            and self.pact is Pact.NOTICE_PENDING
-            and self.lapse_date
-            and same_month(month, self.lapse_date)
-        ):
-            seoul_day = self.lapse_date - timedelta(days=1)
-        elif s in (S_SIGN, S_POSTPONE, S_ABANDON) and self.scheduled_signing:
-            seoul_day = self.scheduled_signing
-        # Tokyo
-        talks_taken = bool(prof.talks_next[0, ti, si]) and not self.talks
-        if t != T_HOLD:
-            tokyo_day = seoul_day if (t == T_TALKS and talks_taken) else first
-            detail = "" if t != T_TALKS or talks_taken else "not taken up"
-            self._emit(tokyo_day, "tokyo", TOKYO_ACTIONS[t], detail)
-        self.curb = int(prof.curb_next[0, ti])
-        if t == T_LIFT:
-            self.talks = 0
-        # Seoul
-        if s == S_NOTICE:
-            self.lapse_date = self.calendar.lapse_date_for_notice(seoul_day)
-            self.commitment = 1.0
-            self.tension = min(1.0, self.tension + NOTICE_TENSION)
-            self._emit(
-                max(seoul_day - timedelta(days=1), first),
-                "seoul",
-                "termination_decision",
-                f"lapse at {self.lapse_date.isoformat()}",
-            )
-            self._emit(
-                seoul_day, "seoul", "termination_notice", f"lapse at {self.lapse_date.isoformat()}"
-            )
-            self._emit(seoul_day, "tokyo", "protest", "answers the notice")
-            if self.episode.notice_month is None:
-                self.episode.notice_month = month
-                self.episode.lapse_date = self.lapse_date
-        elif s in (S_SUSPEND, S_PACKAGE):
-            self._emit(
-                seoul_day,
-                "seoul",
-                "conditional_suspension",
-                "notice held in abeyance; can terminate at any moment",
-            )
-            self._note_reversal(month, "conditional_suspension")
-        elif s == S_RESCIND:
-            self._emit(seoul_day, "seoul", "rescind_notice", "notice withdrawn")
-            self._note_reversal(month, "rescind_notice")
-            self.lapse_date = None
-        elif s == S_REVIVE:
-            self._emit(first, "seoul", "notice_revived", "suspended notice revived")
-            self._emit(first, "seoul", "pact_terminated", "terminated on revival")
-            self.episode.terminated = True
-        elif s == S_WTO:
-            self._emit(first, "seoul", "wto_complaint", "against the export controls")
-        elif s == S_SIGN:
-            self._emit(seoul_day, "both", "pact_signed", "signed and effective")
-            self.calendar = PactCalendar(seoul_day)
-            self.episode.ever_active = True
-            self.scheduled_signing = None
-        elif s == S_POSTPONE:
-            self._emit(
-                seoul_day, "seoul", "signing_postponed", f"{int(self.p['postpone_months'])} months"
-            )
-            self.scheduled_signing = add_months(seoul_day, int(self.p["postpone_months"]))
-        elif s == S_ABANDON:
-            self._emit(seoul_day, "seoul", "signing_abandoned", "")
-            self.episode.signing_abandoned = True
-            self.scheduled_signing = None
-        if s in (S_WTO_SUSPEND, S_PACKAGE):
-            self._emit(seoul_day, "seoul", "wto_suspension", "while export-control talks go on")
+    def _apply_moves(self, month: date) -> None:
+        """Each government applies its realised move, in move order; then the game's
+        state variables take their values right after the moves."""
+        game = self.month_game
+        codes = {m: int(g.move_code) for m, g in self.governments.items()}
+        r = Realised(
+            month=month,
+            codes=codes,
+            labels={m: self.governments[m].moves[c] for m, c in codes.items()},
+            before=self.reduced_state(),
+            after=game.realised_state("after"),
+        )
+        r.days = {m: self.governments[m].move_day(month, c) for m, c in codes.items()}
+        for actor, payoff in game.payoffs().items():
+            self.governments[actor].record(payoff)
+        self.month_games.append(game)
+        self.movers.do("apply", r)
         # the state after the moves; a lapse at the month's end is the calendar's business
-        self.pact = Pact(int(prof.pact_after[0, ti, si]))
-        self.wto = int(prof.wto_next[0, ti, si])
-        self.talks = int(prof.talks_next[0, ti, si])
-        self._moves = (ps, pt, j)
+        for var, value in r.after.items():
+            setattr(self, var, value)
+        self.pact = Pact(self.pact)
 
-    def _note_reversal(self, month: date, action: str) -> None:
+    def note_reversal(self, month: date, action: str) -> None:
         if self.episode.reversal_month is None and self.episode.notice_month is not None:
             self.episode.reversal_month = month
             self.episode.reversal_action = action
@@ -490,25 +453,24 @@ class GSOMIAModel(mesa.Model):
         ):
             self.pact = Pact.TERMINATED
             self.episode.terminated = True
-            self._emit(self.lapse_date, "both", "pact_terminated", "notice lapsed at midnight")
+            self.emit(self.lapse_date, "both", "pact_terminated", "notice lapsed at midnight")
         if self.pact in (Pact.ACTIVE, Pact.SUSPENDED):
             anniversary = self.calendar.next_anniversary(month - timedelta(days=1))
             if same_month(anniversary, month) and anniversary > self.calendar.signing_date:
                 if self.pact is Pact.ACTIVE:
-                    self._emit(anniversary, "both", "pact_renewed", "automatic renewal")
+                    self.emit(anniversary, "both", "pact_renewed", "automatic renewal")
                 self.us_peak = 0
         if self.pact is Pact.TERMINATED:
             self.us_peak = 0
 
     def _public_reacts(self) -> None:
-        ps, _, _ = self._moves
         self.public.react(
             OpinionPush(
                 curbs=self.curb,
                 firm=self.pact in (Pact.NOTICE_PENDING, Pact.TERMINATED),
                 talks=bool(self.talks),
                 launches=self.launch_stock,
-                us_pressure=ps / (PRESSURE_LEVELS - 1),
+                us_pressure=self.pressure_on_seoul,
             )
         )
 
@@ -516,7 +478,7 @@ class GSOMIAModel(mesa.Model):
         """Slow variables: Tokyo's grievance, once a dispute has given it one, grows while
         the ruling is enforced and no talks run, and falls while they do; trade dependence
         falls under curbs; talks ease historical tension."""
-        growth = self.p["grievance_growth"]
+        growth = self.params.grievance_growth
         if self.grievance > 0:  # a dispute to aggrieve Tokyo exists (the 2018 ruling)
             self.grievance = max(0.0, self.grievance + (-growth if self.talks else growth))
         if self.curb:
@@ -525,23 +487,26 @@ class GSOMIAModel(mesa.Model):
             self.tension = max(0.0, self.tension - TALKS_RELIEF)
 
     def _update_relations(self) -> None:
-        g = self.relations
-        curb_share = self.curb / (N_CURB - 1)
-        ps, pt = self.us_pressure
-        g.edges[0, 1]["tension"] = min(1.0, self.tension + self.p["trust_loss"] * curb_share)
-        g.edges[0, 1]["trade_dependence"] = self.trade_dependence
-        g.edges[0, 2]["us_pressure"] = ps / (PRESSURE_LEVELS - 1)
-        g.edges[0, 2]["tension"] = float(DEFIANCE[int(self.pact)])
-        g.edges[1, 2]["us_pressure"] = float(pt)
-        g.edges[0, 3]["inducement"] = BEIJING_STRENGTH[self.beijing_move]
-        stance = {
-            0: float(HARDNESS[int(self.pact)]) + 0.5 * (self.wto == WTO_ACTIVE),
-            1: curb_share,
-            2: ps / (PRESSURE_LEVELS - 1),
-            3: BEIJING_STRENGTH[self.beijing_move],
-        }
-        for node, value in stance.items():
-            g.nodes[node]["stance"] = value
+        """Edges and nodes of the relations network, as each government sees its ties."""
+        g, node = self.relations, {n: i for i, n in enumerate(self.cast.names)}
+        for name, gov in self.governments.items():
+            for (a, b), attrs in gov.relations().items():
+                if a in node and b in node:
+                    g.edges[node[a], node[b]].update(attrs)
+            g.nodes[node[name]]["stance"] = gov.stance()
+
+    @property
+    def decisions(self) -> list[Decision]:
+        """Every decision so far, month by month in the cast's player order (each with the
+        expected utility of every option by component, computed on first access)."""
+        for game in self.month_games[len(self._decisions) // len(self.cast.names) :]:
+            self._decisions.extend(game.decisions().values())
+        return self._decisions
+
+    def _reporters(self) -> dict[str, Any]:
+        """The monthly series: the world's state, each actor's payoff, the outcome."""
+        payoffs = {f"payoff_{name}": _payoff(name) for name in self.cast.names}
+        return _BASE_REPORTERS | payoffs | _OUTCOME_REPORTERS
 
     # ---- results ---------------------------------------------------------------------------------
     @property
@@ -557,8 +522,8 @@ class GSOMIAModel(mesa.Model):
 
     def explain(self, actor: str | None = None) -> list[Decision]:
         """Every recorded decision, optionally of one actor (``seoul``, ``tokyo``...)."""
-        if actor is not None and actor not in ACTORS:
-            raise ValueError(f"unknown actor {actor!r}; allowed: {', '.join(ACTORS)}")
+        if actor is not None and actor not in self.cast.names:
+            raise ValueError(f"unknown actor {actor!r}; allowed: {', '.join(self.cast.names)}")
         return [d for d in self.decisions if actor is None or d.actor == actor]
 
     def monthly(self) -> Any:
@@ -583,29 +548,27 @@ class GSOMIAModel(mesa.Model):
         return out
 
 
-def _pact_label(m: GSOMIAModel) -> str:
-    return m.pact.label
+def _payoff(name: str) -> Any:
+    return lambda m: sum(m.governments[name].last_payoff.values()) if name in m.governments else 0.0
 
 
-_REPORTERS: dict[str, Any] = {
+_BASE_REPORTERS: dict[str, Any] = {
     "date": lambda m: month_end(add_months(m.date, -1)).isoformat(),
-    "pact_state": _pact_label,
+    "pact_state": lambda m: m.pact.label,
     "opinion_share": lambda m: m.public.poll,
     "opinion_mean": lambda m: m.public.mean_opinion,
     "boycott_share": lambda m: m.public.boycott_share if m.curb else 0.0,
     "curb_level": lambda m: m.curb,
-    "us_pressure_seoul": lambda m: m.us_pressure[0] / (PRESSURE_LEVELS - 1),
-    "us_pressure_tokyo": lambda m: float(m.us_pressure[1]),
-    "beijing_stance": lambda m: BEIJING_STRENGTH[m.beijing_move],
+    "us_pressure_seoul": lambda m: m.pressure_on_seoul,
+    "us_pressure_tokyo": lambda m: m.pressure_on_tokyo,
+    "beijing_stance": lambda m: m.beijing_stance,
     "threat": lambda m: m.threat,
     "tension": lambda m: m.relations.edges[0, 1]["tension"],
     "grievance": lambda m: m.grievance,
     "wto": lambda m: WTO_STATES[m.wto],
     "talks": lambda m: bool(m.talks),
-    "payoff_seoul": lambda m: sum(m.seoul.last_payoff.values()),
-    "payoff_tokyo": lambda m: sum(m.tokyo.last_payoff.values()),
-    "payoff_washington": lambda m: sum(m.washington.last_payoff.values()),
-    "payoff_beijing": lambda m: sum(m.beijing.last_payoff.values()),
+}
+_OUTCOME_REPORTERS: dict[str, Any] = {
     "outcome": lambda m: m.outcome,
     "reversal_months_before_expiry": lambda m: m.reversal_months_before_expiry,
 }
@@ -613,8 +576,8 @@ _REPORTERS: dict[str, Any] = {
 
 def _signature() -> inspect.Signature:
     params = [
-        inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None),
-        inspect.Parameter("exogenous", inspect.Parameter.KEYWORD_ONLY, default=None),
+        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for k in ("rng", "exogenous", "actors", "move_order")
     ]
     params += [
         inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=p.default)

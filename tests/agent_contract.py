@@ -3,7 +3,8 @@
 A test class for a government inherits ``GovernmentContract`` and sets:
 
 - ``cls``: the agent class (``agents.Seoul``...);
-- ``expected_moves``: the action tuple of ``model.actions`` its ``moves`` must equal;
+- ``expected_moves``: the move tuple of its module (``agents.seoul.MOVES``...) its ``moves``
+  must equal;
 - ``quiet_move``: the move the agent must make every month of ``QUIET``, a scenario where
   every government's choice is forced or strictly dominated at high precision.
 
@@ -20,11 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pytest
 
-# ``model`` must be imported before ``agents`` (see test_import_agents_first in
-# test_agents.py); test_agents.py imports this module first for that reason.
 from model import GSOMIAModel
-from model.actions import ACTORS, COMPONENTS
 from model.calendar import add_months, months_between
+from model.model import make_cast
+
+CAST = make_cast(None, None)
+ACTORS, COMPONENTS = CAST.names, CAST.components
 
 # Through the 2019 notice window, the cut-off and the anniversary, choosing uniformly
 # among feasible moves, so that each agent visits many of its moves.
@@ -165,11 +167,11 @@ class GovernmentContract:
         for k in range(n):
             one_hot = np.zeros(n)
             one_hot[k] = 1.0
-            assert all(agent.choose(one_hot, rng) == k for _ in range(20))
+            assert all(agent.draw(one_hot, rng) == k for _ in range(20))
         if n > 1:
             probs = np.zeros(n)
             probs[[0, n - 1]] = 0.5
-            picks = {agent.choose(probs, rng) for _ in range(200)}
+            picks = {agent.draw(probs, rng) for _ in range(200)}
             assert picks == {0, n - 1}
 
     # ---- a forced sequence -------------------------------------------------------------------

@@ -12,18 +12,27 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from agent_contract import EXPLORE, QUIET, GovernmentContract, run  # imports model first
+from agent_contract import EXPLORE, QUIET, GovernmentContract, run
 
-from agents import Beijing, KoreanPublic, Seoul, Tokyo, Washington
+from agents import (
+    Beijing,
+    KoreanPublic,
+    Seoul,
+    Tokyo,
+    Washington,
+    beijing,
+    seoul,
+    tokyo,
+    washington,
+)
 from model import GSOMIAModel
-from model.actions import BEIJING_ACTIONS, SEOUL_ACTIONS, TOKYO_ACTIONS, US_LABELS
 from model.calendar import same_month
 from model.opinion import OpinionNetwork, OpinionPush
 
 
 class TestSeoul(GovernmentContract):
     cls = Seoul
-    expected_moves = SEOUL_ACTIONS
+    expected_moves = seoul.MOVES
     quiet_move = "hold"
 
     def test_no_notice_while_the_window_is_closed(self, explored):
@@ -61,7 +70,7 @@ class TestSeoul(GovernmentContract):
 
 class TestTokyo(GovernmentContract):
     cls = Tokyo
-    expected_moves = TOKYO_ACTIONS
+    expected_moves = tokyo.MOVES
     quiet_move = "hold"
 
     def test_curbs_climb_one_rung_at_a_time(self, explored):
@@ -78,13 +87,13 @@ class TestTokyo(GovernmentContract):
 
 class TestWashington(GovernmentContract):
     cls = Washington
-    expected_moves = US_LABELS
+    expected_moves = washington.MOVES
     quiet_move = "pressure_seoul=0,pressure_tokyo=0"
 
 
 class TestBeijing(GovernmentContract):
     cls = Beijing
-    expected_moves = BEIJING_ACTIONS
+    expected_moves = beijing.MOVES
     quiet_move = "none"
 
 

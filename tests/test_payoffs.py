@@ -1,4 +1,4 @@
-"""Monotonicity properties of the payoffs (model/payoffs.py), on small hand-built states.
+"""Monotonicity properties of the payoffs (the actor modules in agents/), on small states.
 
 Each property says which way a payoff component must move when one parameter or one
 feature of the state moves, everything else held fixed; hypothesis draws the rest of the
@@ -10,57 +10,128 @@ from __future__ import annotations
 
 import inspect
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import payoffs
-from model.actions import (
-    ALLIANCE,
-    AUDIENCE,
-    B_INDUCEMENT,
-    B_NONE,
-    B_RHETORIC,
-    BEIJING,
-    CHINA,
-    ECONOMIC,
-    N_CURB,
-    PRESSURE_COST,
-    PRESSURE_LEVELS,
-    S_ABANDON,
-    S_HOLD,
-    S_NOTICE,
-    S_PACKAGE,
-    S_POSTPONE,
-    S_RESCIND,
-    S_SIGN,
-    S_SUSPEND,
-    SECURITY,
-    SEOUL,
-    SEOUL_ACTIONS,
-    T_HOLD,
-    T_TALKS,
-    T_TARGETED,
-    TOKYO,
-    TOKYO_ACTIONS,
-    US_ACTIONS,
-    WASHINGTON,
-    Pact,
-)
+from agents import beijing, seoul, tokyo, washington
+from agents.beijing import Beijing
+from agents.seoul import Seoul
+from agents.tokyo import Tokyo
+from model.calendar import MonthCalendar
+from model.environment import Environment
+from model.game import build, components, utilities
+from model.model import make_cast
+from model.pact import N_CURB, WTO_ACTIVE, WTO_NONE, WTO_STATES, Pact
 from model.parameters import PARAMETERS, defaults
-from model.payoffs import (
-    WTO_ACTIVE,
-    WTO_NONE,
-    WTO_STATES,
-    Environment,
-    Menus,
-    MonthCalendar,
-    States,
-    full_menus,
-    month_profiles,
-    terminal_values,
+from model.params import make_params
+
+# The payoffs of every actor, read through the composed game (``model.game``): one
+# profile of moves from one state gives each player's utility by component.
+CAST = make_cast(None, None)
+SEOUL, TOKYO, WASHINGTON, BEIJING = (
+    CAST.player("seoul"),
+    CAST.player("tokyo"),
+    CAST.player("washington"),
+    CAST.player("beijing"),
 )
+COMPONENTS = CAST.components
+SECURITY, ECONOMIC, AUDIENCE, ALLIANCE, CHINA, PRESSURE_COST = (
+    COMPONENTS.index(c)
+    for c in ("security", "economic", "audience", "alliance", "china", "pressure_cost")
+)
+S_HOLD, S_NOTICE, S_SUSPEND, S_RESCIND = seoul.HOLD, seoul.NOTICE, seoul.SUSPEND, seoul.RESCIND
+S_PACKAGE, S_SIGN, S_POSTPONE, S_ABANDON = seoul.PACKAGE, seoul.SIGN, seoul.POSTPONE, seoul.ABANDON
+SEOUL_ACTIONS, TOKYO_ACTIONS = Seoul.moves, Tokyo.moves
+T_HOLD, T_TARGETED, T_TALKS = tokyo.HOLD, tokyo.TARGETED, tokyo.TALKS
+B_NONE, B_RHETORIC, B_INDUCEMENT = range(len(Beijing.moves))
+US_ACTIONS = washington.LEVELS
+PRESSURE_LEVELS = washington.PRESSURE_LEVELS
+ORDER = CAST.order.movers  # washington, beijing, tokyo, seoul
+
+
+@dataclass
+class States:
+    pact: np.ndarray
+    curb: np.ndarray
+    wto: np.ndarray
+    talks: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.pact)
+
+
+@dataclass
+class Menus:
+    us: np.ndarray
+    beijing: np.ndarray
+    tokyo: np.ndarray
+    seoul: np.ndarray
+
+
+@dataclass
+class Prof:
+    flow: np.ndarray  # (B, U, J, T, S, 4, C), players in the order above
+    pact_after: np.ndarray  # (B, T, S)
+    pact_next: np.ndarray
+    tokyo_ok: np.ndarray  # (B, T)
+    seoul_ok: np.ndarray  # (B, T, S)
+
+
+def _params(p: dict[str, float]):
+    return make_params(defaults() | p)
+
+
+def _build(cal: MonthCalendar, states: States, menus: Menus, lasting: bool):
+    start = {"pact": states.pact, "wto": states.wto, "curb": states.curb, "talks": states.talks}
+    m = {
+        "washington": menus.us,
+        "beijing": menus.beijing,
+        "tokyo": menus.tokyo,
+        "seoul": menus.seoul,
+    }
+    return build(CAST, cal, start, m, lasting=lasting)
+
+
+def month_profiles(p, env, cal, states, menus, lasting=False) -> Prof:
+    g = _build(cal, states, menus, lasting)
+    _, comps = utilities(g, _params(p), env)
+    flow = components(g, comps)
+    b, nt, ns = g.shape[0], g.shape[3], g.shape[4]
+
+    def bts(a):  # (B, 1, 1, T, S) -> (B, T, S)
+        return np.broadcast_to(a, g.shape)[:, 0, 0]
+
+    return Prof(
+        flow=flow,
+        pact_after=bts(g.state["pact"]),
+        pact_next=bts(g.next["pact"]),
+        tokyo_ok=np.broadcast_to(g.ok["tokyo"], g.shape)[:, 0, 0, :, 0].reshape(b, nt),
+        seoul_ok=bts(g.ok["seoul"]).reshape(b, nt, ns),
+    )
+
+
+def terminal_values(p, env, states, us, bj) -> np.ndarray:
+    """(B, U, J, 4, C): ``terminal_months`` of a lasting month after the horizon."""
+    state = {"pact": states.pact, "wto": states.wto, "curb": states.curb, "talks": states.talks}
+    state.update(Seoul.at_horizon(state))
+    hold = Menus(us, bj, np.zeros((states.size, 1), int), np.zeros((states.size, 1), int))
+    quiet = MonthCalendar(notice_open=False, expiry=False, signing=False)
+    flow = month_profiles(p, env, quiet, States(**state), hold, lasting=True).flow
+    return _params(p).terminal_months * flow[:, :, :, 0, 0]
+
+
+def full_menus(batch: int) -> Menus:
+    return Menus(
+        us=np.arange(len(US_ACTIONS)),
+        beijing=np.arange(len(Beijing.moves)),
+        tokyo=np.tile(np.arange(len(TOKYO_ACTIONS)), (batch, 1)),
+        seoul=np.tile(np.arange(len(SEOUL_ACTIONS)), (batch, 1)),
+    )
+
 
 QUIET = MonthCalendar(notice_open=False, expiry=False, signing=False)
 TOL = 1e-9
@@ -103,8 +174,8 @@ envs = st.builds(
     commitment=unit(),
 )
 # every parameter the payoffs read, drawn within its declared bounds (the rest at defaults)
-_SOURCE = inspect.getsource(payoffs)
-PAYOFF_KEYS = [k for k in NUMERIC if f'p["{k}"]' in _SOURCE]
+_SOURCE = "".join(inspect.getsource(m) for m in (seoul, tokyo, washington, beijing))
+PAYOFF_KEYS = [k for k in NUMERIC if f"p.{k}" in _SOURCE]
 param_sets = st.fixed_dictionaries({k: bounded(k) for k in PAYOFF_KEYS}).map(
     lambda drawn: base_params(**drawn)
 )

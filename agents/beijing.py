@@ -1,0 +1,62 @@
+"""Beijing: rhetoric or inducements toward Seoul (Beijing called the pact part of US
+containment); it gains from a weakened triangle and pays for inducements."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from agents.government import Government
+
+if TYPE_CHECKING:
+    from model.game import Profiles
+    from model.month import Realised
+
+MOVES = ("none", "rhetoric", "inducement")
+STRENGTH = np.array([0.0, 0.3, 1.0])
+"""Effect of each move on Seoul's payoff from distancing (share of china_influence)."""
+COST = np.array([0.0, 0.2, 1.0])
+"""Cost of each move (share of inducement_cost)."""
+
+
+class Beijing(Government):
+    """China: rhetoric or inducements toward Seoul."""
+
+    actor = "beijing"
+    moves = MOVES
+    components = ("china", "pressure_cost")
+    keeps_stance = True
+
+    @classmethod
+    def signals(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
+        """The strength of its pull on Seoul."""
+        return {"inducement": STRENGTH[move]}
+
+    @classmethod
+    def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
+        """Gains from Seoul's defiance; the cost of its move."""
+        return {
+            "china": p.china_influence * g.signal("defiance"),
+            "pressure_cost": -p.inducement_cost * COST[g.move("beijing")],
+        }
+
+    def lookahead_moves(self) -> np.ndarray:
+        """It is expected to keep its current stance in the months ahead."""
+        return np.array([self.model.beijing_move])
+
+    def apply(self, r: Realised) -> None:
+        """An event when it changes to rhetoric or inducement."""
+        m, j = self.model, r.codes["beijing"]
+        if j != m.beijing_move and j:
+            m.emit(r.month, "beijing", MOVES[j], "toward Seoul")
+        m.beijing_move = j
+        m.beijing_stance = float(STRENGTH[j])
+
+    def stance(self) -> float:
+        """The strength of its pull on Seoul."""
+        return self.model.beijing_stance
+
+    def relations(self) -> dict[tuple[str, str], dict[str, float]]:
+        """Its inducement of Seoul."""
+        return {("seoul", "beijing"): {"inducement": self.model.beijing_stance}}

@@ -1,0 +1,290 @@
+"""Seoul: the pact's notice, suspension, rescission and revival; the WTO complaint; the
+signing of a pact still being negotiated.
+
+Seoul moves last in the month: in 2019 it answered Tokyo (the notice of 2019-08-22
+followed the white-list removal of 2019-08-02). Its payoffs are a two-level game
+(Putnam 1988): the pact's intelligence, eroded by Tokyo's curbs; the curbs' damage;
+approval for a hard line and audience costs for backing down (Fearon 1994); the
+alliance cost of defying Washington; Beijing's inducements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from agents.government import Government
+from model.calendar import PactCalendar, add_months, same_month
+from model.pact import (
+    ALIVE,
+    N_CURB,
+    N_PACT,
+    WTO_ACTIVE,
+    WTO_NONE,
+    WTO_STATES,
+    WTO_SUSPENDED,
+    Pact,
+    intelligence,
+)
+
+if TYPE_CHECKING:
+    from model.game import Profiles
+    from model.month import Realised
+
+MOVES = (
+    "hold",
+    "termination_notice",
+    "conditional_suspension",
+    "rescind_notice",
+    "revive_notice",
+    "wto_complaint",
+    "wto_suspension",
+    "conditional_suspension+wto_suspension",
+    "sign",
+    "postpone_signing",
+    "abandon_signing",
+)
+(
+    HOLD,
+    NOTICE,
+    SUSPEND,
+    RESCIND,
+    REVIVE,
+    WTO,
+    WTO_SUSPEND,
+    PACKAGE,
+    SIGN,
+    POSTPONE,
+    ABANDON,
+) = range(len(MOVES))
+
+# Seoul's stance per pact state: how much it defies Washington (alliance cost, Beijing's
+# gain) and how hard it stands against Tokyo (approval when the public leans hard).
+# A suspended notice is half a threat at home ("could be terminated at any moment") and
+# mostly a climb-down abroad: Washington welcomed it.
+DEFIANCE = np.array([0.0, 0.0, 1.0, 0.25, 1.0])
+HARDNESS = np.array([0.0, 0.0, 1.0, 0.5, 1.0])
+WTO_HARDNESS = np.array([0.0, 0.3, 0.15])
+"""Hardness added by the WTO complaint: none, standing, suspended (it can resume)."""
+TALKS_PROSPECT = 0.15
+"""Share of the curbs' damage to Seoul that ongoing talks are expected to recover."""
+WTO_SUSPENSION_FACE = 0.1
+"""Audience cost of pausing the WTO complaint, as a share of ``audience_cost``: a small
+step back on trade, far cheaper than one on the pact."""
+POSTPONE_COST = 0.1
+"""One-off cost (u) of postponing a scheduled signing (2012: postponed an hour before
+signing)."""
+NOTICE_TENSION = 0.05
+"""Rise of Seoul-Tokyo historical tension with a termination notice (Tokyo's protest)."""
+
+# move -> pact state after it (-1: unchanged)
+PACT_AFTER = np.full(len(MOVES), -1)
+PACT_AFTER[[NOTICE, SUSPEND, PACKAGE, RESCIND, REVIVE, SIGN, ABANDON]] = [
+    Pact.NOTICE_PENDING,
+    Pact.SUSPENDED,
+    Pact.SUSPENDED,
+    Pact.ACTIVE,
+    Pact.TERMINATED,
+    Pact.ACTIVE,
+    Pact.TERMINATED,
+]
+SUSPENDS = np.isin(np.arange(len(MOVES)), [SUSPEND, PACKAGE])
+PAUSES_WTO = np.isin(np.arange(len(MOVES)), [WTO_SUSPEND, PACKAGE])
+SIGNING_MOVES = np.isin(np.arange(len(MOVES)), [SIGN, POSTPONE, ABANDON])
+
+
+class Seoul(Government):
+    """South Korea: the pact's notice, suspension and revival, the WTO complaint."""
+
+    actor = "seoul"
+    moves = MOVES
+    state_vars: ClassVar[Mapping[str, int]] = {"pact": N_PACT, "wto": len(WTO_STATES)}
+    components = ("security", "economic", "audience", "alliance", "china")
+
+    @classmethod
+    def initial_state(cls, values: Mapping[str, Any]) -> dict[str, int]:
+        """The scenario's pact state and WTO complaint."""
+        return {
+            "pact": int(Pact.from_label(values["pact_state"])),
+            "wto": WTO_STATES.index(values["initial_wto"]),
+        }
+
+    @classmethod
+    def feasible(cls, g: Profiles, move: np.ndarray) -> np.ndarray:
+        """A notice only inside the notice window; suspension only of a standing notice,
+        rescission also of a suspended one, revival only of a suspended one; a WTO
+        complaint only against curbs in force (after Tokyo's move); a scheduled signing
+        month must settle the signing (sign, postpone or abandon)."""
+        pact, wto, cal, s = g.start["pact"], g.start["wto"], g.cal, move
+        negotiating = pact == Pact.NEGOTIATING
+        signing = SIGNING_MOVES[s]
+        ok = ~signing | (negotiating & cal.signing)
+        ok = ok & (signing | ~(negotiating & cal.signing))
+        ok = ok & ((s != NOTICE) | ((pact == Pact.ACTIVE) & cal.notice_open))
+        ok = ok & (~SUSPENDS[s] | (pact == Pact.NOTICE_PENDING))
+        ok = ok & ((s != RESCIND) | (pact == Pact.NOTICE_PENDING) | (pact == Pact.SUSPENDED))
+        ok = ok & ((s != REVIVE) | (pact == Pact.SUSPENDED))
+        ok = ok & ((s != WTO) | ((wto == WTO_NONE) & (g.state["curb"] > 0)))
+        ok = ok & (~PAUSES_WTO[s] | (wto == WTO_ACTIVE))
+        return ok
+
+    @classmethod
+    def transition(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
+        """The pact state and WTO complaint after the move; talks start when Tokyo offers
+        them and Seoul keeps the pact (no standing notice) and pauses or never filed its
+        complaint: the symmetric pause of 2019-11-22."""
+        pact, wto, s = g.start["pact"], g.start["wto"], move
+        after = PACT_AFTER[s]
+        pact_after = np.where(after >= 0, after, pact)
+        wto_after = np.where(s == WTO, WTO_ACTIVE, np.where(PAUSES_WTO[s], WTO_SUSPENDED, wto))
+        kept = (pact_after != Pact.NOTICE_PENDING) & (pact_after != Pact.TERMINATED)
+        reciprocated = (PAUSES_WTO[s] | (wto != WTO_ACTIVE)) & kept
+        talks = (g.signal("talks_offered", False) & reciprocated) | (g.state["talks"] == 1)
+        talks = talks & (g.state["curb"] > 0)
+        return {"pact": pact_after, "wto": wto_after, "talks": talks.astype(np.int8)}
+
+    @classmethod
+    def signals(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
+        """Its stance after the move: defiance of Washington, hardness toward Tokyo, and
+        whether the pact is still in force."""
+        pa = g.state["pact"]
+        return {
+            "defiance": DEFIANCE[pa],
+            "hardness": HARDNESS[pa] + WTO_HARDNESS[g.state["wto"]],
+            "alive": ALIVE[pa],
+        }
+
+    @classmethod
+    def settle(cls, g: Profiles) -> dict[str, np.ndarray]:
+        """A notice standing at the start of the expiry month and not withdrawn lapses at
+        its end (a notice given this month is for a later anniversary)."""
+        if not g.cal.expiry:
+            return {}
+        pa = g.state["pact"]
+        lapse = (g.start["pact"] == Pact.NOTICE_PENDING) & (pa == Pact.NOTICE_PENDING)
+        return {"pact": np.where(lapse, int(Pact.TERMINATED), pa)}
+
+    @classmethod
+    def at_horizon(cls, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """A notice still standing after the lookahead is valued as the lapse it causes:
+        its fate is not decided within the horizon, and a notice promises termination."""
+        pact = state["pact"]
+        return {"pact": np.where(pact == Pact.NOTICE_PENDING, int(Pact.TERMINATED), pact)}
+
+    @classmethod
+    def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
+        """Seoul's month (README, "Payoffs")."""
+        s, poll = g.move("seoul"), env.poll
+        curb_share = g.state["curb"] / (N_CURB - 1)
+        talks = g.state["talks"].astype(float)
+        fresh_talks = talks * (g.start["talks"] == 0) * g.signal("talks_offered", False)
+        defiance, hardness = g.signal("defiance"), g.signal("hardness")
+        trust = np.clip(1.0 - env.tension - p.trust_loss * curb_share, 0.0, 1.0)
+        curb_damage = p.trade_damage * env.trade_dependence * curb_share
+        # Security: the pact's intelligence, scaled by trust, which Tokyo's curbs erode
+        # ("grave change", 2019-08-22).
+        security = intelligence(p, env) * trust * g.signal("alive")
+        # Talks on the curbs hold out a prospect of their removal ("Seoul would
+        # reconsider only if Tokyo retracted the export curbs").
+        economic = -p.korea_exposure * curb_damage * (1.0 - TALKS_PROSPECT * talks) - (
+            p.wto_cost * (s == WTO)
+        )
+        # Two-level game (Putnam 1988): approval for a hard stance when the public leans
+        # to termination; audience costs for backing down (Fearon 1994).
+        approval = p.opinion_weight * (2.0 * poll - 1.0) * hardness
+        backdown = p.audience_cost * poll * env.commitment
+        face = np.where(SUSPENDS[s], p.suspension_face, 0.0)
+        face = np.where(s == RESCIND, 1.0, face) * (1.0 - p.face_saving * fresh_talks)
+        pause = PAUSES_WTO[s] * WTO_SUSPENSION_FACE * p.audience_cost * poll
+        signing_cost = (s == SIGN) * p.audience_cost * poll + (s == POSTPONE) * POSTPONE_COST
+        return {
+            "security": security,
+            "economic": economic,
+            "audience": approval - backdown * face - pause - signing_cost,
+            # alliance cost of defying Washington, with a floor that outlasts pressure
+            "alliance": -p.us_pressure_weight
+            * defiance
+            * (g.signal("pressure_seoul") + p.us_baseline_displeasure),
+            "china": p.china_influence * g.signal("inducement") * defiance,
+        }
+
+    # ---- acting --------------------------------------------------------------------------
+    def move_day(self, month: Any, code: int) -> Any:
+        """Pact moves are made as late as the calendar allows: a notice on the last day
+        of the window, a climb-down on the eve of the lapse (2019-11-22), a signing on
+        its scheduled day."""
+        m = self.model
+        if code == NOTICE:
+            notice = m.calendar.notice_in_month(month)
+            return notice[0] if notice else month
+        if (
+            code in (SUSPEND, PACKAGE, RESCIND)
+            and m.pact is Pact.NOTICE_PENDING
+            and m.lapse_date
+            and same_month(month, m.lapse_date)
+        ):
+            return m.lapse_date - timedelta(days=1)
+        if code in (SIGN, POSTPONE, ABANDON) and m.scheduled_signing:
+            return m.scheduled_signing
+        return month
+
+    def apply(self, r: Realised) -> None:
+        """Events of the move; a notice sets the lapse date and the commitment behind
+        audience costs; a signing starts the pact's calendar."""
+        m, s, first, day = self.model, r.codes["seoul"], r.month, r.day("seoul")
+        if s == NOTICE:
+            m.lapse_date = m.calendar.lapse_date_for_notice(day)
+            m.commitment = 1.0
+            m.tension = min(1.0, m.tension + NOTICE_TENSION)
+            lapse = f"lapse at {m.lapse_date.isoformat()}"
+            m.emit(max(day - timedelta(days=1), first), "seoul", "termination_decision", lapse)
+            m.emit(day, "seoul", "termination_notice", lapse)
+            m.emit(day, "tokyo", "protest", "answers the notice")
+            if m.episode.notice_month is None:
+                m.episode.notice_month = r.month
+                m.episode.lapse_date = m.lapse_date
+        elif s in (SUSPEND, PACKAGE):
+            m.emit(
+                day,
+                "seoul",
+                "conditional_suspension",
+                "notice held in abeyance; can terminate at any moment",
+            )
+            m.note_reversal(r.month, "conditional_suspension")
+        elif s == RESCIND:
+            m.emit(day, "seoul", "rescind_notice", "notice withdrawn")
+            m.note_reversal(r.month, "rescind_notice")
+            m.lapse_date = None
+        elif s == REVIVE:
+            m.emit(first, "seoul", "notice_revived", "suspended notice revived")
+            m.emit(first, "seoul", "pact_terminated", "terminated on revival")
+            m.episode.terminated = True
+        elif s == WTO:
+            m.emit(first, "seoul", "wto_complaint", "against the export controls")
+        elif s == SIGN:
+            m.emit(day, "both", "pact_signed", "signed and effective")
+            m.calendar = PactCalendar(day)
+            m.episode.ever_active = True
+            m.scheduled_signing = None
+        elif s == POSTPONE:
+            months = int(m.params.postpone_months)
+            m.emit(day, "seoul", "signing_postponed", f"{months} months")
+            m.scheduled_signing = add_months(day, months)
+        elif s == ABANDON:
+            m.emit(day, "seoul", "signing_abandoned", "")
+            m.episode.signing_abandoned = True
+            m.scheduled_signing = None
+        if s in (WTO_SUSPEND, PACKAGE):
+            m.emit(day, "seoul", "wto_suspension", "while export-control talks go on")
+
+    def stance(self) -> float:
+        """Hardness toward Tokyo, plus half a point for a standing WTO complaint."""
+        m = self.model
+        return float(HARDNESS[int(m.pact)]) + 0.5 * (m.wto == WTO_ACTIVE)
+
+    def relations(self) -> dict[tuple[str, str], dict[str, float]]:
+        """Its defiance strains the alliance."""
+        return {("seoul", "washington"): {"tension": float(DEFIANCE[int(self.model.pact)])}}

@@ -1,0 +1,223 @@
+"""Continuation values: the month's game played backwards from the next deadline.
+
+The value of the state a month leads to comes from the same game played over the months
+to the next deadline (the lapse of a notice, the anniversary, or a scheduled signing),
+each government choosing by logit, with the slow variables (poll, threat, trust, Tokyo's
+grievance) held at their current values: governments expect today's mood to last. After
+the deadline the resulting state is valued as ``terminal_months`` of its monthly payoff,
+with the actors that keep their stance (``Government.keeps_stance``) keeping the move
+they made in the deadline month and the others holding; a notice still standing then
+counts as the lapse it promises (``Government.at_horizon``).
+
+Only states reachable from the current one are solved. What depends on the scenario
+alone (which states are reachable, which moves feasible, where each profile leads) is
+built once per (state, calendars, menus) and cached (``Horizon``); a run then only sums
+utilities and solves, on total utilities. The split of values by payoff component,
+which only the explanations need, is computed on demand from the stored policies
+(``Continuation.components``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from model.calendar import MonthCalendar
+from model.game import (
+    Cast,
+    Policy,
+    Profiles,
+    StateCodec,
+    Transitions,
+    build,
+    compact_menus,
+    components,
+    expect_policy,
+    solve,
+    transitions,
+    utilities,
+)
+
+QUIET = MonthCalendar(notice_open=False, expiry=False, signing=False)
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """The states after the last month of a horizon, as ``lasting`` profiles: actors
+    that keep their stance keep the deadline month's moves, the others hold."""
+
+    g: Profiles
+    gather: tuple[np.ndarray, ...]  # indexes the terminal arrays per profile of the month
+
+    @classmethod
+    def after(cls, tr: Transitions) -> Terminal:
+        """The terminal profiles after the month ``tr``."""
+        g, cast = tr.g, tr.g.cast
+        codec = StateCodec.of(cast)
+        state = codec.decode(tr.successors)
+        for actor in cast.actors:
+            state.update(actor.at_horizon(state))
+        menus, gather = {}, [tr.index]
+        ndim = len(g.shape)
+        for i, m in enumerate(cast.order.movers):
+            if cast.actor(m).keeps_stance:
+                rows = g.menus[m]
+                if not (rows == rows[:1]).all():
+                    raise ValueError(f"{m} keeps its stance but its menu differs by state")
+                menus[m] = rows[0]
+                shape = [1] * ndim
+                shape[1 + i] = rows.shape[1]
+                gather.append(np.arange(rows.shape[1]).reshape(shape))
+            else:
+                menus[m] = np.zeros(1, dtype=np.int64)  # move 0: hold
+                gather.append(np.zeros([1] * ndim, dtype=np.int64))
+        tg = build(cast, QUIET, state, menus, lasting=True)
+        return cls(g=tg, gather=tuple(gather))
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Everything about a lookahead that the parameters do not change."""
+
+    first: Transitions  # the month being decided
+    months: tuple[Transitions, ...]  # the months after it, up to the deadline
+    terminal: Terminal  # after the last of them
+
+
+_BUILD_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=_BUILD_CACHE_SIZE)
+def _month(
+    cast: Cast, codes: tuple[int, ...], cal: MonthCalendar, fixed: tuple[tuple[str, tuple], ...]
+) -> Transitions:
+    codec = StateCodec.of(cast)
+    states = codec.decode(np.array(codes, dtype=np.int64))
+    fixed_menus = {m: np.array(c, dtype=np.int64) for m, c in fixed}
+    menus, valid = compact_menus(cast, states, [cal], fixed_menus)
+    return transitions(build(cast, cal, states, menus, valid), codec)
+
+
+@lru_cache(maxsize=_BUILD_CACHE_SIZE)
+def _first(cast: Cast, code: int, cal: MonthCalendar) -> Transitions:
+    codec = StateCodec.of(cast)
+    states = codec.decode(np.array([code], dtype=np.int64))
+    menus = {m: np.arange(len(cast.actor(m).moves)) for m in cast.order.movers}
+    return transitions(build(cast, cal, states, menus), codec)
+
+
+@lru_cache(maxsize=_BUILD_CACHE_SIZE)
+def _terminal(tr: Transitions) -> Terminal:
+    return Terminal.after(tr)
+
+
+@lru_cache(maxsize=_BUILD_CACHE_SIZE)
+def horizon(
+    cast: Cast,
+    code: int,
+    cal: MonthCalendar,
+    ahead: tuple[MonthCalendar, ...],
+    fixed: tuple[tuple[str, tuple], ...],
+) -> Horizon:
+    """The month decided from state ``code`` under ``cal``, with full menus, then the
+    months ``ahead`` from every state reachable, with the menus of the lookahead
+    (``fixed``: movers whose expected moves are given)."""
+    first = _first(cast, code, cal)
+    months: list[Transitions] = []
+    reach = first.successors
+    for c in ahead:
+        tr = _month(cast, tuple(int(x) for x in reach), c, fixed)
+        months.append(tr)
+        reach = tr.successors
+    last = months[-1] if months else first
+    return Horizon(first=first, months=tuple(months), terminal=_terminal(last))
+
+
+def clear_caches() -> None:
+    """Forget every cached horizon (for benchmarks of the cold path)."""
+    for f in (_month, _first, _terminal, horizon):
+        f.cache_clear()
+
+
+@dataclass
+class Solved:
+    """One month of the horizon, solved: its policy and utilities by component."""
+
+    tr: Transitions
+    comps: list[dict[str, Any]]
+    policy: Policy
+
+
+@dataclass
+class Continuation:
+    """The solved horizon: the month being decided gets ``cont`` (total discounted
+    continuation of every profile, shape + (P,)); ``components`` splits it."""
+
+    horizon: Horizon
+    cont: np.ndarray
+    solved: list[Solved]  # the months ahead, in calendar order
+    terminal_comps: list[dict[str, Any]]
+    discount: float
+    terminal_months: float
+
+    def _terminal_at(self, values: np.ndarray, tr: Transitions) -> np.ndarray:
+        return self.discount * (self.terminal_months * values[self.horizon.terminal.gather])
+
+    def components(self) -> np.ndarray:
+        """The continuation of every profile of the month by component, shape + (P, C)."""
+        h = self.horizon
+        term = components(h.terminal.g, self.terminal_comps)
+        trs = [h.first, *h.months]
+        value: np.ndarray | None = None
+        for k in range(len(self.solved) - 1, -1, -1):
+            s = self.solved[k]
+            if k == len(self.solved) - 1:
+                cont = self._terminal_at(term, s.tr)
+            else:
+                cont = self.discount * value[s.tr.index]  # type: ignore[index]
+            value = expect_policy(s.tr.g, s.policy, components(s.tr.g, s.comps) + cont, 2)
+        if value is None:
+            return self._terminal_at(term, trs[0])
+        return self.discount * value[h.first.index]
+
+
+def solve_horizon(h: Horizon, p: Any, env: Any, lam: float) -> Continuation:
+    """Backward induction over the months of ``h`` on total utilities."""
+    discount, tmonths = float(p.discount), float(p.terminal_months)
+    cache: dict[int, tuple[np.ndarray, list[dict[str, Any]]]] = {}
+
+    def utils(g: Profiles) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        key = id(g)
+        if key not in cache:
+            cache[key] = utilities(g, p, env)
+        return cache[key]
+
+    term_tot, term_comps = utils(h.terminal.g)
+    term_tot = term_tot  # (Bs, A'..., P)
+    solved: list[Solved] = []
+    value: np.ndarray | None = None
+    for k in range(len(h.months) - 1, -1, -1):
+        tr = h.months[k]
+        tot, comps = utils(tr.g)
+        if k == len(h.months) - 1:
+            cont = discount * (tmonths * term_tot[h.terminal.gather])
+        else:
+            cont = discount * value[tr.index]  # type: ignore[index]
+        policy = solve(tr.g, tot + cont, lam)
+        solved.append(Solved(tr, comps, policy))
+        value = policy.value
+    solved.reverse()
+    if value is None:
+        cont = discount * (tmonths * term_tot[h.terminal.gather])
+    else:
+        cont = discount * value[h.first.index]
+    return Continuation(h, cont, solved, term_comps, discount, tmonths)
+
+
+def fixed_key(fixed: Mapping[str, Sequence[int]]) -> tuple[tuple[str, tuple], ...]:
+    """A hashable form of the lookahead's given menus."""
+    return tuple(sorted((m, tuple(int(c) for c in codes)) for m, codes in fixed.items()))

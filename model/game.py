@@ -25,7 +25,6 @@ import numpy as np
 
 from model import games
 from model.calendar import MonthCalendar
-from model.kernels import logit_stage
 
 
 class Actor(Protocol):
@@ -136,6 +135,10 @@ class Profiles:
     ok: dict[str, np.ndarray] = field(default_factory=dict)
     sig: dict[str, np.ndarray] = field(default_factory=dict)
     next: dict[str, np.ndarray] = field(default_factory=dict)
+    _flat: dict[tuple[str, tuple[int, ...]], np.ndarray] = field(default_factory=dict)
+
+    chain: bool = False
+    """No stage has two movers with more than one move each (set by ``build``)."""
 
     def move(self, actor: str) -> np.ndarray:
         """Codes of ``actor``'s moves, at its axis."""
@@ -159,6 +162,16 @@ class Profiles:
     def axis(self, actor: str) -> int:
         """Profile axis of ``actor``'s moves."""
         return 1 + self.cast.order.movers.index(actor)
+
+    def flat_ok(self, actor: str, shape: tuple[int, ...]) -> np.ndarray:
+        """``actor``'s feasibility over the nodes ``shape`` (its axis last but for
+        single-move axes after it), as a contiguous (nodes, moves) array; cached."""
+        key = (actor, shape)
+        if key not in self._flat:
+            ok = np.broadcast_to(_squeeze_to(self.ok[actor], len(shape)), shape)
+            a = self.shape[self.axis(actor)]
+            self._flat[key] = np.ascontiguousarray(ok).reshape(-1, a)
+        return self._flat[key]
 
 
 def _at_axis(arr: np.ndarray, axis: int, ndim: int) -> np.ndarray:
@@ -214,6 +227,7 @@ def build(
     g.next = dict(g.state)
     for actor in cast.actors:
         g.next.update(actor.settle(g))
+    g.chain = all(sum(shape[g.axis(m)] > 1 for m in st) <= 1 for st in cast.order.stages)
     return g
 
 
@@ -254,6 +268,16 @@ def choice(utilities: np.ndarray, lam: float, feasible: np.ndarray) -> np.ndarra
     return z
 
 
+def logit_stage(
+    values: np.ndarray, ok: np.ndarray, player: int, lam: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logit choice of ``player`` over the middle axis of ``values`` (N nodes, A moves,
+    P players), infeasible moves at probability 0, and every player's value in
+    expectation over that choice: ``(probs (N, A), expected (N, P))``."""
+    probs = choice(values[:, :, player], lam, ok)
+    return probs, (probs[:, None, :] @ values)[:, 0, :]
+
+
 def expect(probs: np.ndarray, values: np.ndarray, trailing: int) -> np.ndarray:
     """Expectation over a mover's axis: probs (..., A) with values (..., A, *rest), where
     ``rest`` has ``trailing`` axes."""
@@ -282,11 +306,32 @@ def _squeeze_to(arr: np.ndarray, ndim: int) -> np.ndarray:
     return arr
 
 
+def _chain(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
+    """``solve`` when no stage has two movers with a choice: a chain of logit responses,
+    each one compiled loop over the nodes (``model.kernels.logit_stage``)."""
+    cast, p = g.cast, totals.shape[-1]
+    v = np.ascontiguousarray(totals)
+    probs: dict[str, np.ndarray] = {}
+    for m in reversed(cast.order.movers):
+        k = g.axis(m)
+        nodes = g.shape[: k + 1]
+        if g.shape[k] == 1:
+            probs[m] = np.ones(nodes)
+            continue
+        pr, v = logit_stage(
+            v.reshape(-1, g.shape[k], p), g.flat_ok(m, nodes), cast.player(m), float(lam)
+        )
+        probs[m] = pr.reshape(nodes)
+    return Policy(probs=probs, value=v.reshape(g.shape[0], p))
+
+
 def solve(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
     """Backward induction within the month on total utilities (B, A_1..A_n, P): the last
     stage's logit response at every node, then each earlier stage's given the later
     ones; a stage of simultaneous movers plays a logit QRE at each node."""
     cast = g.cast
+    if g.chain:
+        return _chain(g, totals, lam)
     v = totals
     probs: dict[str, np.ndarray] = {}
     axis = len(cast.order.movers)
@@ -302,10 +347,9 @@ def solve(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
             if active:
                 m = active[0]
                 a = g.shape[g.axis(m)]
-                ok = np.broadcast_to(_squeeze_to(g.ok[m], v.ndim - 1), v.shape[:-1])
                 pr, ev = logit_stage(
                     np.ascontiguousarray(v).reshape(-1, a, v.shape[-1]),
-                    np.ascontiguousarray(ok).reshape(-1, a),
+                    g.flat_ok(m, v.shape[:-1]),
                     cast.player(m),
                     float(lam),
                 )
@@ -409,12 +453,17 @@ class Transitions:
     index: np.ndarray  # shape: position in ``successors`` (0 where infeasible)
 
 
-def transitions(g: Profiles, codec: StateCodec) -> Transitions:
-    """Successor states of the feasible profiles of ``g``."""
+def transitions(g: Profiles, codec: StateCodec, targets: np.ndarray | None = None) -> Transitions:
+    """Successor states of the feasible profiles of ``g``; ``index`` positions them among
+    ``targets`` (sorted codes that hold every successor) or, by default, among the
+    successors themselves."""
     nxt = np.broadcast_to(codec.encode(g.next), g.shape)
     ok = feasible_profiles(g)
     succ = np.unique(nxt[ok])
-    index = np.where(ok, np.searchsorted(succ, nxt).clip(0, max(len(succ) - 1, 0)), 0)
+    among = succ if targets is None else targets
+    if not np.isin(succ, among).all():
+        raise ValueError("targets must hold every successor state")
+    index = np.where(ok, np.searchsorted(among, nxt).clip(0, max(len(among) - 1, 0)), 0)
     return Transitions(g=g, successors=succ, index=index)
 
 

@@ -52,6 +52,12 @@ class Terminal:
 
     g: Profiles
     gather: tuple[np.ndarray, ...]  # indexes the terminal arrays per profile of the month
+    flat: np.ndarray  # the same as one index into the terminal arrays' flattened profiles
+
+    def at(self, values: np.ndarray) -> np.ndarray:
+        """Terminal ``values`` (g.shape + rest) for each profile of the month before."""
+        rest = values.shape[len(self.g.shape) :]
+        return np.take(values.reshape(-1, *rest), self.flat, axis=0)
 
     @classmethod
     def after(cls, tr: Transitions) -> Terminal:
@@ -76,7 +82,17 @@ class Terminal:
                 menus[m] = np.zeros(1, dtype=np.int64)  # move 0: hold
                 gather.append(np.zeros([1] * ndim, dtype=np.int64))
         tg = build(cast, QUIET, state, menus, lasting=True)
-        return cls(g=tg, gather=tuple(gather))
+        return cls(g=tg, gather=tuple(gather), flat=_flat_index(tg.shape, tuple(gather), g.shape))
+
+
+def _flat_index(
+    shape: tuple[int, ...], gather: tuple[np.ndarray, ...], out: tuple[int, ...]
+) -> np.ndarray:
+    """``gather`` (one index array per axis of ``shape``) as flat positions, shape ``out``."""
+    flat = np.zeros(out, dtype=np.int64)
+    for size, idx in zip(shape, gather, strict=True):
+        flat = flat * size + idx
+    return flat
 
 
 @dataclass(frozen=True)
@@ -92,27 +108,46 @@ _BUILD_CACHE_SIZE = 4096
 
 
 @lru_cache(maxsize=_BUILD_CACHE_SIZE)
-def _month(
+def _profiles(
     cast: Cast, codes: tuple[int, ...], cal: MonthCalendar, fixed: tuple[tuple[str, tuple], ...]
-) -> Transitions:
-    codec = StateCodec.of(cast)
-    states = codec.decode(np.array(codes, dtype=np.int64))
+) -> Profiles:
+    states = StateCodec.of(cast).decode(np.array(codes, dtype=np.int64))
     fixed_menus = {m: np.array(c, dtype=np.int64) for m, c in fixed}
     menus, valid = compact_menus(cast, states, [cal], fixed_menus)
-    return transitions(build(cast, cal, states, menus, valid), codec)
+    return build(cast, cal, states, menus, valid)
 
 
 @lru_cache(maxsize=_BUILD_CACHE_SIZE)
-def _first(cast: Cast, code: int, cal: MonthCalendar) -> Transitions:
+def _month(
+    cast: Cast,
+    codes: tuple[int, ...],
+    cal: MonthCalendar,
+    fixed: tuple[tuple[str, tuple], ...],
+    targets: tuple[int, ...] | None,
+) -> Transitions:
+    g = _profiles(cast, codes, cal, fixed)
+    among = None if targets is None else np.array(targets, dtype=np.int64)
+    return transitions(g, StateCodec.of(cast), among)
+
+
+@lru_cache(maxsize=_BUILD_CACHE_SIZE)
+def _first(
+    cast: Cast, code: int, cal: MonthCalendar, targets: tuple[int, ...] | None
+) -> Transitions:
     codec = StateCodec.of(cast)
     states = codec.decode(np.array([code], dtype=np.int64))
     menus = {m: np.arange(len(cast.actor(m).moves)) for m in cast.order.movers}
-    return transitions(build(cast, cal, states, menus), codec)
+    among = None if targets is None else np.array(targets, dtype=np.int64)
+    return transitions(build(cast, cal, states, menus), codec, among)
 
 
 @lru_cache(maxsize=_BUILD_CACHE_SIZE)
 def _terminal(tr: Transitions) -> Terminal:
     return Terminal.after(tr)
+
+
+def _codes(arr: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(x) for x in arr)
 
 
 @lru_cache(maxsize=_BUILD_CACHE_SIZE)
@@ -124,22 +159,33 @@ def horizon(
     fixed: tuple[tuple[str, tuple], ...],
 ) -> Horizon:
     """The month decided from state ``code`` under ``cal``, with full menus, then the
-    months ``ahead`` from every state reachable, with the menus of the lookahead
-    (``fixed``: movers whose expected moves are given)."""
-    first = _first(cast, code, cal)
-    months: list[Transitions] = []
-    reach = first.successors
-    for c in ahead:
-        tr = _month(cast, tuple(int(x) for x in reach), c, fixed)
-        months.append(tr)
-        reach = tr.successors
-    last = months[-1] if months else first
-    return Horizon(first=first, months=tuple(months), terminal=_terminal(last))
+    months ``ahead`` with the menus of the lookahead (``fixed``: movers whose expected
+    moves are given), each on every state reachable in some month of the horizon (one
+    state set for all months, so months with the same calendar share their profiles and
+    utilities)."""
+    if not ahead:
+        first = _first(cast, code, cal, None)
+        return Horizon(first=first, months=(), terminal=_terminal(first))
+    # the states reachable from ``code``, closed under every month before the last
+    closure = set(_codes(_first(cast, code, cal, None).successors))
+    cals = tuple(dict.fromkeys(ahead[:-1]))
+    grown = True
+    while grown:
+        states_now = tuple(sorted(closure))
+        size = len(closure)
+        for c in cals:
+            closure |= set(_codes(_month(cast, states_now, c, fixed, None).successors))
+        grown = len(closure) > size
+    states = tuple(sorted(closure))
+    first = _first(cast, code, cal, states)
+    months = [_month(cast, states, c, fixed, states) for c in ahead[:-1]]
+    months.append(_month(cast, states, ahead[-1], fixed, None))
+    return Horizon(first=first, months=tuple(months), terminal=_terminal(months[-1]))
 
 
 def clear_caches() -> None:
     """Forget every cached horizon (for benchmarks of the cold path)."""
-    for f in (_month, _first, _terminal, horizon):
+    for f in (_profiles, _month, _first, _terminal, horizon):
         f.cache_clear()
 
 
@@ -165,7 +211,7 @@ class Continuation:
     terminal_months: float
 
     def _terminal_at(self, values: np.ndarray, tr: Transitions) -> np.ndarray:
-        return self.discount * (self.terminal_months * values[self.horizon.terminal.gather])
+        return self.discount * (self.terminal_months * self.horizon.terminal.at(values))
 
     def components(self) -> np.ndarray:
         """The continuation of every profile of the month by component, shape + (P, C)."""
@@ -178,11 +224,11 @@ class Continuation:
             if k == len(self.solved) - 1:
                 cont = self._terminal_at(term, s.tr)
             else:
-                cont = self.discount * value[s.tr.index]  # type: ignore[index]
+                cont = self.discount * np.take(value, s.tr.index, axis=0)
             value = expect_policy(s.tr.g, s.policy, components(s.tr.g, s.comps) + cont, 2)
         if value is None:
             return self._terminal_at(term, trs[0])
-        return self.discount * value[h.first.index]
+        return self.discount * np.take(value, h.first.index, axis=0)
 
 
 def solve_horizon(h: Horizon, p: Any, env: Any, lam: float) -> Continuation:
@@ -204,17 +250,17 @@ def solve_horizon(h: Horizon, p: Any, env: Any, lam: float) -> Continuation:
         tr = h.months[k]
         tot, comps = utils(tr.g)
         if k == len(h.months) - 1:
-            cont = discount * (tmonths * term_tot[h.terminal.gather])
+            cont = discount * (tmonths * h.terminal.at(term_tot))
         else:
-            cont = discount * value[tr.index]  # type: ignore[index]
+            cont = discount * np.take(value, tr.index, axis=0)
         policy = solve(tr.g, tot + cont, lam)
         solved.append(Solved(tr, comps, policy))
         value = policy.value
     solved.reverse()
     if value is None:
-        cont = discount * (tmonths * term_tot[h.terminal.gather])
+        cont = discount * (tmonths * h.terminal.at(term_tot))
     else:
-        cont = discount * value[h.first.index]
+        cont = discount * np.take(value, h.first.index, axis=0)
     return Continuation(h, cont, solved, term_comps, discount, tmonths)
 
 

@@ -14,10 +14,16 @@ if TYPE_CHECKING:
     from model.month import Realised
 
 MOVES = ("none", "rhetoric", "inducement")
-STRENGTH = np.array([0.0, 0.3, 1.0])
-"""Effect of each move on Seoul's payoff from distancing (share of china_influence)."""
-COST = np.array([0.0, 0.2, 1.0])
-"""Cost of each move (share of inducement_cost)."""
+
+
+def strength(p: Any) -> np.ndarray:
+    """Effect of each move on Seoul's payoff from distancing (share of china_influence)."""
+    return np.array([0.0, p.rhetoric_strength, 1.0])
+
+
+def cost(p: Any) -> np.ndarray:
+    """Cost of each move (share of inducement_cost)."""
+    return np.array([0.0, p.rhetoric_cost, 1.0])
 
 
 class Beijing(Government):
@@ -29,16 +35,16 @@ class Beijing(Government):
     keeps_stance = True
 
     @classmethod
-    def signals(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
+    def derived(cls, g: Profiles, p: Any) -> dict[str, np.ndarray]:
         """The strength of its pull on Seoul."""
-        return {"inducement": STRENGTH[move]}
+        return {"inducement": strength(p)[g.move("beijing")]}
 
     @classmethod
     def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
         """Gains from Seoul's defiance; the cost of its move."""
         return {
             "china": p.china_influence * g.signal("defiance"),
-            "pressure_cost": -p.inducement_cost * COST[g.move("beijing")],
+            "pressure_cost": -p.inducement_cost * cost(p)[g.move("beijing")],
         }
 
     def lookahead_moves(self) -> np.ndarray:
@@ -51,7 +57,7 @@ class Beijing(Government):
         if j != m.beijing_move and j:
             m.emit(r.month, "beijing", MOVES[j], "toward Seoul")
         m.beijing_move = j
-        m.beijing_stance = float(STRENGTH[j])
+        m.beijing_stance = float(strength(m.params)[j])
 
     def stance(self) -> float:
         """The strength of its pull on Seoul."""

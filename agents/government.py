@@ -4,7 +4,8 @@ network.
 A government class declares its moves (``moves[0]`` is the move that changes nothing),
 the reduced state variables it owns, its payoff components, whether it keeps its stance
 after a deadline, and four vectorised rules the month's game is composed from
-(``model.game``): ``feasible``, ``transition``, ``signals`` and ``utility``. As an agent
+(``model.game``): ``feasible``, ``transition``, ``signals`` (``derived`` where they depend
+on parameters) and ``utility``. As an agent
 it draws its own move from the month's equilibrium (``choose``) and applies it to the
 world (``apply``): the events it emits and the state it changes. Adding an actor means
 one such class and a place in the scenario's move order; nothing in ``model/`` names it.
@@ -61,6 +62,11 @@ class Government(CellAgent):
     @classmethod
     def signals(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
         """Quantities the other actors' rules read (e.g. ``pressure_seoul``)."""
+        return {}
+
+    @classmethod
+    def derived(cls, g: Profiles, p: Any) -> dict[str, np.ndarray]:
+        """Signals that depend on parameters (computed with the utilities)."""
         return {}
 
     @classmethod

@@ -61,24 +61,25 @@ MOVES = (
     ABANDON,
 ) = range(len(MOVES))
 
-# Seoul's stance per pact state: how much it defies Washington (alliance cost, Beijing's
-# gain) and how hard it stands against Tokyo (approval when the public leans hard).
-# A suspended notice is half a threat at home ("could be terminated at any moment") and
-# mostly a climb-down abroad: Washington welcomed it.
-DEFIANCE = np.array([0.0, 0.0, 1.0, 0.25, 1.0])
-HARDNESS = np.array([0.0, 0.0, 1.0, 0.5, 1.0])
-WTO_HARDNESS = np.array([0.0, 0.3, 0.15])
-"""Hardness added by the WTO complaint: none, standing, suspended (it can resume)."""
-TALKS_PROSPECT = 0.15
-"""Share of the curbs' damage to Seoul that ongoing talks are expected to recover."""
-WTO_SUSPENSION_FACE = 0.1
-"""Audience cost of pausing the WTO complaint, as a share of ``audience_cost``: a small
-step back on trade, far cheaper than one on the pact."""
-POSTPONE_COST = 0.1
-"""One-off cost (u) of postponing a scheduled signing (2012: postponed an hour before
-signing)."""
-NOTICE_TENSION = 0.05
-"""Rise of Seoul-Tokyo historical tension with a termination notice (Tokyo's protest)."""
+
+def defiance(p: Any) -> np.ndarray:
+    """Seoul's defiance of Washington per pact state (alliance cost, Beijing's gain): full
+    with a standing notice or a terminated pact; a suspended notice is mostly a
+    climb-down abroad (Washington welcomed it)."""
+    return np.array([0.0, 0.0, 1.0, p.suspended_defiance, 1.0])
+
+
+def hardness(p: Any) -> np.ndarray:
+    """Seoul's hardness toward Tokyo per pact state (approval when the public leans
+    hard): a suspended notice is half a threat at home ("could terminate at any
+    moment")."""
+    return np.array([0.0, 0.0, 1.0, p.suspended_hardness, 1.0])
+
+
+def wto_hardness(p: Any) -> np.ndarray:
+    """Hardness added by the WTO complaint: none, standing, paused (it can resume)."""
+    return np.array([0.0, p.wto_hardness, p.paused_wto_hardness])
+
 
 # move -> pact state after it (-1: unchanged)
 PACT_AFTER = np.full(len(MOVES), -1)
@@ -148,13 +149,16 @@ class Seoul(Government):
 
     @classmethod
     def signals(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]:
-        """Its stance after the move: defiance of Washington, hardness toward Tokyo, and
-        whether the pact is still in force."""
+        """Whether the pact is still in force after the move."""
+        return {"alive": ALIVE[g.state["pact"]]}
+
+    @classmethod
+    def derived(cls, g: Profiles, p: Any) -> dict[str, np.ndarray]:
+        """Its stance after the move: defiance of Washington, hardness toward Tokyo."""
         pa = g.state["pact"]
         return {
-            "defiance": DEFIANCE[pa],
-            "hardness": HARDNESS[pa] + WTO_HARDNESS[g.state["wto"]],
-            "alive": ALIVE[pa],
+            "defiance": defiance(p)[pa],
+            "hardness": hardness(p)[pa] + wto_hardness(p)[g.state["wto"]],
         }
 
     @classmethod
@@ -189,7 +193,7 @@ class Seoul(Government):
         security = intelligence(p, env) * trust * g.signal("alive")
         # Talks on the curbs hold out a prospect of their removal ("Seoul would
         # reconsider only if Tokyo retracted the export curbs").
-        economic = -p.korea_exposure * curb_damage * (1.0 - TALKS_PROSPECT * talks) - (
+        economic = -p.korea_exposure * curb_damage * (1.0 - p.talks_prospect * talks) - (
             p.wto_cost * (s == WTO)
         )
         # Two-level game (Putnam 1988): approval for a hard stance when the public leans
@@ -198,8 +202,8 @@ class Seoul(Government):
         backdown = p.audience_cost * poll * env.commitment
         face = np.where(SUSPENDS[s], p.suspension_face, 0.0)
         face = np.where(s == RESCIND, 1.0, face) * (1.0 - p.face_saving * fresh_talks)
-        pause = PAUSES_WTO[s] * WTO_SUSPENSION_FACE * p.audience_cost * poll
-        signing_cost = (s == SIGN) * p.audience_cost * poll + (s == POSTPONE) * POSTPONE_COST
+        pause = PAUSES_WTO[s] * p.wto_pause_face * p.audience_cost * poll
+        signing_cost = (s == SIGN) * p.audience_cost * poll + (s == POSTPONE) * p.postpone_cost
         return {
             "security": security,
             "economic": economic,
@@ -238,7 +242,7 @@ class Seoul(Government):
         if s == NOTICE:
             m.lapse_date = m.calendar.lapse_date_for_notice(day)
             m.commitment = 1.0
-            m.tension = min(1.0, m.tension + NOTICE_TENSION)
+            m.tension = min(1.0, m.tension + m.params.notice_tension)
             lapse = f"lapse at {m.lapse_date.isoformat()}"
             m.emit(max(day - timedelta(days=1), first), "seoul", "termination_decision", lapse)
             m.emit(day, "seoul", "termination_notice", lapse)
@@ -283,8 +287,9 @@ class Seoul(Government):
     def stance(self) -> float:
         """Hardness toward Tokyo, plus half a point for a standing WTO complaint."""
         m = self.model
-        return float(HARDNESS[int(m.pact)]) + 0.5 * (m.wto == WTO_ACTIVE)
+        return float(hardness(m.params)[int(m.pact)]) + 0.5 * (m.wto == WTO_ACTIVE)
 
     def relations(self) -> dict[tuple[str, str], dict[str, float]]:
         """Its defiance strains the alliance."""
-        return {("seoul", "washington"): {"tension": float(DEFIANCE[int(self.model.pact)])}}
+        tension = float(defiance(self.model.params)[int(self.model.pact)])
+        return {("seoul", "washington"): {"tension": tension}}

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-RUN_TARGET_S = 0.020
+RUN_TARGET_S = 0.010
+BARE_MESA_TARGET = 60.0
+SWEEP_RATE_TARGET = 120.0
 SPEEDUP_TARGET = 1.8
 MEMORY_TARGET = 0.2
 MEMORY_TARGET_RUNS = 20_000
@@ -123,8 +125,24 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         None if run is None else run <= RUN_TARGET_S,
         "baseline-2019 run, config load to outcome",
     )
+    bare = _get(figs, "run", "measurements", "ratio_to_bare_mesa", "median")
+    add(
+        "one_run_vs_bare_mesa",
+        bare,
+        f"<= {BARE_MESA_TARGET:g}x a bare 5-agent Mesa loop",
+        None if bare is None else bare <= BARE_MESA_TARGET,
+        "same process, same number of monthly steps",
+    )
     design = _get(figs, "throughput", "design")
     workers = _get(design, "workers")
+    rate = _get(design, "runs_per_s", f"runner_{workers}", "median")
+    add(
+        "sweep_rate",
+        rate,
+        f">= {SWEEP_RATE_TARGET:g} runs/s on all workers",
+        None if rate is None else rate >= SWEEP_RATE_TARGET,
+        f"runner on {workers} workers, design {_get(design, 'spec')}",
+    )
     speed = _get(design, "ratios", f"speedup_runner_{workers}_over_1", "median")
     add(
         "speedup_all_cores",

@@ -174,6 +174,30 @@ def profile_construction(n: int) -> dict[str, Any]:
     }
 
 
+def bare_mesa_run(months: int) -> float:
+    """Seconds for a bare Mesa model of five agents that do nothing, stepped ``months``
+    times: the floor any Mesa model of this size pays (the issue's reference loop)."""
+    import mesa
+
+    class Idle(mesa.Agent):
+        def step(self) -> None:
+            pass
+
+    class Bare(mesa.Model):
+        def __init__(self) -> None:
+            super().__init__(rng=RUN_SEED)
+            Idle.create_agents(self, 5)
+
+        def step(self) -> None:
+            self.agents.do("step")
+
+    t0 = time.perf_counter()
+    model = Bare()
+    for _ in range(months):
+        model.step()
+    return time.perf_counter() - t0
+
+
 def figure(repeats: int, profile_n: int, log: Callable[[str], None]) -> dict[str, Any]:
     """Figure 1: timed baseline runs (after one warm-up run) and the profile split."""
     log(f"run: warm-up, then {repeats} baseline runs (seed {RUN_SEED})")
@@ -186,6 +210,8 @@ def figure(repeats: int, profile_n: int, log: Callable[[str], None]) -> dict[str
         run.append(r)
         total.append(b + r)
         per_step.append(r / months)
+    bare = [bare_mesa_run(months) for _ in range(max(repeats, 20))]
+    ratio = [t / b for t, b in zip(total, bare, strict=False)]
     log(f"run: profiling {profile_n} runs")
     prof = profile_runs(profile_n)
     construction = profile_construction(max(5, 5 * profile_n))
@@ -199,7 +225,8 @@ def figure(repeats: int, profile_n: int, log: Callable[[str], None]) -> dict[str
             "then run() to the outcome. Warm process (one run before timing). The step "
             "split is from cProfile over separate runs; cProfile inflates many small "
             "calls, so shares are indicative and ms_per_step_unprofiled rescales them to "
-            "the unprofiled step time."
+            "the unprofiled step time. bare_mesa_run_s: five idle Mesa agents stepped as "
+            "many months in the same process; ratio_to_bare_mesa pairs run i with bare i."
         ),
         "outcome": outcome,
         "months": months,
@@ -208,6 +235,8 @@ def figure(repeats: int, profile_n: int, log: Callable[[str], None]) -> dict[str
             "load_and_construct_s": summary(build, "s"),
             "run_s": summary(run, "s"),
             "per_step_s": summary(per_step, "s"),
+            "bare_mesa_run_s": summary(bare, "s"),
+            "ratio_to_bare_mesa": summary(ratio, "x"),
         },
         "profile": prof,
         "construction_profile": construction,

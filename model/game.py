@@ -17,6 +17,7 @@ a component axis.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -43,6 +44,9 @@ class Actor(Protocol):
 
     @classmethod
     def signals(cls, g: Profiles, move: np.ndarray) -> dict[str, np.ndarray]: ...
+
+    @classmethod
+    def derived(cls, g: Profiles, p: Any) -> dict[str, np.ndarray]: ...
 
     @classmethod
     def settle(cls, g: Profiles) -> dict[str, np.ndarray]: ...
@@ -233,8 +237,17 @@ def build(
 
 def utilities(g: Profiles, p: Any, env: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Every actor's utility for the month under every profile: totals (shape + (P,))
-    and the components of each actor (dicts of arrays broadcastable to ``shape``)."""
-    comps = [a.utility(g, p, env) for a in g.cast.actors]
+    and the components of each actor (dicts of arrays broadcastable to ``shape``).
+    Signals that depend on parameters (``derived``) are added first."""
+    view = g
+    for a in g.cast.actors:
+        extra = a.derived(view, p)
+        if extra:
+            if view is g:
+                view = copy.copy(g)
+                view.sig = dict(g.sig)
+            view.sig.update(extra)
+    comps = [a.utility(view, p, env) for a in g.cast.actors]
     order = g.cast.components
     total = np.zeros((*g.shape, len(comps)))
     for i, parts in enumerate(comps):

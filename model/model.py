@@ -42,7 +42,7 @@ from model.explain import Decision
 from model.game import Cast, MoveOrder, StateCodec
 from model.lookahead import fixed_key, horizon
 from model.month import MonthGame, Realised
-from model.opinion import OpinionNetwork, OpinionPush
+from model.opinion import OpinionEffects, OpinionNetwork, OpinionPush
 from model.outcome import Episode, Event
 from model.pact import WTO_STATES, Pact
 from model.parameters import (
@@ -78,11 +78,6 @@ DOMAINS = {
 }
 """Domain of each event (as in timeline_2019.csv); the rest are security events."""
 
-SUPPLY_DIVERSIFICATION = 0.02
-"""Monthly fall of Korea's dependence on Japanese materials while curbs stand (the
-localisation drive that followed July 2019)."""
-TALKS_RELIEF = 0.03
-"""Monthly fall of Seoul-Tokyo historical tension while talks run."""
 ACTOR_POSITIONS = {
     "seoul": (0.0, 0.0),
     "tokyo": (1.0, 0.0),
@@ -255,6 +250,9 @@ class GSOMIAModel(mesa.Model):
             sensitivity=values["opinion_sensitivity"],
             rng=opinion_rng,
             graph_seed=graph_seed,
+            effects=OpinionEffects.from_params(self.params),
+            rewiring=self.params.opinion_rewiring,
+            concentration=self.params.predisposition_concentration,
         )
         self.public = resolve_actor(PUBLIC)(self, network, values["boycott_threshold"])
         self.public.cell = None
@@ -482,9 +480,9 @@ class GSOMIAModel(mesa.Model):
         if self.grievance > 0:  # a dispute to aggrieve Tokyo exists (the 2018 ruling)
             self.grievance = max(0.0, self.grievance + (-growth if self.talks else growth))
         if self.curb:
-            self.trade_dependence *= 1.0 - SUPPLY_DIVERSIFICATION
+            self.trade_dependence *= 1.0 - self.params.supply_diversification
         if self.talks:
-            self.tension = max(0.0, self.tension - TALKS_RELIEF)
+            self.tension = max(0.0, self.tension - self.params.talks_relief)
 
     def _update_relations(self) -> None:
         """Edges and nodes of the relations network, as each government sees its ties."""

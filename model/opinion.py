@@ -17,29 +17,34 @@ per month.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-REWIRING = 0.1
-"""Watts-Strogatz rewiring probability: a small world of local ties with a few long ones."""
-PREDISPOSITION_CONCENTRATION = 2.5
-"""Beta concentration of predispositions: a split public (sd about 0.26)."""
+from model.parameters import PARAMETERS
 
-# Monthly pushes on opinion, before ``opinion_sensitivity`` scales them.
-CURB_ANGER = 0.18
-"""While any curbs stand (the July 2019 boycott mood)."""
-CURB_ESCALATION = 0.02
-"""Extra, per share of the full curbs (the white-list removal of August 2019)."""
-RALLY = 0.01
-"""While Seoul stands firm (notice pending or pact terminated): rally round the flag."""
-TALKS_CALM = 0.05
-"""While working-level talks run."""
-LAUNCH_FEAR = 0.015
-"""Per unit of recent North Korean launches: a threat raises the pact's value."""
-PRESSURE_POLARISATION = 0.06
-"""At full US pressure, times (2 * predisposition - 1)."""
+
+@dataclass(frozen=True)
+class OpinionEffects:
+    """Monthly pushes of the month's events on opinion, before ``opinion_sensitivity``
+    scales them (registry parameters of the same names)."""
+
+    curb_anger: float
+    curb_escalation: float
+    rally: float
+    talks_calm: float
+    launch_fear: float
+    pressure_polarisation: float
+
+    @classmethod
+    def from_params(cls, p: Any = None) -> OpinionEffects:
+        """The effects from a ``Params`` (or the registry's defaults)."""
+        names = cls.__dataclass_fields__
+        if p is None:
+            return cls(**{k: float(PARAMETERS[k].default) for k in names})
+        return cls(**{k: getattr(p, k) for k in names})
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,12 @@ class OpinionNetwork:
         sensitivity: float,
         rng: np.random.Generator,
         graph_seed: int,
+        effects: OpinionEffects | None = None,
+        rewiring: float = PARAMETERS["opinion_rewiring"].default,
+        concentration: float = PARAMETERS["predisposition_concentration"].default,
     ) -> None:
-        self.adjacency = small_world(n, degree, REWIRING, np.random.default_rng(graph_seed))
+        self.effects = OpinionEffects.from_params() if effects is None else effects
+        self.adjacency = small_world(n, degree, rewiring, np.random.default_rng(graph_seed))
         deg = np.asarray(self.adjacency.sum(axis=1)).ravel()
         isolated = deg == 0
         # isolated citizens listen to themselves
@@ -104,8 +113,8 @@ class OpinionNetwork:
         self.sensitivity = sensitivity
         self.rng = rng
         m = float(np.clip(initial_opinion, 1e-3, 1 - 1e-3))
-        a = m * PREDISPOSITION_CONCENTRATION
-        b = (1.0 - m) * PREDISPOSITION_CONCENTRATION
+        a = m * concentration
+        b = (1.0 - m) * concentration
         self.predisposition = rng.beta(a, b, size=n)
         self.opinion = self.predisposition.copy()
         self.settle()
@@ -132,14 +141,15 @@ class OpinionNetwork:
 
     def step(self, push: OpinionPush) -> None:
         """One month of opinion dynamics."""
+        e = self.effects
         shift = (
-            CURB_ANGER * (push.curbs > 0)
-            + CURB_ESCALATION * push.curbs / 2
-            + RALLY * push.firm
-            - TALKS_CALM * push.talks
-            - LAUNCH_FEAR * push.launches
+            e.curb_anger * (push.curbs > 0)
+            + e.curb_escalation * push.curbs / 2
+            + e.rally * push.firm
+            - e.talks_calm * push.talks
+            - e.launch_fear * push.launches
         )
-        polar = PRESSURE_POLARISATION * push.us_pressure * (2.0 * self.predisposition - 1.0)
+        polar = e.pressure_polarisation * push.us_pressure * (2.0 * self.predisposition - 1.0)
         neighbours = self.weights @ self.opinion
         x = (1.0 - self.conformity) * self.predisposition + self.conformity * neighbours
         x += self.sensitivity * (shift + polar)

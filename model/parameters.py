@@ -118,6 +118,7 @@ def _fmt(x: float) -> str:
 
 
 P = Param
+HAND = "Hand-set when the model was built; not fitted."
 PARAMETERS: dict[str, Param] = {
     p.name: p
     for p in [
@@ -669,9 +670,222 @@ PARAMETERS: dict[str, Param] = {
             unit="per month",
             meaning="Share of the previous month's launch effect that persists.",
         ),
+        # ---- behavioural constants that used to live in the modules -----------------
+        P(
+            "suspended_defiance",
+            float,
+            0.25,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Seoul's defiance of Washington while its notice is suspended, as a share "
+            "of a standing notice's (alliance cost, Beijing's gain).",
+            source="Washington welcomed the 2019-11-22 suspension as a climb-down. " + HAND,
+        ),
+        P(
+            "suspended_hardness",
+            float,
+            0.5,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Seoul's hardness toward Tokyo while its notice is suspended, as a share of "
+            "a standing notice's (approval when the public leans to termination).",
+            source="Seoul said it 'could terminate at any moment' (2019-11-22). " + HAND,
+        ),
+        P(
+            "wto_hardness",
+            float,
+            0.3,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Hardness a standing WTO complaint adds to Seoul's stance.",
+            source=HAND,
+        ),
+        P(
+            "paused_wto_hardness",
+            float,
+            0.15,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Hardness a paused WTO complaint adds (it can resume).",
+            source=HAND,
+        ),
+        P(
+            "talks_prospect",
+            float,
+            0.15,
+            0.0,
+            1.0,
+            unit="share",
+            meaning="Share of the curbs' damage to Seoul that running talks are expected to "
+            "recover.",
+            source="Seoul would reconsider only if Tokyo retracted the curbs (Aug 2019). " + HAND,
+        ),
+        P(
+            "wto_pause_face",
+            float,
+            0.1,
+            0.0,
+            1.0,
+            unit="share of audience_cost",
+            meaning="Seoul's audience cost of pausing its WTO complaint: a small step back on "
+            "trade, far cheaper than one on the pact.",
+            source=HAND,
+        ),
+        P(
+            "postpone_cost",
+            float,
+            0.1,
+            0.0,
+            5.0,
+            unit="u (one-off)",
+            meaning="Seoul's cost of postponing a scheduled signing.",
+            source="2012: the signing was postponed an hour before it. " + HAND,
+        ),
+        P(
+            "notice_tension",
+            float,
+            0.05,
+            0.0,
+            1.0,
+            unit="tension",
+            meaning="Rise of Seoul-Tokyo historical tension with a termination notice (Tokyo's "
+            "protest).",
+            source=HAND,
+        ),
+        P(
+            "rhetoric_strength",
+            float,
+            0.3,
+            0.0,
+            1.0,
+            unit="share of china_influence",
+            meaning="Pull of Beijing's rhetoric on Seoul, as a share of an inducement's.",
+            source=HAND,
+        ),
+        P(
+            "rhetoric_cost",
+            float,
+            0.2,
+            0.0,
+            1.0,
+            unit="share of inducement_cost",
+            meaning="Beijing's cost of rhetoric, as a share of an inducement's.",
+            source=HAND,
+        ),
+        P(
+            "supply_diversification",
+            float,
+            0.02,
+            0.0,
+            0.5,
+            unit="per month",
+            meaning="Monthly fall of Korea's dependence on Japanese materials while curbs stand.",
+            source="The localisation drive that followed July 2019. " + HAND,
+        ),
+        P(
+            "talks_relief",
+            float,
+            0.03,
+            0.0,
+            0.5,
+            unit="tension per month",
+            meaning="Monthly fall of Seoul-Tokyo historical tension while talks run.",
+            source=HAND,
+        ),
+        P(
+            "opinion_rewiring",
+            float,
+            0.1,
+            0.0,
+            1.0,
+            unit="probability",
+            meaning="Watts-Strogatz rewiring probability of the citizens' social graph: local "
+            "ties with a few long ones.",
+            source="Watts & Strogatz 1998. " + HAND,
+        ),
+        P(
+            "predisposition_concentration",
+            float,
+            2.5,
+            0.1,
+            100.0,
+            unit="Beta concentration",
+            meaning="Concentration of citizens' predispositions around initial_opinion "
+            "(2.5: a split public, sd about 0.26).",
+            source=HAND,
+        ),
+        P(
+            "curb_anger",
+            float,
+            0.18,
+            0.0,
+            1.0,
+            unit="opinion per month",
+            meaning="Monthly push toward a hard line while any curbs stand (the July 2019 "
+            "boycott mood), before opinion_sensitivity.",
+            source=HAND,
+        ),
+        P(
+            "curb_escalation",
+            float,
+            0.02,
+            0.0,
+            1.0,
+            unit="opinion per month",
+            meaning="Extra monthly push per share of the full curbs (the August 2019 white-list "
+            "removal).",
+            source=HAND,
+        ),
+        P(
+            "rally",
+            float,
+            0.01,
+            0.0,
+            1.0,
+            unit="opinion per month",
+            meaning="Monthly push while Seoul stands firm (notice pending or pact terminated): "
+            "rally round the flag.",
+            source=HAND,
+        ),
+        P(
+            "talks_calm",
+            float,
+            0.05,
+            0.0,
+            1.0,
+            unit="opinion per month",
+            meaning="Monthly pull away from a hard line while working-level talks run.",
+            source=HAND,
+        ),
+        P(
+            "launch_fear",
+            float,
+            0.015,
+            0.0,
+            1.0,
+            unit="opinion per launch",
+            meaning="Monthly pull away from a hard line per unit of recent North Korean "
+            "launches: a threat raises the pact's value.",
+            source=HAND,
+        ),
+        P(
+            "pressure_polarisation",
+            float,
+            0.06,
+            0.0,
+            1.0,
+            unit="opinion at full pressure",
+            meaning="At full US pressure, the push times (2 x predisposition - 1): alliance "
+            "supporters move toward the pact, nationalists harden (rallies, Nov 2019).",
+            source=HAND,
+        ),
     ]
 }
-del P
+del P, HAND
 
 SCENARIO_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "scenario")
 MODEL_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "parameters")

@@ -103,19 +103,84 @@ def test_analyze_reports_failed_runs_and_uses_the_rest(tmp_path):
     assert (failed["ok"] == 0).all() and (failed["dominant"] == "error").all()
 
 
+SALTELLI_SPEC = (
+    'design = "saltelli"\nreplications = 1\nseed = 3\n'
+    "[parameters.us_pressure_weight]\nlow = 0.0\nhigh = 1.8\n"
+    "[parameters.trade_damage]\nlow = 0.0\nhigh = 3.0\n"
+)
+
+
+def salib_direct(runs: pd.DataFrame, spec_text: str, target: str) -> dict[str, np.ndarray]:
+    """Sobol' indices of P(target) per design point, computed with SALib directly."""
+    from SALib.analyze import sobol
+
+    problem = {
+        "num_vars": 2,
+        "names": ["us_pressure_weight", "trade_damage"],
+        "bounds": [[0.0, 1.8], [0.0, 3.0]],
+    }
+    y = (runs["outcome"] == target).groupby(runs["point_id"]).mean().to_numpy(dtype=float)
+    return sobol.analyze(problem, y, calc_second_order=False, seed=1)
+
+
 def test_saltelli_sweep_report_has_sobol_indices(tmp_path):
     spec = tmp_path / "s.toml"
-    spec.write_text(
-        f'[sweep]\nconfig = "{BASELINE}"\ndesign = "saltelli"\nsamples = 4\nreplications = 1\n'
-        "seed = 3\n[parameters.us_pressure_weight]\nlow = 0.0\nhigh = 1.8\n"
-        "[parameters.trade_damage]\nlow = 0.0\nhigh = 3.0\n"
-    )
+    spec.write_text(f'[sweep]\nconfig = "{BASELINE}"\nsamples = 4\n' + SALTELLI_SPEC)
     out = run_sweep(spec, out=tmp_path / "sobol", workers=1, progress=False)
     report = analyze(out).read_text()
     assert "## Sobol' sensitivity indices" in report
     table = pd.read_csv(out / "sobol_indices.csv")
     assert set(table["outcome"]) == {"last_minute_suspension", "terminated"}
     assert set(table["parameter"]) == {"us_pressure_weight", "trade_damage"}
+    # the values are SALib's on the per-point outcome shares
+    runs = pd.read_parquet(out / "runs.parquet")
+    for target in ("last_minute_suspension", "terminated"):
+        rows = table[table["outcome"] == target].set_index("parameter")
+        if (runs["outcome"] == target).nunique() < 2:  # no variance: no index
+            assert rows["S1"].isna().all()
+            continue
+        direct = salib_direct(runs, SALTELLI_SPEC, target)
+        for i, name in enumerate(("us_pressure_weight", "trade_damage")):
+            # the CSV holds 6 significant digits
+            assert rows.loc[name, "S1"] == pytest.approx(direct["S1"][i], rel=1e-5, abs=1e-6)
+            assert rows.loc[name, "ST"] == pytest.approx(direct["ST"][i], rel=1e-5, abs=1e-6)
+            assert rows.loc[name, "S1_conf"] >= 0 and rows.loc[name, "ST_conf"] >= 0
+
+
+def threshold_experiment(params, seed):
+    """Outcomes that depend on the parameters alone: a lapse below a pressure weight of
+    0.6 whatever the trade damage, a last-minute suspension above it when damage is high."""
+    if params["us_pressure_weight"] < 0.6:
+        outcome = "terminated"
+    elif params["trade_damage"] > 1.5:
+        outcome = "last_minute_suspension"
+    else:
+        outcome = "renewed"
+    return {"outcome": outcome}
+
+
+def test_sobol_indices_match_salib_and_find_the_parameter_that_matters(tmp_path):
+    """On outcomes with a known dependence, the analysis gives SALib's indices, a total
+    index of exactly 0 to a parameter that cannot matter, and most of the variance of
+    P(terminated) to the one that decides it."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'[sweep]\nconfig = "{BASELINE}"\nsamples = 256\n' + SALTELLI_SPEC)
+    out = run_sweep(
+        spec, out=tmp_path / "sobol", workers=1, progress=False, experiment=threshold_experiment
+    )
+    runs, meta = analysis.load(out)
+    table = sobol_indices(runs, meta).set_index(["outcome", "parameter"])
+    for target in ("last_minute_suspension", "terminated"):
+        direct = salib_direct(runs, SALTELLI_SPEC, target)
+        for i, name in enumerate(("us_pressure_weight", "trade_damage")):
+            row = table.loc[(target, name)]
+            assert row["S1"] == pytest.approx(direct["S1"][i], abs=1e-12)
+            assert row["ST"] == pytest.approx(direct["ST"][i], abs=1e-12)
+    assert table.loc[("terminated", "trade_damage"), "ST"] == 0.0
+    assert table.loc[("terminated", "us_pressure_weight"), "S1"] == pytest.approx(1.0, abs=0.1)
+    # both parameters matter for a last-minute suspension, and they interact
+    lms = table.loc["last_minute_suspension"]
+    assert (lms["S1"] > 0.1).all() and (lms["ST"] > lms["S1"]).all()
 
 
 # ---- Wilson ---------------------------------------------------------------------------------

@@ -172,16 +172,6 @@ def test_inconsistent_config_names_the_file(tmp_path, case):
     assert_message(str(err.value), parts, str(path))
 
 
-@pytest.mark.parametrize("case", sorted(CONSISTENCY_CONFIGS))
-def test_inconsistent_config_is_rejected(tmp_path, case):
-    text, parts = CONSISTENCY_CONFIGS[case]
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as err:
-        GSOMIAModel.from_config(path, rng=0)
-    for part in parts:
-        assert part in str(err.value)
-
-
 def test_stale_standing_notice_is_rejected():
     with pytest.raises(ConfigError) as err:
         GSOMIAModel(

@@ -490,7 +490,7 @@ def test_beijing_gains_with_seouls_defiance(p, env, bj):
     order = (Pact.ACTIVE, Pact.SUSPENDED, Pact.NOTICE_PENDING)
     gains = [float(one(p, env, pact=s, bj=bj)[BEIJING, CHINA]) for s in order]
     assert non_decreasing(gains)
-    if p["china_influence"] > 1e-6:
+    if p["china_influence"] > 1e-6 and 1e-6 < p["suspended_defiance"] < 1 - 1e-6:
         assert gains[0] < gains[1] < gains[2]
 
 
@@ -505,10 +505,13 @@ def test_inducements_cost_beijing(p, env):
 
 
 @PROPS
-@given(p=param_sets, env=envs, pact=st.sampled_from(list(Pact)), lasting=st.booleans())
+@given(
+    p=param_sets,
+    env=envs,
+    pact=st.sampled_from([s for s in Pact if s != Pact.NEGOTIATING]),
+    lasting=st.booleans(),
+)
 def test_washingtons_cost_rises_with_its_pressure(p, env, pact, lasting):
-    if pact == Pact.NEGOTIATING:
-        return
     for pt in (0, 1):
         costs = [
             float(one(p, env, pact=pact, us=(ps, pt), lasting=lasting)[WASHINGTON, PRESSURE_COST])

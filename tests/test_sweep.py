@@ -87,7 +87,15 @@ def test_seeds_differ_between_runs_and_depend_on_spec_seed():
     assert len(seeds) == 100
     assert all(0 <= s < 2**63 for s in seeds)
     assert run_seed(7, 3, 1) != run_seed(8, 3, 1)
-    assert run_seed(0, 0, 0) == run_seed(0, 0, 0)  # seed 0 is a seed like any other
+
+
+@pytest.mark.parametrize("spec_seed, point, rep", [(0, 0, 0), (0, 3, 1), (7, 0, 2), (2019, 5, 0)])
+def test_run_seed_is_the_documented_seed_sequence(spec_seed, point, rep):
+    """``SeedSequence([spec_seed, point, replication])`` folded to 63 bits; seed 0 is a
+    seed like any other (not dropped as falsy, not confused with "no seed")."""
+    state = np.random.SeedSequence([spec_seed, point, rep]).generate_state(1, np.uint64)[0]
+    assert run_seed(spec_seed, point, rep) == int(state) >> 1
+    assert run_seed(spec_seed, point, rep) != run_seed(spec_seed + 1, point, rep)
 
 
 def test_worker_count_does_not_change_results(reference, tmp_path):
@@ -209,6 +217,116 @@ def test_resume_with_another_spec_is_refused(reference, tmp_path):
     spec.write_text(spec.read_text().replace("../baseline_2019.toml", str(BASELINE)))
     with pytest.raises(ConfigError, match="different spec"):
         run_sweep(spec, out=out, workers=1, resume=True, progress=False)
+
+
+# ---- chunking ---------------------------------------------------------------------------------
+def cheap_experiment(params, seed):
+    """A stand-in for run_one that takes microseconds: every value is a function of the
+    run's parameters and seed, so a lost, repeated or misplaced run shows in the rows."""
+    return {
+        "outcome": OUTCOMES[seed % 5],
+        "n_events": seed % 1000,
+        "peak_threat": float(params["us_pressure_weight"]),
+    }
+
+
+def values_spec(tmp_path: Path, n_values: int, reps: int, chunk_size: int) -> Path:
+    values = [round(0.1 * (i + 1), 2) for i in range(n_values)]
+    body = (
+        f'name = "chunks"\ndesign = "grid"\nreplications = {reps}\nseed = 5\n'
+        f"chunk_size = {chunk_size}\n[parameters.us_pressure_weight]\nvalues = {values}\n"
+    )
+    return write_spec(tmp_path / f"chunks_{n_values}_{reps}_{chunk_size}.toml", body)
+
+
+def assert_every_run_once(out: Path, n_values: int, reps: int) -> None:
+    df = read(out)
+    total = n_values * reps
+    assert list(df["run_id"]) == list(range(total))
+    for _, row in df.iterrows():
+        pid, rep = divmod(int(row["run_id"]), reps)
+        assert (row["point_id"], row["replication"]) == (pid, rep)
+        assert row["seed"] == run_seed(5, pid, rep)
+        assert row["outcome"] == OUTCOMES[int(row["seed"]) % 5]
+        assert row["us_pressure_weight"] == pytest.approx(0.1 * (pid + 1))
+        assert row["peak_threat"] == row["us_pressure_weight"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "complete"
+    assert meta["runs_total"] == meta["counts"]["runs"] == meta["counts"]["ok"] == total
+    assert meta["chunks"] == -(-total // meta["chunk_size"])
+
+
+@pytest.mark.parametrize(
+    "n_values, reps, chunk_size",
+    [(4, 2, 3), (4, 2, 5), (4, 2, 7), (4, 2, 9), (7, 1, 2), (7, 1, 4), (7, 1, 6), (4, 2, 8)],
+)
+def test_chunk_sizes_that_do_not_divide_the_runs_lose_nothing(tmp_path, n_values, reps, chunk_size):
+    """The last, partial chunk is run and merged (8 runs in chunks of 3 give 8 rows)."""
+    spec = values_spec(tmp_path, n_values, reps, chunk_size)
+    out = run_sweep(
+        spec, out=tmp_path / "out", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert_every_run_once(out, n_values, reps)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["sessions"][-1]["runs"] == n_values * reps
+
+
+def test_partial_last_chunk_on_a_process_pool(tmp_path):
+    spec = values_spec(tmp_path, 4, 2, 3)
+    out = run_sweep(
+        spec, out=tmp_path / "out", workers=2, progress=False, experiment=cheap_experiment
+    )
+    assert_every_run_once(out, 4, 2)
+    ref = run_sweep(
+        spec, out=tmp_path / "ref", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert (out / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+
+
+def interrupt_at(n: int):
+    calls = []
+
+    def experiment(params, seed):
+        calls.append(seed)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return cheap_experiment(params, seed)
+
+    return experiment
+
+
+@pytest.mark.parametrize("stop_at", [2, 4, 7, 8])
+def test_resume_with_a_partial_last_chunk_equals_an_uninterrupted_sweep(tmp_path, stop_at):
+    """Interrupted at run ``stop_at`` of 8 (chunks of 3: 3 + 3 + 2), the resumed sweep
+    redoes only the unfinished chunks, the partial one included."""
+    spec = values_spec(tmp_path, 4, 2, 3)
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out=out, workers=1, progress=False, experiment=interrupt_at(stop_at))
+    finished = len(list((out / "chunks").glob("part-*.parquet")))
+    assert finished == (stop_at - 1) // 3
+    run_sweep(spec, out=out, workers=1, resume=True, progress=False, experiment=cheap_experiment)
+    ref = run_sweep(
+        spec, out=tmp_path / "ref", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert (out / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+    redone = json.loads((out / "meta.json").read_text())["sessions"][-1]["runs"]
+    assert redone == 8 - 3 * finished
+
+
+def test_a_short_last_chunk_file_is_redone_on_resume(tmp_path):
+    """A chunk file with fewer rows than its chunk holds is not taken as finished, the
+    partial last chunk included."""
+    spec = values_spec(tmp_path, 4, 2, 3)
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out=out, workers=1, progress=False, experiment=interrupt_at(8))
+    chunks = out / "chunks"
+    second = pd.read_parquet(chunks / "part-00001.parquet")
+    assert len(second) == 3
+    second.iloc[:1].to_parquet(chunks / "part-00002.parquet")  # 1 row where 2 belong
+    run_sweep(spec, out=out, workers=1, resume=True, progress=False, experiment=cheap_experiment)
+    assert_every_run_once(out, 4, 2)
 
 
 # ---- failing runs -----------------------------------------------------------------------------

@@ -82,7 +82,10 @@ class Government(CellAgent):
 
     @classmethod
     def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
-        """The month's utility by payoff component, broadcastable to ``g.shape``."""
+        """The month's utility by payoff component, broadcastable to ``g.shape``. It
+        reads the state, the moves and the signals, not the calendar: months of the
+        lookahead that differ only in their calendar share their utilities (what the
+        calendar allows is ``feasible``'s business)."""
         return {}
 
     @classmethod

@@ -143,6 +143,8 @@ class Profiles:
 
     chain: bool = False
     """No stage has two movers with more than one move each (set by ``build``)."""
+    utility_key: Any = None
+    """Profiles with the same key have the same utilities (same states, menus, lasting)."""
 
     def move(self, actor: str) -> np.ndarray:
         """Codes of ``actor``'s moves, at its axis."""

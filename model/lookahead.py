@@ -104,17 +104,39 @@ class Horizon:
     terminal: Terminal  # after the last of them
 
 
-_BUILD_CACHE_SIZE = 4096
+_BUILD_CACHE_SIZE = 1024
+"""Cached structures per function: bounded, so a sweep over many scenarios keeps a flat
+memory footprint (a structure is some tens of kB)."""
+
+
+@lru_cache(maxsize=_BUILD_CACHE_SIZE)
+def _menus(
+    cast: Cast,
+    codes: tuple[int, ...],
+    cals: tuple[MonthCalendar, ...],
+    fixed: tuple[tuple[str, tuple], ...],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    states = StateCodec.of(cast).decode(np.array(codes, dtype=np.int64))
+    fixed_menus = {m: np.array(c, dtype=np.int64) for m, c in fixed}
+    return compact_menus(cast, states, cals, fixed_menus)
 
 
 @lru_cache(maxsize=_BUILD_CACHE_SIZE)
 def _profiles(
-    cast: Cast, codes: tuple[int, ...], cal: MonthCalendar, fixed: tuple[tuple[str, tuple], ...]
+    cast: Cast,
+    codes: tuple[int, ...],
+    cal: MonthCalendar,
+    fixed: tuple[tuple[str, tuple], ...],
+    menu_cals: tuple[MonthCalendar, ...],
 ) -> Profiles:
+    """Profiles of the month ``cal`` from the states ``codes``, with the menus of every
+    month of ``menu_cals``: months sharing states and menus have the same utilities
+    (utilities do not read the calendar; feasibility does), tagged by ``utility_key``."""
     states = StateCodec.of(cast).decode(np.array(codes, dtype=np.int64))
-    fixed_menus = {m: np.array(c, dtype=np.int64) for m, c in fixed}
-    menus, valid = compact_menus(cast, states, [cal], fixed_menus)
-    return build(cast, cal, states, menus, valid)
+    menus, valid = _menus(cast, codes, menu_cals, fixed)
+    g = build(cast, cal, states, menus, valid)
+    g.utility_key = (codes, fixed, menu_cals)
+    return g
 
 
 @lru_cache(maxsize=_BUILD_CACHE_SIZE)
@@ -124,8 +146,9 @@ def _month(
     cal: MonthCalendar,
     fixed: tuple[tuple[str, tuple], ...],
     targets: tuple[int, ...] | None,
+    menu_cals: tuple[MonthCalendar, ...] | None = None,
 ) -> Transitions:
-    g = _profiles(cast, codes, cal, fixed)
+    g = _profiles(cast, codes, cal, fixed, (cal,) if menu_cals is None else menu_cals)
     among = None if targets is None else np.array(targets, dtype=np.int64)
     return transitions(g, StateCodec.of(cast), among)
 
@@ -178,14 +201,15 @@ def horizon(
         grown = len(closure) > size
     states = tuple(sorted(closure))
     first = _first(cast, code, cal, states)
-    months = [_month(cast, states, c, fixed, states) for c in ahead[:-1]]
-    months.append(_month(cast, states, ahead[-1], fixed, None))
+    every = tuple(dict.fromkeys(ahead))
+    months = [_month(cast, states, c, fixed, states, every) for c in ahead[:-1]]
+    months.append(_month(cast, states, ahead[-1], fixed, None, every))
     return Horizon(first=first, months=tuple(months), terminal=_terminal(months[-1]))
 
 
 def clear_caches() -> None:
     """Forget every cached horizon (for benchmarks of the cold path)."""
-    for f in (_profiles, _month, _first, _terminal, horizon):
+    for f in (_menus, _profiles, _month, _first, _terminal, horizon):
         f.cache_clear()
 
 
@@ -234,10 +258,10 @@ class Continuation:
 def solve_horizon(h: Horizon, p: Any, env: Any, lam: float) -> Continuation:
     """Backward induction over the months of ``h`` on total utilities."""
     discount, tmonths = float(p.discount), float(p.terminal_months)
-    cache: dict[int, tuple[np.ndarray, list[dict[str, Any]]]] = {}
+    cache: dict[Any, tuple[np.ndarray, list[dict[str, Any]]]] = {}
 
     def utils(g: Profiles) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        key = id(g)
+        key = g.utility_key if g.utility_key is not None else id(g)
         if key not in cache:
             cache[key] = utilities(g, p, env)
         return cache[key]

@@ -211,6 +211,13 @@ def figure(repeats: int, profile_n: int, log: Callable[[str], None]) -> dict[str
         total.append(b + r)
         per_step.append(r / months)
     bare = [bare_mesa_run(months) for _ in range(max(repeats, 20))]
+    from model.lookahead import clear_caches
+
+    cold = []
+    for _ in range(3):  # a scenario's first run builds the structures later runs reuse
+        clear_caches()
+        b, r, _, _ = one_run()
+        cold.append(b + r)
     ratio = [t / b for t, b in zip(total, bare, strict=False)]
     log(f"run: profiling {profile_n} runs")
     prof = profile_runs(profile_n)
@@ -226,7 +233,8 @@ def figure(repeats: int, profile_n: int, log: Callable[[str], None]) -> dict[str
             "split is from cProfile over separate runs; cProfile inflates many small "
             "calls, so shares are indicative and ms_per_step_unprofiled rescales them to "
             "the unprofiled step time. bare_mesa_run_s: five idle Mesa agents stepped as "
-            "many months in the same process; ratio_to_bare_mesa pairs run i with bare i."
+            "many months in the same process; ratio_to_bare_mesa pairs run i with bare i; "
+            "cold_run_s: a run after the scenario's cached structures are cleared."
         ),
         "outcome": outcome,
         "months": months,
@@ -236,6 +244,7 @@ def figure(repeats: int, profile_n: int, log: Callable[[str], None]) -> dict[str
             "run_s": summary(run, "s"),
             "per_step_s": summary(per_step, "s"),
             "bare_mesa_run_s": summary(bare, "s"),
+            "cold_run_s": summary(cold, "s"),
             "ratio_to_bare_mesa": summary(ratio, "x"),
         },
         "profile": prof,

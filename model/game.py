@@ -18,7 +18,7 @@ a component axis.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -480,9 +480,6 @@ def transitions(g: Profiles, codec: StateCodec, targets: np.ndarray | None = Non
         raise ValueError("targets must hold every successor state")
     index = np.where(ok, np.searchsorted(among, nxt).clip(0, max(len(among) - 1, 0)), 0)
     return Transitions(g=g, successors=succ, index=index)
-
-
-MenuFn = Callable[[dict[str, np.ndarray], str], np.ndarray]
 
 
 def compact_menus(

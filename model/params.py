@@ -9,7 +9,7 @@ instead of casting from a string-keyed dict.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields, make_dataclass
+from dataclasses import make_dataclass
 from typing import Any
 
 from model.parameters import PARAMETERS
@@ -31,8 +31,3 @@ def make_params(values: Mapping[str, Any]) -> Any:
         v = values[name]
         out[name] = float(v) if p.kind is float else int(v) if p.kind is int else v
     return Params(**out)
-
-
-def as_dict(params: Any) -> dict[str, Any]:
-    """The values of a ``Params`` by name."""
-    return {f.name: getattr(params, f.name) for f in fields(params)}

@@ -141,6 +141,9 @@ def test_installed_ui_serves_the_app(installed, tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(REPO / ".solara-assets")
+    # The Jupyter config the UI dependencies install into their prefix (a real install of
+    # the wheel with its [ui] extra puts it in the fresh venv; the path entry does not).
+    env["JUPYTER_CONFIG_PATH"] = str(Path(sys.prefix) / "etc" / "jupyter")
     empty = tmp_path / "empty"
     empty.mkdir()
     proc = subprocess.Popen(

@@ -8,6 +8,7 @@ of the process pool watch their parent and exit when it is gone, whatever signal
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -144,14 +145,18 @@ def connect_dask(scheduler: str | None, workers: int) -> tuple[Any, Any]:
             "extra (pip install 'gsomia[sweep]')"
         ) from exc
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        # The cluster's processes inherit an ignored SIGINT: Ctrl-C reaches the whole
+        # process group, and only this process should act on it (it closes the cluster);
+        # otherwise every Dask worker prints a KeyboardInterrupt traceback.
+        with _sigint_ignored():
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         try:
             client = Client(cluster, set_as_default=False)
         except BaseException:
@@ -163,6 +168,20 @@ def connect_dask(scheduler: str | None, workers: int) -> tuple[Any, Any]:
             f"--scheduler: invalid value {scheduler!r}; allowed: an address like tcp://host:8786"
         )
     return _connect_scheduler(scheduler, Client), None
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes are started (they keep it ignored)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _connect_scheduler(scheduler: str, client_cls: Any) -> Any:

@@ -266,6 +266,7 @@ def _run_locked(
 
         done = done_chunks(out, n_chunks, chunk_size, total)
         todo = (cid for cid in range(n_chunks) if cid not in done)
+        pool_size = min(n_workers, max(1, n_chunks - len(done)))  # no idle processes
 
         def chunks() -> Iterator[Chunk]:
             for cid in todo:
@@ -277,10 +278,10 @@ def _run_locked(
 
         if client is not None:
             results = imap_dask(run_chunk, chunks(), client)
-        elif n_workers == 1:
+        elif pool_size == 1:
             results = imap_inprocess(run_chunk, chunks())
         else:
-            results = imap_pool(run_chunk, chunks(), n_workers)
+            results = imap_pool(run_chunk, chunks(), pool_size)
         already = sum(len(expected_ids(c, chunk_size, total)) for c in done)
         bar = Progress(total, already, progress, f"sweep {spec.name}")
         sch = schema(spec)

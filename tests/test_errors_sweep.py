@@ -314,3 +314,36 @@ def test_unreachable_scheduler_fails_within_the_timeout(kind, tmp_path):
     assert "Traceback" not in res.stderr and "__del__" not in res.stderr, res.stderr
     assert elapsed < 60
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_ctrl_c_to_the_process_group_prints_one_line_and_no_worker_traceback(backend, tmp_path):
+    if backend == "dask":
+        pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    spec = tmp_path / "longer.toml"
+    spec.write_text(FAST.read_text().replace("replications = 2", "replications = 12"))
+    proc = subprocess.Popen(
+        [*GSOMIA, "sweep", str(spec), "--out", str(out), "--workers", "2", "--backend", backend],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert wait_until(lambda: (out / "chunks").is_dir() and any((out / "chunks").iterdir()), 90)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err and "--resume" in err
+    res = subprocess.run(
+        [*GSOMIA, "sweep", str(spec), "--out", str(out), "--workers", "1", "--resume"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert run_ids(out) == list(range(48))

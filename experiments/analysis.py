@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
-import json
 import math
+import os
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from model.outcome import OUTCOMES
 from model.parameters import ConfigError
@@ -58,16 +61,70 @@ def wilson(k: int | float, n: int | float, z: float = Z95) -> tuple[float, float
 
 
 def load(dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The runs and meta of a finished sweep; ConfigError if DIR is not one."""
+    """The runs and meta of a finished sweep; ConfigError naming the file when DIR is not
+    one (missing, malformed or truncated files, no rows, no ok run)."""
+    from experiments.storage import read_meta
+
     d = Path(dir)
-    runs, meta_path = d / "runs.parquet", d / "meta.json"
-    if not runs.is_file() or not meta_path.is_file():
+    runs = d / "runs.parquet"
+    if not d.is_dir() or not runs.is_file() or not (d / "meta.json").is_file():
         raise ConfigError(
             f"{d}: not a finished sweep (no runs.parquet or meta.json); allowed: the --out "
             "directory of a completed `gsomia sweep` (finish an interrupted one with --resume)"
         )
-    meta = json.loads(meta_path.read_text())
-    return pd.read_parquet(runs), meta
+    meta = read_meta(d)
+    _check_meta(meta, d / "meta.json")
+    try:
+        df = pd.read_parquet(runs)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ConfigError(
+            f"{runs}: not a readable Parquet file ({type(exc).__name__}: {str(exc)[:200]}); "
+            "allowed: the runs.parquet a sweep wrote (rerun the sweep into a new --out)"
+        ) from exc
+    names = varied_names(meta)
+    missing = [c for c in ("run_id", "point_id", "status", "outcome", *names) if c not in df]
+    if missing:
+        raise ConfigError(
+            f"{runs}: missing column(s) {', '.join(missing)}; allowed: the runs.parquet a "
+            "sweep wrote"
+        )
+    if df.empty:
+        raise ConfigError(f"{runs}: no runs (0 rows); allowed: a sweep with at least one run")
+    if not (df["status"] == "ok").any():
+        first = df["error"].dropna().iloc[0] if "error" in df and df["error"].notna().any() else "?"
+        raise ConfigError(
+            f"{runs}: every one of the {len(df)} runs failed (first error: {first}); "
+            "allowed: a sweep with at least one ok run"
+        )
+    return df, meta
+
+
+def _check_meta(meta: dict[str, Any], path: Path) -> None:
+    """The keys of meta.json the report reads, with the right shapes."""
+    spec = meta.get("spec")
+    if meta.get("status") != "complete":
+        raise ConfigError(
+            f"{path}: invalid value {meta.get('status')!r} for 'status'; allowed: 'complete' "
+            "(finish the sweep with --resume first)"
+        )
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{path}: invalid value {spec!r:.60} for 'spec'; allowed: an object")
+    params = spec.get("parameters")
+    if (
+        not isinstance(params, list)
+        or not params
+        or not all(isinstance(p, dict) and isinstance(p.get("name"), str) for p in params)
+    ):
+        raise ConfigError(
+            f"{path}: invalid value {params!r:.60} for 'spec.parameters'; allowed: a list of "
+            "objects with a 'name'"
+        )
+    for key in ("design", "replications", "seed"):
+        if key not in spec:
+            raise ConfigError(f"{path}: missing key 'spec.{key}'")
+    for key in ("name", "points"):
+        if key not in meta:
+            raise ConfigError(f"{path}: missing key '{key}'")
 
 
 def varied_names(meta: dict[str, Any]) -> list[str]:
@@ -250,11 +307,12 @@ def sobol_indices(df: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame | None
     """Sobol' S1 and ST (with 95% bootstrap half-widths) of P(last-minute suspension) and
     P(terminated) per design point; None unless the design is 'saltelli'."""
     spec = meta["spec"]
-    if spec["design"] != "saltelli":
+    from experiments.designs import DESIGNS, design_rng_seed
+
+    design = DESIGNS.get(spec["design"])
+    if design is None or not design.sensitivity:
         return None
     from SALib.analyze import sobol
-
-    from experiments.designs import design_rng_seed
 
     names = [p["name"] for p in spec["parameters"]]
     problem = {
@@ -649,24 +707,47 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def analyze(dir: str | Path) -> Path:
-    """Write report.md, figures and tables into a finished sweep's directory; return the
-    report's path."""
-    d = Path(dir)
-    df, meta = load(d)
-    names = varied_names(meta)
+class Report:
+    """A report being written: markdown lines and the files beside it. Files go to a
+    staging folder first; ``commit`` moves them into the sweep's folder, report.md last,
+    so a failure leaves the previous report (or none), never half of one."""
+
+    def __init__(self, d: Path) -> None:
+        self.dir = d
+        self.stage = Path(tempfile.mkdtemp(dir=d, prefix=".analysis-"))
+        self.lines: list[str] = []
+        self.written: list[str] = []
+
+    def csv(self, table: pd.DataFrame, name: str) -> None:
+        """Stage a CSV table."""
+        table.to_csv(self.stage / name, index=False, float_format="%.6g")
+        self.written.append(name)
+
+    def figure(self, name: str) -> Path:
+        """The staged path of a figure about to be drawn."""
+        self.written.append(name)
+        return self.stage / name
+
+    def commit(self) -> Path:
+        """Write report.md and move every staged file into place."""
+        lines = [*self.lines, "", "## Files", "", *(f"- `{w}`" for w in self.written)]
+        (self.stage / "report.md").write_text("\n".join(lines) + "\n")
+        for name in [*self.written, "report.md"]:
+            os.replace(self.stage / name, self.dir / name)
+        self.discard()
+        return self.dir / "report.md"
+
+    def discard(self) -> None:
+        """Remove the staging folder."""
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _section_header(r: Report, df: pd.DataFrame, meta: dict[str, Any], n_ok: int) -> None:
     spec = meta["spec"]
-    ok = df[df["status"] == "ok"]
-    n_ok, n_err = len(ok), int((df["status"] != "ok").sum())
-    written: list[str] = []
-
-    def save_csv(table: pd.DataFrame, name: str) -> None:
-        table.to_csv(d / name, index=False, float_format="%.6g")
-        written.append(name)
-
-    lines = [f"# Sweep report: {meta['name']}", ""]
+    n_err = len(df) - n_ok
+    r.lines += [f"# Sweep report: {meta['name']}", ""]
     if spec.get("description"):
-        lines += [spec["description"], ""]
+        r.lines += [spec["description"], ""]
     ranges = ", ".join(
         f"{p['name']} "
         + (
@@ -678,7 +759,7 @@ def analyze(dir: str | Path) -> Path:
         for p in spec["parameters"]
     )
     size = f"{meta['points']} design points x {spec['replications']} replications"
-    lines += [
+    r.lines += [
         f"- design: **{spec['design']}**, {size} = {len(df)} runs "
         f"({n_ok} ok, {n_err} errors); spec seed {spec['seed']}",
         f"- varied: {ranges}",
@@ -690,11 +771,13 @@ def analyze(dir: str | Path) -> Path:
     ]
     if n_err:
         first = df.loc[df["status"] != "ok", "error"].iloc[0]
-        lines += [f"**{n_err} runs raised** (first: `{first}`); shares below use ok runs.", ""]
+        r.lines += [f"**{n_err} runs raised** (first: `{first}`); shares below use ok runs.", ""]
 
-    # overall outcome shares
-    lines += ["## Outcomes", "", "| outcome | runs | share | 95% Wilson interval |"]
-    lines += ["| --- | --- | --- | --- |"]
+
+def _section_outcomes(r: Report, df: pd.DataFrame, ok: pd.DataFrame, names: list[str]) -> None:
+    n_ok = len(ok)
+    r.lines += ["## Outcomes", "", "| outcome | runs | share | 95% Wilson interval |"]
+    r.lines += ["| --- | --- | --- | --- |"]
     overall = []
     for o in OUTCOMES:
         k = int((ok["outcome"] == o).sum())
@@ -702,11 +785,11 @@ def analyze(dir: str | Path) -> Path:
         overall.append({"outcome": o, "runs": k, "share": k / n_ok if n_ok else math.nan})
         overall[-1].update({"lo": lo, "hi": hi})
         if k:
-            lines.append(f"| {o} | {k} | {_pct(k / n_ok)} | {_pct(lo)}–{_pct(hi)} |")
-    save_csv(pd.DataFrame(overall), "outcomes_overall.csv")
+            r.lines.append(f"| {o} | {k} | {_pct(k / n_ok)} | {_pct(lo)}–{_pct(hi)} |")
+    r.csv(pd.DataFrame(overall), "outcomes_overall.csv")
     shares = outcome_shares(df, names)
-    save_csv(shares, "outcome_shares.csv")
-    lines += [
+    r.csv(shares, "outcome_shares.csv")
+    r.lines += [
         "",
         f"Per design point (with 95% Wilson intervals): `outcome_shares.csv`. The points "
         f"with the highest P({LMS}):",
@@ -714,24 +797,25 @@ def analyze(dir: str | Path) -> Path:
     ]
     top = shares.sort_values([f"p_{LMS}", "point_id"], ascending=[False, True]).head(8)
     show = top[[*names, "ok", f"p_{LMS}", f"p_{LMS}_lo", f"p_{LMS}_hi", "dominant"]]
-    lines += [_md_table(show), ""]
+    r.lines += [_md_table(show), ""]
 
-    # deadline effect
+
+def _section_deadline(
+    r: Report, df: pd.DataFrame, meta: dict[str, Any], base: dict[str, float]
+) -> None:
     timing, ts = reversal_timing(df)
-    base = base_values(d, meta)
     near = near_base(df, meta, base)
     near_timing, ns = reversal_timing(df[near])
     both = pd.concat(
         [timing.assign(subset="all runs"), near_timing.assign(subset="near the base scenario")],
         ignore_index=True,
     )
-    save_csv(both, "reversal_timing.csv")
+    r.csv(both, "reversal_timing.csv")
     panels = [("All runs", timing, ts)]
     if 0 < near.sum() < len(df):
         panels.append(("Near the base scenario", near_timing, ns))
-    plot_timing(panels, d / "reversal_timing.png")
-    written.append("reversal_timing.png")
-    lines += ["## The deadline effect", "", "![reversal timing](reversal_timing.png)", ""]
+    plot_timing(panels, r.figure("reversal_timing.png"))
+    r.lines += ["## The deadline effect", "", "![reversal timing](reversal_timing.png)", ""]
     near_desc = ", ".join(f"{k} {_fmt(v)}" for k, v in base.items())
     for label, st in (("Over the whole sweep", ts), ("Near the base scenario", ns)):
         if label.startswith("Near"):
@@ -740,9 +824,9 @@ def analyze(dir: str | Path) -> Path:
                 f"{NEAR_BASE:.0%} of its range of {near_desc})"
             )
         if not st["reversals"]:
-            lines += [f"{label}: no run reversed a termination notice.", ""]
+            r.lines += [f"{label}: no run reversed a termination notice.", ""]
             continue
-        lines += [
+        r.lines += [
             f"{label}: of {int(st['noticed'])} runs in which Seoul gave notice, "
             f"{int(st['reversals'])} reversed it; **{_pct(st['share_at_expiry'])}** of the "
             f"reversals (95% CI {_pct(st['share_at_expiry_lo'])}–"
@@ -755,12 +839,12 @@ def analyze(dir: str | Path) -> Path:
             "",
         ]
 
-    # marginals
+
+def _section_marginals(r: Report, df: pd.DataFrame, meta: dict[str, Any]) -> None:
     marg = marginals(df, meta)
-    save_csv(marg, "marginals.csv")
-    plot_marginals(marg, d / "marginals.png")
-    written.append("marginals.png")
-    lines += [
+    r.csv(marg, "marginals.csv")
+    plot_marginals(marg, r.figure("marginals.png"))
+    r.lines += [
         "## Outcome shares by parameter",
         "",
         "Each panel: the share of each outcome against one parameter, the others "
@@ -770,64 +854,69 @@ def analyze(dir: str | Path) -> Path:
         "",
     ]
 
-    # phase maps
-    if len(names) >= 2:
-        phase = phase_maps(df, meta)
-        save_csv(phase, "phase_maps.csv")
-        plot_phase(phase, d / "phase_dominant.png", "dominant", base)
-        plot_phase(phase, d / "phase_p_lms.png", "p_lms", base)
-        written += ["phase_dominant.png", "phase_p_lms.png"]
-        more = (
-            f" (the first {MAX_PHASE_PARAMS} varied parameters)"
-            if len(names) > MAX_PHASE_PARAMS
-            else ""
-        )
-        lines += [
-            "## Phase maps",
+
+def _section_phase(
+    r: Report, df: pd.DataFrame, meta: dict[str, Any], names: list[str], base: dict[str, float]
+) -> None:
+    if len(names) < 2:
+        return
+    phase = phase_maps(df, meta)
+    r.csv(phase, "phase_maps.csv")
+    plot_phase(phase, r.figure("phase_dominant.png"), "dominant", base)
+    plot_phase(phase, r.figure("phase_p_lms.png"), "p_lms", base)
+    more = (
+        f" (the first {MAX_PHASE_PARAMS} varied parameters)"
+        if len(names) > MAX_PHASE_PARAMS
+        else ""
+    )
+    r.lines += [
+        "## Phase maps",
+        "",
+        f"Every pair of varied parameters{more}; each cell pools the runs at those two "
+        "values over the other parameters. The cross marks the base scenario's values.",
+        "",
+        "![dominant outcome](phase_dominant.png)",
+        "",
+        "![P(last-minute suspension)](phase_p_lms.png)",
+        "",
+    ]
+
+
+def _section_sobol(r: Report, df: pd.DataFrame, meta: dict[str, Any]) -> None:
+    sob = sobol_indices(df, meta)
+    if sob is None:
+        return
+    r.csv(sob, "sobol_indices.csv")
+    r.lines += ["## Sobol' sensitivity indices", ""]
+    if sob["S1"].notna().any():
+        plot_sobol(sob.dropna(subset=["S1"]), r.figure("sobol.png"))
+        r.lines += [
+            "First-order (S1) and total (ST) indices of the per-point probability of "
+            "each outcome over the replications, with 95% bootstrap half-widths "
+            "(SALib). Replication noise shows up as ST summing to more than S1.",
             "",
-            f"Every pair of varied parameters{more}; each cell pools the runs at those two "
-            "values over the other parameters. The cross marks the base scenario's values.",
+            "![Sobol indices](sobol.png)",
             "",
-            "![dominant outcome](phase_dominant.png)",
-            "",
-            "![P(last-minute suspension)](phase_p_lms.png)",
+            _md_table(sob.round(3)),
             "",
         ]
+    else:
+        r.lines += ["The outcome probabilities do not vary over the design.", ""]
 
-    # sobol
-    sob = sobol_indices(df, meta)
-    if sob is not None:
-        save_csv(sob, "sobol_indices.csv")
-        lines += ["## Sobol' sensitivity indices", ""]
-        if sob["S1"].notna().any():
-            plot_sobol(sob.dropna(subset=["S1"]), d / "sobol.png")
-            written.append("sobol.png")
-            lines += [
-                "First-order (S1) and total (ST) indices of the per-point probability of "
-                "each outcome over the replications, with 95% bootstrap half-widths "
-                "(SALib). Replication noise shows up as ST summing to more than S1.",
-                "",
-                "![Sobol indices](sobol.png)",
-                "",
-                _md_table(sob.round(3)),
-                "",
-            ]
-        else:
-            lines += ["The outcome probabilities do not vary over the design.", ""]
 
-    # PRIM
+def _section_prim(r: Report, ok: pd.DataFrame, meta: dict[str, Any], names: list[str]) -> None:
     use_ema = ema_available()
-    lines += [
+    r.lines += [
         "## Scenario discovery (PRIM)",
         "",
         f"Boxes found by {'EMA Workbench' if use_ema else 'the built-in'} PRIM on the "
-        f"{n_ok} ok runs: the box of highest coverage with density ≥ "
+        f"{len(ok)} ok runs: the box of highest coverage with density ≥ "
         f"{PRIM_THRESHOLD:.0%} (or the densest box). Coverage: share of all runs with the "
         "outcome that fall in the box; density: share of the box's runs with the outcome."
         + (
             " On a grid, EMA's bounds fall half-way between levels (0.75 ≤ x ≤ 1.75 on "
             "levels 0, 0.5, 1, ... means the levels 1 and 1.5)."
-            if use_ema and spec["design"] == "grid"
+            if use_ema and meta["spec"]["design"] == "grid"
             else ""
         ),
         "",
@@ -843,10 +932,9 @@ def analyze(dir: str | Path) -> Path:
         if box is None:
             continue
         if o == LMS:
-            plot_tradeoff(traj, box, d / "prim_tradeoff.png", o)
-            written.append("prim_tradeoff.png")
+            plot_tradeoff(traj, box, r.figure("prim_tradeoff.png"), o)
         rate = k / len(y)
-        lines.append(
+        r.lines.append(
             f"- **{o}** (base rate {_pct(rate)}): {box.describe()} — coverage "
             f"{_pct(box.coverage)}, density {_pct(box.density)} ({box.density / rate:.1f}x the "
             f"base rate), mass {_pct(box.mass)} ({box.n} runs)"
@@ -868,16 +956,34 @@ def analyze(dir: str | Path) -> Path:
                 }
             )
     if prim_rows:
-        save_csv(pd.DataFrame(prim_rows), "prim_boxes.csv")
-        if "prim_tradeoff.png" in written:
-            lines += ["", "![PRIM trajectory](prim_tradeoff.png)"]
+        r.csv(pd.DataFrame(prim_rows), "prim_boxes.csv")
+        if "prim_tradeoff.png" in r.written:
+            r.lines += ["", "![PRIM trajectory](prim_tradeoff.png)"]
     else:
-        lines.append(f"- too few runs of any outcome (< {PRIM_MIN_CASES}) for PRIM")
-    lines += ["", "## Files", ""]
-    lines += [f"- `{w}`" for w in written]
-    report = d / "report.md"
-    report.write_text("\n".join(lines) + "\n")
-    return report
+        r.lines.append(f"- too few runs of any outcome (< {PRIM_MIN_CASES}) for PRIM")
+
+
+def analyze(dir: str | Path) -> Path:
+    """Write report.md, figures and tables into a finished sweep's directory; return the
+    report's path. ConfigError (nothing written) when the folder is not a finished sweep
+    with at least one ok run; all files or none."""
+    d = Path(dir)
+    df, meta = load(d)
+    names = varied_names(meta)
+    ok = df[df["status"] == "ok"]
+    base = base_values(d, meta)
+    r = Report(d)
+    try:
+        _section_header(r, df, meta, len(ok))
+        _section_outcomes(r, df, ok, names)
+        _section_deadline(r, df, meta, base)
+        _section_marginals(r, df, meta)
+        _section_phase(r, df, meta, names, base)
+        _section_sobol(r, df, meta)
+        _section_prim(r, ok, meta, names)
+        return r.commit()
+    finally:
+        r.discard()
 
 
 def cli_analyze(args: Any) -> int:

@@ -20,3 +20,24 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_files_atomic(folder: Path, files: dict[str, str]) -> None:
+    """Write several text files into ``folder``, all or none: each goes to a temporary
+    file first (a full disk or a permission error stops before any final name exists),
+    then all are renamed into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmps: dict[str, str] = {}
+    try:
+        for name, text in files.items():
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+            tmps[name] = tmp
+            os.chmod(tmp, 0o644)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+        for name, tmp in tmps.items():
+            os.replace(tmp, folder / name)
+    except BaseException:
+        for tmp in tmps.values():
+            Path(tmp).unlink(missing_ok=True)
+        raise

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from model import GSOMIAModel
+from model.config import data_dir
 from model.outcome import OUTCOMES
+from model.parameters import ConfigError
 
 EXOGENOUS = ("pact_signed", "forced_labour_ruling", "radar_incident", "joint_air_patrol")
 """Timeline events that are inputs (config shocks or history before the start), not
@@ -50,15 +50,43 @@ class TimelineEvent:
     detail: str
 
 
+TIMELINE_COLUMNS = ("date", "actor", "event", "domain", "detail")
+
+
 def read_timeline(path: str | Path) -> list[TimelineEvent]:
-    """The events of ``timeline_2019.csv``."""
-    with Path(path).open(newline="") as fh:
-        return [
-            TimelineEvent(
-                date.fromisoformat(r["date"]), r["actor"], r["event"], r["domain"], r["detail"]
+    """The events of ``timeline_2019.csv``; ConfigError naming the file, row and column
+    when it is missing, unreadable or malformed."""
+    path = Path(path)
+    where = f"--timeline: {path}"
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{where}: no such file; allowed: a timeline CSV") from exc
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(
+            f"{where}: unreadable ({type(exc).__name__}); allowed: a UTF-8 CSV with columns "
+            + ", ".join(TIMELINE_COLUMNS)
+        ) from exc
+    out = []
+    for i, r in enumerate(rows, start=2):
+        missing = [c for c in TIMELINE_COLUMNS if r.get(c) is None]
+        if missing:
+            raise ConfigError(
+                f"{where}: line {i}: missing column(s) {', '.join(missing)}; allowed: a CSV "
+                "with columns " + ", ".join(TIMELINE_COLUMNS)
             )
-            for r in csv.DictReader(fh)
-        ]
+        try:
+            day = date.fromisoformat(r["date"])
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: line {i}: invalid value {r['date']!r} for 'date'; allowed: a date "
+                "written YYYY-MM-DD"
+            ) from exc
+        out.append(TimelineEvent(day, r["actor"], r["event"], r["domain"], r["detail"]))
+    if not out:
+        raise ConfigError(f"{where}: no events; allowed: a timeline CSV with at least one row")
+    return out
 
 
 def first_months(events: Iterable[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -100,7 +128,9 @@ def run_seeds(
     jobs = [(str(config), int(s), dict(overrides or {})) for s in seeds]
     if workers <= 1:
         return [run_seed(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    from experiments.backends import process_pool
+
+    with process_pool(workers) as pool:
         return list(pool.map(run_seed, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 
@@ -163,16 +193,23 @@ def calibrate(runs: Sequence[dict[str, Any]], timeline: Sequence[TimelineEvent])
     return Calibration(rows, whole, outcomes, len(runs))
 
 
-DEFAULT_TIMELINE = Path(__file__).resolve().parents[1] / "configs" / "timeline_2019.csv"
+DEFAULT_TIMELINE = data_dir() / "timeline_2019.csv"
 """A copy of shared/timeline_2019.csv, so a clone can calibrate on its own."""
 
 
 def cli_calibrate(args: Any) -> int:
     """``gsomia calibrate``: the calibration table over ``--seeds`` seeds (0..N-1)."""
-    import os
+    from experiments.backends import default_workers
+    from model.config import load_config
 
-    workers = args.workers or os.cpu_count() or 1
+    if args.seeds < 1:
+        raise ConfigError(f"--seeds: invalid value {args.seeds!r}; allowed: an integer >= 1")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers: invalid value {args.workers!r}; allowed: an integer >= 1")
+    timeline = read_timeline(args.timeline or DEFAULT_TIMELINE)  # checked before the runs
+    GSOMIAModel(**load_config(args.config))  # the config too, before any worker starts
+    workers = min(args.workers or default_workers(), args.seeds)
     runs = run_seeds(args.config, range(args.seeds), workers=workers)
-    table = calibrate(runs, read_timeline(args.timeline or DEFAULT_TIMELINE))
+    table = calibrate(runs, timeline)
     print(table.to_markdown())
     return 0

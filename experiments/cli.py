@@ -1,8 +1,16 @@
 """The ``gsomia`` command: run a scenario, run and analyse sweeps, serve the browser UI.
 
-Bad input (an unknown key, a wrong type, an out-of-range value, a malformed spec) stops
-with exit status 2 and one message on stderr naming the file, the key, the value and what
-is allowed; nothing is written.
+Every command runs inside one error boundary (``main``):
+
+- 0: done;
+- 1: an operating-system failure (disk full, permission, unreachable scheduler, a dead
+  worker) or a sweep whose runs all failed: one line saying what failed and how to resume;
+- 2: bad input (an unknown key, a wrong type, an out-of-range value, a malformed spec or
+  result file): one message naming the file, the key, the value and what is allowed;
+  nothing is written;
+- 130: interrupted (Ctrl-C), 143: terminated (SIGTERM); finished work is kept.
+
+No traceback unless ``--debug``.
 """
 
 from __future__ import annotations
@@ -15,12 +23,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments.atomic import write_text_atomic
+from experiments.atomic import write_files_atomic
+from experiments.boundary import EXIT_BAD_INPUT, guarded
 from model.parameters import ConfigError
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = REPO / "configs" / "baseline_2019.toml"
-EXIT_BAD_INPUT = 2
+DEFAULT_CONFIG = "baseline_2019"
+"""The shipped scenario ``gsomia run`` and ``gsomia calibrate`` use without --config."""
+NOT_PARAMETERS = {"rng": "--seed", "seed": "--seed"}
+"""Keys ``--set`` refuses, with the option that sets them."""
+__all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
 
 def _parse_set(items: Sequence[str]) -> dict[str, Any]:
@@ -31,6 +42,12 @@ def _parse_set(items: Sequence[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set: invalid value {item!r}; allowed: KEY=VALUE")
+        if key.strip() in NOT_PARAMETERS:
+            raise ConfigError(
+                f"--set: invalid key {key.strip()!r} (the seed is not a parameter); allowed: "
+                f"a model parameter (`gsomia params`); set the seed with "
+                f"{NOT_PARAMETERS[key.strip()]}"
+            )
         try:
             out[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
@@ -65,24 +82,42 @@ def format_decision(decision: Any) -> str:
     return "\n".join(lines)
 
 
+def _check_out_dir(out: Path) -> None:
+    """``run --out``: refuse a path that is a file before any work is done."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {out} exists and is not a directory; allowed: a directory")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """``gsomia run``: one run of a scenario."""
+    """``gsomia run``: one run of a scenario. Everything is checked before the run, and
+    ``--out`` gets its four files all or none."""
     from model import GSOMIAModel
 
     overrides = _parse_set(args.set)
     model = GSOMIAModel.from_config(args.config, rng=args.seed, **overrides)
+    for actor in args.explain:
+        try:
+            model.explain(actor)
+        except ValueError as exc:
+            raise ConfigError(f"--explain: invalid value {actor!r} ({exc})") from exc
+    out = None if args.out is None else Path(args.out)
+    if out is not None:
+        _check_out_dir(out)
     model.run()
-    if args.out is not None:
-        out = Path(args.out)
-        df = model.monthly()
-        write_text_atomic(out / "monthly.csv", df.to_csv())
-        events = [e.to_dict() for e in model.timeline]
-        write_text_atomic(out / "timeline.json", json.dumps(events, indent=1) + "\n")
+    if out is not None:
         summary = model.to_dict(decisions=False)
         summary.pop("events")
-        write_text_atomic(out / "outcome.json", json.dumps(summary, indent=1) + "\n")
+        events = [e.to_dict() for e in model.timeline]
         decisions = [d.to_dict() for d in model.decisions]
-        write_text_atomic(out / "decisions.json", json.dumps(decisions) + "\n")
+        write_files_atomic(
+            out,
+            {
+                "monthly.csv": model.monthly().to_csv(),
+                "timeline.json": json.dumps(events, indent=1) + "\n",
+                "outcome.json": json.dumps(summary, indent=1) + "\n",
+                "decisions.json": json.dumps(decisions) + "\n",
+            },
+        )
     if args.json:
         print(json.dumps(model.to_dict(decisions=True)))
     else:
@@ -97,9 +132,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """``gsomia scenarios``: the shipped scenarios and sweep specs with their descriptions."""
+    from experiments.spec import list_specs
+    from model.config import list_scenarios
+
+    print("scenarios (gsomia run --config NAME):")
+    for name, (_path, text) in list_scenarios().items():
+        print(f"  {name:<22} {text}")
+    print("sweep specs (gsomia sweep NAME):")
+    for name, (_path, text) in list_specs().items():
+        print(f"  {name:<22} {text}")
+    return 0
+
+
 def parameter_table() -> str:
     """The README's parameter table, generated from the registry."""
-    from model.parameters import PARAMETERS
+    from model.parameters import CROSS_FIELD_RULES, PARAMETERS
 
     lines = [
         "| parameter | meaning | unit | range | default | source of the default |",
@@ -112,6 +161,8 @@ def parameter_table() -> str:
             rng = f"{p.low:g} – {p.high:g}"
         else:
             rng = p.allowed()
+        if p.name in CROSS_FIELD_RULES:
+            rng += f"; {CROSS_FIELD_RULES[p.name]}"
         default = p.default.isoformat() if hasattr(p.default, "isoformat") else p.default
         cells = [f"`{p.name}`", p.meaning, p.unit, rng, f"{default}", p.source]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
@@ -133,15 +184,38 @@ def _lazy(module: str, func: str) -> Any:
     return call
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("gsomia")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gsomia``."""
-    parser = argparse.ArgumentParser(
-        prog="gsomia", description="The 2019 GSOMIA crisis as a Mesa model."
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the Python traceback of an error",
     )
+    parser = argparse.ArgumentParser(
+        prog="gsomia", description="The 2019 GSOMIA crisis as a Mesa model.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"gsomia {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run one scenario and print its dated timeline")
-    run.add_argument("--config", default=str(DEFAULT_CONFIG), help="scenario TOML")
+    run = sub.add_parser(
+        "run", help="run one scenario and print its dated timeline", parents=[common]
+    )
+    run.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG,
+        help="scenario: a shipped name (`gsomia scenarios`) or a TOML path",
+    )
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument(
         "--set",
@@ -161,29 +235,45 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="write timeline, monthly series, outcome")
     run.set_defaults(func=cmd_run)
 
-    sweep = sub.add_parser("sweep", help="run a parameter sweep from a spec")
-    sweep.add_argument("spec", help="sweep spec TOML (configs/sweeps/)")
+    sweep = sub.add_parser("sweep", help="run a parameter sweep from a spec", parents=[common])
+    sweep.add_argument(
+        "spec", help="sweep spec: a shipped name (`gsomia scenarios`) or a TOML path"
+    )
     sweep.add_argument("--out", metavar="DIR", help="output directory")
     sweep.add_argument("--workers", type=int, default=None, help="processes (default: all)")
     sweep.add_argument("--backend", default="local", help="local or dask")
     sweep.add_argument("--scheduler", default=None, help="dask scheduler address")
     sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep")
+    sweep.add_argument(
+        "--yes",
+        action="store_true",
+        help="start a sweep estimated to take more than an hour without asking",
+    )
     sweep.set_defaults(func=_lazy("experiments.runner", "cli_sweep"))
 
-    analyze = sub.add_parser("analyze", help="write report.md, figures and tables of a sweep")
+    analyze = sub.add_parser(
+        "analyze", help="write report.md, figures and tables of a sweep", parents=[common]
+    )
     analyze.add_argument("dir", help="a sweep's output directory")
     analyze.set_defaults(func=_lazy("experiments.analysis", "cli_analyze"))
 
-    ui = sub.add_parser("ui", help="serve the browser UI (Solara)")
+    ui = sub.add_parser("ui", help="serve the browser UI (Solara)", parents=[common])
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=8765)
     ui.set_defaults(func=_lazy("experiments.serve", "cli_ui"))
 
-    params = sub.add_parser("params", help="print the parameter table (markdown)")
+    params = sub.add_parser("params", help="print the parameter table (markdown)", parents=[common])
     params.set_defaults(func=cmd_params)
 
-    calibrate = sub.add_parser("calibrate", help="score the 2019 baseline over many seeds")
-    calibrate.add_argument("--config", default=str(DEFAULT_CONFIG))
+    scenarios = sub.add_parser(
+        "scenarios", help="list the shipped scenarios and sweep specs", parents=[common]
+    )
+    scenarios.set_defaults(func=cmd_scenarios)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="score the 2019 baseline over many seeds", parents=[common]
+    )
+    calibrate.add_argument("--config", default=DEFAULT_CONFIG)
     calibrate.add_argument("--seeds", type=int, default=100)
     calibrate.add_argument("--workers", type=int, default=None)
     calibrate.add_argument("--timeline", default=None, help="timeline_2019.csv")
@@ -192,13 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+    """Entry point; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except ConfigError as exc:
-        print(f"gsomia: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return guarded(args.command, lambda: args.func(args), debug=getattr(args, "debug", False))
 
 
 if __name__ == "__main__":

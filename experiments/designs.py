@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from experiments.spec import SweepSpec, Varied
+from model.parameters import ConfigError
+
+if TYPE_CHECKING:  # spec.py imports this module for the registry
+    from experiments.spec import SweepSpec, Varied
 
 DESIGN_STREAM = 0x5EED_DE51
 """Key mixed into the spec seed for the design's own random stream. Run seeds use the
@@ -90,23 +94,89 @@ def saltelli(params: tuple[Varied, ...], n: int, seed: int, second_order: bool) 
     return [{p.name: _cast(p, v) for p, v in zip(params, row, strict=True)} for row in x]
 
 
+# ---- the registry ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Design:
+    """A sweep design: what its spec may hold and how it turns a spec into points.
+
+    ``grid_axes``: parameters take 'levels' or 'values' (else 'low' and 'high' only);
+    ``needs_samples``: 'sweep.samples' is required (else refused); ``powers_of_two``: the
+    samples must be a power of 2; ``min_parameters``; ``second_order``: the design reads
+    'sweep.second_order'; ``sensitivity``: its points carry Sobol' indices (the analysis).
+    """
+
+    name: str
+    grid_axes: bool = False
+    needs_samples: bool = True
+    powers_of_two: bool = False
+    min_parameters: int = 1
+    second_order: bool = False
+    sensitivity: bool = False
+
+    def check_samples(self, samples: int, where: str) -> None:
+        """Refuse a sample count the design cannot use."""
+        if self.powers_of_two and samples & (samples - 1):
+            raise ConfigError(
+                f"{where}: invalid value {samples} for 'sweep.samples'; allowed: a power of 2 "
+                "(Sobol' sequences; e.g. 64, 128, 256)"
+            )
+
+    def points(self, spec: SweepSpec) -> list[Point]:
+        """The spec's design points, in a fixed order (point_id = position)."""
+        raise NotImplementedError
+
+    def n_points(self, spec: SweepSpec) -> int:
+        """Number of design points, without generating them."""
+        return int(spec.samples or 0)
+
+
+class Grid(Design):
+    """Full factorial grid over each parameter's levels or values."""
+
+    def points(self, spec: SweepSpec) -> list[Point]:
+        return grid(spec.parameters)
+
+    def n_points(self, spec: SweepSpec) -> int:
+        return math.prod(len(grid_values(p)) for p in spec.parameters)
+
+
+class LatinHypercube(Design):
+    """``samples`` points of a Latin hypercube."""
+
+    def points(self, spec: SweepSpec) -> list[Point]:
+        return lhs(spec.parameters, int(spec.samples or 0), spec.seed)
+
+
+class Saltelli(Design):
+    """Saltelli's scheme for Sobol' indices: samples x (D + 2) points (x (2D + 2) with
+    second-order indices)."""
+
+    def points(self, spec: SweepSpec) -> list[Point]:
+        return saltelli(spec.parameters, int(spec.samples or 0), spec.seed, spec.second_order)
+
+    def n_points(self, spec: SweepSpec) -> int:
+        d = len(spec.parameters)
+        return int(spec.samples or 0) * (2 * d + 2 if spec.second_order else d + 2)
+
+
+DESIGNS: dict[str, Design] = {
+    d.name: d
+    for d in (
+        Grid("grid", grid_axes=True, needs_samples=False),
+        LatinHypercube("lhs"),
+        Saltelli(
+            "saltelli", powers_of_two=True, min_parameters=2, second_order=True, sensitivity=True
+        ),
+    )
+}
+"""Every design by name; a new design is one subclass and one entry here."""
+
+
 def points(spec: SweepSpec) -> list[Point]:
     """The spec's design points, in a fixed order (point_id = position)."""
-    if spec.design == "grid":
-        return grid(spec.parameters)
-    if spec.design == "lhs":
-        return lhs(spec.parameters, int(spec.samples or 0), spec.seed)
-    if spec.design == "saltelli":
-        return saltelli(spec.parameters, int(spec.samples or 0), spec.seed, spec.second_order)
-    raise ValueError(f"unknown design {spec.design!r}")
+    return DESIGNS[spec.design].points(spec)
 
 
 def n_points(spec: SweepSpec) -> int:
     """Number of design points, without generating them."""
-    if spec.design == "grid":
-        return math.prod(len(grid_values(p)) for p in spec.parameters)
-    d = len(spec.parameters)
-    n = int(spec.samples or 0)
-    if spec.design == "lhs":
-        return n
-    return n * (2 * d + 2 if spec.second_order else d + 2)
+    return DESIGNS[spec.design].n_points(spec)

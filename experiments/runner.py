@@ -15,141 +15,78 @@ worker count, the backend or the order in which chunks finish.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import contextlib
 import json
 import math
-import multiprocessing
-import os
-import platform
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from importlib import metadata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from experiments.atomic import write_text_atomic
+from experiments.backends import (
+    BACKENDS,
+    SweepAborted,
+    connect_dask,
+    default_workers,
+    imap_dask,
+    imap_inprocess,
+    imap_pool,
+)
+from experiments.boundary import Failed
+from experiments.designs import DESIGNS
 from experiments.designs import points as design_points
+from experiments.outcomes import METRICS, RESULT_COLUMNS, summarise
+from experiments.progress import Progress
+from experiments.provenance import git_state, host, now, package_versions
 from experiments.spec import REPO, SweepSpec, load_spec
+from experiments.storage import (
+    FORMAT,
+    check_out,
+    chunk_path,
+    default_chunk_size,
+    done_chunks,
+    expected_ids,
+    merge_chunks,
+    read_meta,
+    schema,
+    write_meta,
+    write_table_atomic,
+    writer_lock,
+)
 from model.config import load_config
 from model.outcome import OUTCOMES
 from model.parameters import ConfigError, suggest
 
-BACKENDS = ("local", "dask")
-FORMAT = 1
-"""Version of the output layout and row schema; a resume refuses other versions."""
-SCHEDULER_TIMEOUT_S = 5
-MAX_POOL_RESTARTS = 2
-QUIET_PROGRESS_EVERY_S = 30.0
+__all__ = [
+    "BACKENDS",
+    "FORMAT",
+    "METRICS",
+    "RESULT_COLUMNS",
+    "SweepAborted",
+    "estimate_seconds",
+    "git_state",
+    "package_versions",
+    "run_one",
+    "run_seed",
+    "run_sweep",
+    "schema",
+    "summarise",
+]
 
 Experiment = Callable[[Mapping[str, Any], int], dict[str, Any]]
-
-ID_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("run_id", pa.int64()),
-    ("point_id", pa.int64()),
-    ("replication", pa.int64()),
-    ("seed", pa.int64()),
-)
-RESULT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("outcome", pa.string()),
-    ("reversal_months_before_expiry", pa.int64()),
-    ("reversal_action", pa.string()),
-    ("notice_month", pa.string()),
-    ("reversal_month", pa.string()),
-    ("first_curb_month", pa.string()),
-    ("symmetric_pause", pa.bool_()),
-    ("wto_complaint", pa.bool_()),
-    ("talks_offered", pa.bool_()),
-    ("reproduces_2019", pa.bool_()),
-    ("final_pact_state", pa.string()),
-    ("peak_opinion_share", pa.float64()),
-    ("final_opinion_share", pa.float64()),
-    ("peak_boycott_share", pa.float64()),
-    ("peak_us_pressure_seoul", pa.float64()),
-    ("peak_us_pressure_tokyo", pa.float64()),
-    ("peak_beijing_stance", pa.float64()),
-    ("peak_curb_level", pa.int64()),
-    ("final_curb_level", pa.int64()),
-    ("peak_threat", pa.float64()),
-    ("payoff_seoul", pa.float64()),
-    ("payoff_tokyo", pa.float64()),
-    ("payoff_washington", pa.float64()),
-    ("payoff_beijing", pa.float64()),
-    ("n_events", pa.int64()),
-)
-"""What ``run_one`` returns (besides status and error), with its Parquet type."""
-STATUS_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("status", pa.string()),
-    ("error", pa.string()),
-)
-METRICS = tuple(name for name, _ in RESULT_COLUMNS)
+LONG_SWEEP_S = 3600.0
+"""A sweep estimated to take longer asks for confirmation (``--yes`` off a terminal)."""
 
 
 # ---- one run -------------------------------------------------------------------------------
-def _month(d: Any) -> str | None:
-    return None if d is None else f"{d:%Y-%m}"
-
-
-def summarise(model: Any) -> dict[str, Any]:
-    """Named outcomes and summary metrics of a finished model run."""
-    from experiments.calibration import first_months, reproduces_2019
-
-    df = model.monthly()
-    events = model.timeline
-
-    def first(actor: str, names: Iterable[str]) -> Any:
-        names = set(names)
-        return next((e.date for e in events if e.actor == actor and e.event in names), None)
-
-    notice = first("seoul", ("termination_notice",))
-    reversal = first("seoul", ("conditional_suspension", "rescind_notice"))
-    curbs = first("tokyo", ("targeted_export_controls", "whitelist_removal"))
-    pause = False
-    if reversal is not None:
-        same = {(e.actor, e.event) for e in events if _month(e.date) == _month(reversal)}
-        pause = ("seoul", "wto_suspension") in same and ("tokyo", "talks_offer") in same
-    outcome = model.outcome
-    firsts = first_months(e.to_dict() for e in events)
-    months = model.reversal_months_before_expiry
-    return {
-        "outcome": outcome,
-        "reversal_months_before_expiry": None if months is None else int(months),
-        "reversal_action": model.episode.reversal_action,
-        "notice_month": _month(notice),
-        "reversal_month": _month(reversal),
-        "first_curb_month": _month(curbs),
-        "symmetric_pause": bool(pause),
-        "wto_complaint": any(e.event == "wto_complaint" for e in events),
-        "talks_offered": any(e.event == "talks_offer" for e in events),
-        "reproduces_2019": bool(reproduces_2019(firsts, outcome)),
-        "final_pact_state": str(df["pact_state"].iloc[-1]),
-        "peak_opinion_share": float(df["opinion_share"].max()),
-        "final_opinion_share": float(df["opinion_share"].iloc[-1]),
-        "peak_boycott_share": float(df["boycott_share"].max()),
-        "peak_us_pressure_seoul": float(df["us_pressure_seoul"].max()),
-        "peak_us_pressure_tokyo": float(df["us_pressure_tokyo"].max()),
-        "peak_beijing_stance": float(df["beijing_stance"].max()),
-        "peak_curb_level": int(df["curb_level"].max()),
-        "final_curb_level": int(df["curb_level"].iloc[-1]),
-        "peak_threat": float(df["threat"].max()),
-        "payoff_seoul": float(df["payoff_seoul"].sum()),
-        "payoff_tokyo": float(df["payoff_tokyo"].sum()),
-        "payoff_washington": float(df["payoff_washington"].sum()),
-        "payoff_beijing": float(df["payoff_beijing"].sum()),
-        "n_events": len(events),
-    }
-
-
 def run_one(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
     """One model run: ``params`` are constructor keywords (base config + fixed overrides
     + the design point), ``seed`` the run's integer seed. Returns ``summarise``'s dict."""
@@ -201,350 +138,7 @@ def run_chunk(chunk: Chunk) -> tuple[int, list[dict[str, Any]]]:
     return chunk.chunk_id, rows
 
 
-# ---- layout ---------------------------------------------------------------------------------
-def schema(spec: SweepSpec) -> pa.Schema:
-    """The row schema of runs.parquet (and of every chunk)."""
-    varied = [(p.name, pa.int64() if p.kind is int else pa.float64()) for p in spec.parameters]
-    return pa.schema([*ID_COLUMNS, *varied, *RESULT_COLUMNS, *STATUS_COLUMNS])
-
-
-def default_chunk_size(total: int) -> int:
-    """About 500 chunks per sweep, 1 to 50 runs each (a few seconds of work per chunk)."""
-    return max(1, min(50, math.ceil(total / 500)))
-
-
-def chunk_path(out: Path, chunk_id: int) -> Path:
-    """The file of one finished chunk."""
-    return out / "chunks" / f"part-{chunk_id:05d}.parquet"
-
-
-def write_table_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file via a temporary file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o644)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _done_chunks(out: Path, n_chunks: int, sizes: Callable[[int], int]) -> set[int]:
-    """Chunk ids whose file is on disk with the right row count (others are removed)."""
-    folder = out / "chunks"
-    done: set[int] = set()
-    if not folder.is_dir():
-        return done
-    for f in folder.iterdir():
-        if f.name.startswith(".") and f.name.endswith(".tmp"):
-            f.unlink(missing_ok=True)  # left by a kill during a write
-            continue
-        if not (f.name.startswith("part-") and f.name.endswith(".parquet")):
-            continue
-        try:
-            cid = int(f.name[5:-8])
-            rows = pq.read_metadata(f).num_rows
-        except (ValueError, OSError, pa.ArrowException):
-            f.unlink(missing_ok=True)
-            continue
-        if 0 <= cid < n_chunks and rows == sizes(cid):
-            done.add(cid)
-        else:
-            f.unlink(missing_ok=True)
-    return done
-
-
-# ---- provenance -----------------------------------------------------------------------------
-PACKAGES = (
-    "gsomia",
-    "mesa",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "scipy",
-    "networkx",
-    "SALib",
-    "dask",
-    "distributed",
-    "matplotlib",
-    "ema_workbench",
-)
-
-
-def package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages a sweep's results depend on."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def git_state() -> dict[str, Any]:
-    """The repository's commit and whether tracked files differ from it."""
-
-    def git(*args: str) -> str | None:
-        try:
-            res = subprocess.run(
-                ["git", "-C", str(REPO), *args],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return res.stdout.strip() if res.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-# ---- progress -------------------------------------------------------------------------------
-class Progress:
-    """A tqdm bar (rate, ETA) on a terminal; a quiet line every 30 s otherwise."""
-
-    def __init__(self, total: int, done: int, enabled: bool | None, label: str) -> None:
-        self.total, self.done, self.label = total, done, label
-        self.enabled = enabled is not False
-        self.tty = sys.stderr.isatty()
-        self.bar: Any = None
-        self.t0 = time.monotonic()
-        self.start_done = done
-        self.last = self.t0
-        if self.enabled and self.tty:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="run", desc=label, smoothing=0.05)
-        elif self.enabled:
-            self._line()
-
-    def _line(self) -> None:
-        elapsed = time.monotonic() - self.t0
-        new = self.done - self.start_done
-        rate = new / elapsed if elapsed > 0 else 0.0
-        left = self.total - self.done
-        eta = f"{left / rate:.0f} s" if rate > 0 else "?"
-        print(
-            f"{self.label}: {self.done}/{self.total} runs ({self.done / max(1, self.total):.0%})"
-            f", {rate:.1f} runs/s, ETA {eta}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def update(self, n: int) -> None:
-        """Count ``n`` more finished runs."""
-        self.done += n
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            self.bar.update(n)
-            return
-        now = time.monotonic()
-        if now - self.last >= QUIET_PROGRESS_EVERY_S:
-            self.last = now
-            self._line()
-
-    def close(self) -> None:
-        """Final line / close the bar."""
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            self._line()
-
-
-# ---- backends -------------------------------------------------------------------------------
-class SweepAborted(RuntimeError):
-    """The sweep stopped before the end (a dead worker, a lost cluster); finished chunks
-    are on disk and ``--resume`` completes the rest."""
-
-
-def _imap_inprocess(chunks: Iterator[Chunk]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    for chunk in chunks:
-        yield run_chunk(chunk)
-
-
-def _imap_pool(chunks: Iterator[Chunk], workers: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """Process pool ('spawn' context: no state forked from the parent), at most
-    2*workers chunks in flight so memory stays flat; a broken pool (a worker killed) is
-    restarted and its chunks resubmitted, at most MAX_POOL_RESTARTS times."""
-    ctx = multiprocessing.get_context("spawn")
-    window = 2 * workers
-    pending: dict[cf.Future[Any], Chunk] = {}
-    retry: list[Chunk] = []
-    restarts = 0
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    try:
-        while True:
-            while len(pending) < window:
-                chunk = retry.pop() if retry else next(chunks, None)
-                if chunk is None:
-                    break
-                pending[pool.submit(run_chunk, chunk)] = chunk
-            if not pending:
-                return
-            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            broken = False
-            for fut in done:
-                chunk = pending.pop(fut)
-                try:
-                    result = fut.result()
-                except cf.process.BrokenProcessPool:
-                    broken = True
-                    retry.append(chunk)
-                    continue
-                yield result
-            if broken:
-                restarts += 1
-                retry.extend(pending.values())
-                pending.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                if restarts > MAX_POOL_RESTARTS:
-                    raise SweepAborted(
-                        f"a worker process died {restarts} times (killed, out of memory or a "
-                        "crash in a run)"
-                    )
-                print("gsomia sweep: a worker died; restarting the pool", file=sys.stderr)
-                pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-def connect_dask(scheduler: str | None, workers: int) -> tuple[Any, Any]:
-    """A Dask client: joined to ``scheduler`` (fails within SCHEDULER_TIMEOUT_S with a
-    ConfigError) or to a new LocalCluster on 127.0.0.1 with ``workers`` processes.
-    Returns (client, cluster or None)."""
-    try:
-        import logging
-
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise ConfigError(
-            "--backend dask: dask.distributed is not installed; allowed: install the sweep "
-            "extra (pip install -e '.[sweep]')"
-        ) from exc
-    if scheduler is not None:
-        if "://" not in scheduler and ":" not in scheduler:
-            raise ConfigError(
-                f"--scheduler: invalid value {scheduler!r}; allowed: an address like "
-                "tcp://host:8786"
-            )
-        import dask
-
-        timeout = f"{SCHEDULER_TIMEOUT_S}s"
-        try:
-            with dask.config.set({"distributed.comm.timeouts.connect": timeout}):
-                client = Client(scheduler, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ConfigError(
-                f"--scheduler: cannot reach the Dask scheduler at {scheduler!r} within "
-                f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); allowed: the address of a "
-                "running `dask scheduler` (tcp://host:port), or no --scheduler for a local "
-                "cluster"
-            ) from exc
-        return client, None
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
-    try:
-        client = Client(cluster, set_as_default=False)
-    except BaseException:
-        cluster.close()
-        raise
-    return client, cluster
-
-
-def _imap_dask(chunks: Iterator[Chunk], client: Any) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """Submit chunks to a Dask cluster, at most 2 per worker thread in flight."""
-    from distributed import as_completed
-
-    window = max(2, 2 * sum(client.nthreads().values()))
-    futures = []
-    for chunk in chunks:
-        futures.append(client.submit(run_chunk, chunk, pure=False))
-        if len(futures) >= window:
-            break
-    if not futures:
-        return
-    ac = as_completed(futures, loop=client.loop)
-    for fut in ac:
-        try:
-            result = fut.result()
-        except Exception as exc:
-            msg = f"the Dask cluster failed a chunk ({type(exc).__name__}: {exc})"
-            raise SweepAborted(msg) from exc
-        fut.release()
-        yield result
-        nxt = next(chunks, None)
-        if nxt is not None:
-            ac.add(client.submit(run_chunk, nxt, pure=False))
-
-
 # ---- the sweep ------------------------------------------------------------------------------
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _check_out(out: Path, spec: SweepSpec, resume: bool) -> dict[str, Any] | None:
-    """Refuse to overwrite; on resume return the stored meta (None: start afresh)."""
-    meta_path = out / "meta.json"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {out} exists and is not a directory; choose another --out")
-    if not out.exists() or not any(out.iterdir()):
-        return None
-    if not meta_path.is_file():
-        raise ConfigError(
-            f"--out: {out} is not empty and holds no sweep (no meta.json); refusing to "
-            "write into it; choose another --out"
-        )
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(
-            f"--out: {meta_path} is unreadable ({exc}); choose another --out"
-        ) from exc
-    if not resume:
-        if meta.get("status") == "complete":
-            raise ConfigError(
-                f"--out: {out} holds a finished sweep ({meta.get('runs_total')} runs); "
-                "refusing to overwrite it; choose another --out (or delete it)"
-            )
-        raise ConfigError(
-            f"--out: {out} holds an unfinished sweep; pass --resume to finish it, or choose "
-            "another --out"
-        )
-    if meta.get("format") != FORMAT:
-        raise ConfigError(
-            f"--out: {out} was written by another version of the runner (format "
-            f"{meta.get('format')}, this one writes {FORMAT}); choose another --out"
-        )
-    if meta.get("fingerprint") != spec.fingerprint():
-        raise ConfigError(
-            f"--resume: {out} was started from a different spec or base config than "
-            f"{spec.path or spec.name}; allowed: the same spec (see {out}/spec.toml)"
-        )
-    return meta
-
-
 def _meta(
     spec: SweepSpec, total: int, n_points: int, chunk_size: int, n_chunks: int
 ) -> dict[str, Any]:
@@ -560,10 +154,9 @@ def _meta(
         "runs_total": total,
         "chunk_size": chunk_size,
         "chunks": n_chunks,
-        "started": _now(),
+        "started": now(),
         "finished": None,
-        "host": socket.gethostname(),
-        "platform": platform.platform(),
+        **host(),
         "packages": package_versions(),
         "git": git_state(),
         "sessions": [],
@@ -571,44 +164,20 @@ def _meta(
     }
 
 
-MERGE_ROW_GROUP = 65_536
-"""Rows per row group of runs.parquet: the file's layout does not depend on the chunking."""
-
-
-def merge_chunks(out: Path, spec: SweepSpec, n_chunks: int) -> pa.Table:
-    """Stream the chunks, in run-id order, into runs.parquet (atomic; at most one row
-    group in memory); return the (status, outcome) columns for the counts."""
-    sch = schema(spec)
-    target = out / "runs.parquet"
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".runs.parquet.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o644)
-    parts = []
-    try:
-        with pq.ParquetWriter(tmp, sch) as writer:
-            buffer: list[pa.Table] = []
-            rows = 0
-            for cid in range(n_chunks):
-                table = pq.read_table(chunk_path(out, cid), schema=sch)
-                parts.append(table.select(["status", "outcome"]))
-                buffer.append(table)
-                rows += table.num_rows
-                if rows >= MERGE_ROW_GROUP or cid == n_chunks - 1:
-                    merged = pa.concat_tables(buffer).combine_chunks()
-                    for start in range(0, merged.num_rows, MERGE_ROW_GROUP):
-                        piece = merged.slice(start, MERGE_ROW_GROUP)
-                        if piece.num_rows == MERGE_ROW_GROUP or cid == n_chunks - 1:
-                            writer.write_table(piece, row_group_size=MERGE_ROW_GROUP)
-                        else:
-                            buffer, rows = [piece], piece.num_rows
-                            break
-                    else:
-                        buffer, rows = [], 0
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return pa.concat_tables(parts) if parts else pa.table({"status": [], "outcome": []})
+def _check_inputs(
+    spec: SweepSpec, backend: str, scheduler: str | None, workers: int | None
+) -> None:
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"--backend: invalid value {backend!r}{suggest(str(backend), BACKENDS)}; "
+            "allowed: one of " + ", ".join(BACKENDS)
+        )
+    if scheduler is not None and backend != "dask":
+        raise ConfigError("--scheduler: only used with --backend dask")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ConfigError(f"--workers: invalid value {workers!r}; allowed: an integer >= 1")
 
 
 def run_sweep(
@@ -627,30 +196,37 @@ def run_sweep(
     local backend ``workers=1`` runs in this process. ``progress``: None = a bar on a
     terminal and quiet lines otherwise, False = silent. ``experiment`` must be a picklable
     top-level function ``(params, seed) -> dict`` returning the keys of ``METRICS``.
-    Raises ConfigError on bad input before anything is written.
+    Raises ConfigError on bad input before anything is written, ``Failed`` when another
+    process writes to ``out``, a worker keeps dying or a chunk is damaged, and OSError
+    (disk full...) with every finished chunk kept for ``resume``.
     """
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
-    if backend not in BACKENDS:
-        raise ConfigError(
-            f"--backend: invalid value {backend!r}{suggest(str(backend), BACKENDS)}; "
-            "allowed: one of " + ", ".join(BACKENDS)
-        )
-    if scheduler is not None and backend != "dask":
-        raise ConfigError("--scheduler: only used with --backend dask")
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise ConfigError(f"--workers: invalid value {workers!r}; allowed: an integer >= 1")
+    _check_inputs(spec, backend, scheduler, workers)
     out = Path(out) if out is not None else REPO / "results" / spec.name
-    meta = _check_out(out, spec, resume)
+    check_out(out, spec.fingerprint(), str(spec.path or spec.name), resume)
+    base = load_config(spec.config) | spec.fixed
+    with writer_lock(out):
+        meta = check_out(out, spec.fingerprint(), str(spec.path or spec.name), resume)
+        return _run_locked(spec, out, meta, base, workers, backend, scheduler, progress, experiment)
 
+
+def _run_locked(
+    spec: SweepSpec,
+    out: Path,
+    meta: dict[str, Any] | None,
+    base: dict[str, Any],
+    workers: int | None,
+    backend: str,
+    scheduler: str | None,
+    progress: bool | None,
+    experiment: Experiment,
+) -> Path:
     pts = design_points(spec)
     reps = spec.replications
     total = len(pts) * reps
     chunk_size = spec.chunk_size or default_chunk_size(total)
     n_chunks = math.ceil(total / chunk_size)
-
-    def size(cid: int) -> int:
-        return min(chunk_size, total - cid * chunk_size)
 
     if meta is not None and meta.get("status") == "complete" and (out / "runs.parquet").is_file():
         shutil.rmtree(out / "chunks", ignore_errors=True)
@@ -658,7 +234,6 @@ def run_sweep(
             print(f"gsomia sweep: {out} is already complete", file=sys.stderr)
         return out
 
-    base = load_config(spec.config) | spec.fixed
     n_workers = workers or default_workers()
     client = cluster = None
     if backend == "dask":
@@ -666,17 +241,16 @@ def run_sweep(
     try:
         if meta is None:
             meta = _meta(spec, total, len(pts), chunk_size, n_chunks)
-            out.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
             write_text_atomic(out / "spec.toml", spec.text or _spec_toml(spec))
             write_text_atomic(out / "config.toml", spec.config.read_text())
+            write_meta(out, meta)
         session = {
-            "started": _now(),
+            "started": now(),
             "ended": None,
             "backend": backend,
             "scheduler": scheduler,
-            "workers": n_workers if scheduler is None else sum(client.nthreads().values()),
-            "host": socket.gethostname(),
+            "workers": n_workers if client is None else sum(client.nthreads().values()),
+            "host": host()["host"],
             "git": git_state(),
             "runs": 0,
             "interrupted": None,
@@ -688,27 +262,27 @@ def run_sweep(
                 file=sys.stderr,
             )
         meta["sessions"].append(session)
-        write_text_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
+        write_meta(out, meta)
 
-        done = _done_chunks(out, n_chunks, size)
+        done = done_chunks(out, n_chunks, chunk_size, total)
         todo = (cid for cid in range(n_chunks) if cid not in done)
+        pool_size = min(n_workers, max(1, n_chunks - len(done)))  # no idle processes
 
         def chunks() -> Iterator[Chunk]:
             for cid in todo:
-                first = cid * chunk_size
                 runs = []
-                for run_id in range(first, first + size(cid)):
+                for run_id in expected_ids(cid, chunk_size, total):
                     pid, rep = divmod(run_id, reps)
                     runs.append((run_id, pid, rep, run_seed(spec.seed, pid, rep), pts[pid]))
                 yield Chunk(cid, tuple(runs), base, experiment)
 
-        if backend == "dask":
-            results = _imap_dask(chunks(), client)
-        elif n_workers == 1:
-            results = _imap_inprocess(chunks())
+        if client is not None:
+            results = imap_dask(run_chunk, chunks(), client)
+        elif pool_size == 1:
+            results = imap_inprocess(run_chunk, chunks())
         else:
-            results = _imap_pool(chunks(), n_workers)
-        already = sum(size(c) for c in done)
+            results = imap_pool(run_chunk, chunks(), pool_size)
+        already = sum(len(expected_ids(c, chunk_size, total)) for c in done)
         bar = Progress(total, already, progress, f"sweep {spec.name}")
         sch = schema(spec)
         try:
@@ -717,11 +291,16 @@ def run_sweep(
                 session["runs"] += len(rows)
                 bar.update(len(rows))
         except BaseException as exc:
-            session["ended"] = _now()
+            session["ended"] = now()
             session["interrupted"] = type(exc).__name__
-            write_text_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
+            # e.g. the disk is full: the chunks on disk are what a resume needs
+            with contextlib.suppress(OSError):
+                write_meta(out, meta)
             raise
         finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # stop the backend (terminate pool workers) before we return
             bar.close()
     finally:
         if client is not None:
@@ -729,7 +308,7 @@ def run_sweep(
         if cluster is not None:
             cluster.close()
 
-    counts = merge_chunks(out, spec, n_chunks)
+    counts = merge_chunks(out, spec, n_chunks, chunk_size, total)
     status = counts.column("status").to_pylist()
     outcome = counts.column("outcome").to_pylist()
     meta["counts"] = {
@@ -739,10 +318,28 @@ def run_sweep(
         "outcomes": {o: outcome.count(o) for o in OUTCOMES if outcome.count(o)},
     }
     meta["status"] = "complete"
-    meta["finished"] = session["ended"] = _now()
-    write_text_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
+    meta["finished"] = session["ended"] = now()
+    write_meta(out, meta)
     shutil.rmtree(out / "chunks", ignore_errors=True)
     return out
+
+
+def estimate_seconds(spec: SweepSpec, runs: int, workers: int) -> float:
+    """Rough wall time of ``runs`` runs of ``spec`` on ``workers`` processes: one run of
+    the base scenario timed here (after a warm-up run), times runs / workers."""
+    base = load_config(spec.config) | spec.fixed
+    run_one(base, 0)
+    t0 = time.perf_counter()
+    run_one(base, 1)
+    return (time.perf_counter() - t0) * runs / max(1, workers)
+
+
+def _hms(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min"
 
 
 def _spec_toml(spec: SweepSpec) -> str:
@@ -752,7 +349,7 @@ def _spec_toml(spec: SweepSpec) -> str:
     lines += [f"seed = {spec.seed}"]
     if spec.samples is not None:
         lines.append(f"samples = {spec.samples}")
-    if spec.design == "saltelli":
+    if DESIGNS[spec.design].second_order:
         lines.append(f"second_order = {str(spec.second_order).lower()}")
     if spec.chunk_size is not None:
         lines.append(f"chunk_size = {spec.chunk_size}")
@@ -778,40 +375,72 @@ def toml_value(v: Any) -> str:
     return json.dumps(v)
 
 
+def _confirm_long(spec: SweepSpec, workers: int, yes: bool, resume: bool) -> None:
+    """Print the estimate of a sweep over an hour; without ``--yes`` ask on a terminal,
+    refuse (exit 2) off one."""
+    from experiments.designs import n_points
+
+    runs = n_points(spec) * spec.replications
+    if runs < 100 or yes or resume:
+        return
+    eta = estimate_seconds(spec, runs, workers)
+    if eta <= LONG_SWEEP_S:
+        return
+    msg = f"{runs} runs, estimated {_hms(eta)} on {workers} worker(s)"
+    print(f"gsomia sweep: {spec.name}: {msg}", file=sys.stderr)
+    if sys.stdin is not None and sys.stdin.isatty():
+        answer = input("start it? [y/N] ").strip().lower()
+        if answer in ("y", "yes"):
+            return
+        raise ConfigError(f"{spec.name}: not started ({msg}); pass --yes to start it")
+    raise ConfigError(
+        f"{spec.name}: {msg}; allowed: --yes to start a sweep longer than an hour when not "
+        "on a terminal (or fewer levels, samples or replications)"
+    )
+
+
 def cli_sweep(args: Any) -> int:
-    """``gsomia sweep SPEC``: run a sweep; exit 0 when complete, 130 on Ctrl-C, 1 when a
-    worker or the cluster failed (finished runs are kept; ``--resume`` completes)."""
+    """``gsomia sweep SPEC``: run a sweep; exit 0 when complete, 1 when its runs all failed
+    or a worker, the cluster or the disk failed (finished runs are kept; ``--resume``
+    completes), 2 on bad input, 130 on Ctrl-C."""
     started = time.monotonic()
-    out = args.out
+    spec = load_spec(args.spec)
+    _check_inputs(spec, args.backend, args.scheduler, args.workers)
+    cores = default_workers()
+    if args.workers is not None and args.workers > cores and args.backend == "local":
+        print(
+            f"gsomia sweep: warning: --workers {args.workers} is more than the {cores} "
+            "cores available; runs will not go faster and use more memory",
+            file=sys.stderr,
+        )
+    _confirm_long(spec, args.workers or cores, getattr(args, "yes", False), args.resume)
     try:
         path = run_sweep(
-            args.spec,
-            out=out,
+            spec,
+            out=args.out,
             workers=args.workers,
             backend=args.backend,
             scheduler=args.scheduler,
             resume=args.resume,
         )
-    except KeyboardInterrupt:
-        print(
-            "gsomia sweep: interrupted; finished chunks are kept, run the same command with "
-            "--resume to complete the sweep",
-            file=sys.stderr,
-        )
-        return 130
-    except SweepAborted as exc:
-        print(
-            f"gsomia sweep: stopped: {exc}; finished chunks are kept, run the same command "
-            "with --resume to complete the sweep",
-            file=sys.stderr,
-        )
-        return 1
-    meta = json.loads((path / "meta.json").read_text())
+    except OSError as exc:
+        from experiments.boundary import describe_os_error
+
+        raise Failed(
+            f"{describe_os_error(exc)}; finished chunks are kept; free space (or fix the "
+            "cause) and run the same command with --resume"
+        ) from exc
+    meta = read_meta(path)
     counts = meta["counts"]
     shares = ", ".join(f"{k} {v}" for k, v in counts["outcomes"].items())
     print(
         f"wrote {path}/runs.parquet: {counts['runs']} runs ({counts['ok']} ok, "
         f"{counts['error']} error) in {time.monotonic() - started:.0f} s; outcomes: {shares}"
     )
+    if counts["runs"] and counts["ok"] == 0:
+        raise Failed(
+            f"every one of the {counts['runs']} runs failed (see the 'error' column of "
+            f"{path}/runs.parquet); fix the spec and run it into a new --out"
+        )
     print(f"next: gsomia analyze {path}")
     return 0

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-APP = REPO / "app.py"
 ASSETS_DIR = REPO / ".solara-assets"
 ASSETS_ENV = "SOLARA_ASSETS_PROXY_CACHE_DIR"
 EXIT_MISSING_ASSETS = 2
@@ -27,6 +26,18 @@ REQUIRED_ASSETS = (
     "@widgetti/vue-grid-layout@*",
 )
 """Packages every page of the app asks the proxy for (docs/ui-offline.md, "The assets")."""
+
+
+def app_path() -> Path:
+    """``app.py``: the source tree's (a clone, an editable install) or the copy a wheel
+    installs beside the shipped configs (``share/gsomia/``), which it reads as its
+    ``configs/``."""
+    source = REPO / "app.py"
+    if source.is_file():
+        return source
+    from model.config import data_dir
+
+    return data_dir().parent / "app.py"
 
 
 def missing_assets(directory: Path) -> list[str]:
@@ -52,7 +63,7 @@ def solara_command(host: str, port: int) -> list[str]:
     return [
         *prefix,
         "run",
-        str(APP),
+        str(app_path()),
         "--host",
         host,
         "--port",
@@ -79,11 +90,15 @@ def cli_ui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_MISSING_ASSETS
+    app = app_path()
+    if not app.is_file():
+        print(f"gsomia ui: error: the UI app is missing ({app}); reinstall gsomia", file=sys.stderr)
+        return EXIT_MISSING_ASSETS
     host = getattr(args, "host", None) or "127.0.0.1"
     port = int(getattr(args, "port", None) or 8765)
     cmd = solara_command(host, port)
     print(f"gsomia ui: serving http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    with subprocess.Popen(cmd, cwd=REPO, env=env) as proc:
+    with subprocess.Popen(cmd, cwd=app.parent, env=env) as proc:
         # A SIGTERM/SIGHUP to `gsomia ui` stops the server too (Ctrl-C reaches both).
         previous = {}
         for sig in (signal.SIGTERM, signal.SIGHUP):

@@ -37,16 +37,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.config import load_config
+from experiments.designs import DESIGNS, Design
+from model.config import (
+    data_dir,
+    first_comment,
+    list_scenarios,
+    load_config,
+    read_toml,
+    resolve_path,
+)
 from model.parameters import (
     PARAMETERS,
     ConfigError,
     check_consistency,
     defaults,
+    reject_unknown,
     suggest,
 )
 
-DESIGNS = ("grid", "lhs", "saltelli")
 SWEEP_KEYS = (
     "name",
     "description",
@@ -62,6 +70,9 @@ PARAM_KEYS = ("low", "high", "levels", "values")
 TABLES = ("sweep", "parameters", "fixed")
 REPO = Path(__file__).resolve().parents[1]
 MAX_RUNS = 10_000_000
+MAX_LEVELS = 10_000
+"""Grid levels per parameter, and the largest 'samples', are bounded before any array is
+built; the whole design is bounded by MAX_RUNS."""
 
 
 @dataclass(frozen=True)
@@ -157,13 +168,29 @@ def _number(raw: Any, where: str, key: str) -> float:
     return float(raw)
 
 
+def list_specs() -> dict[str, tuple[Path, str]]:
+    """The shipped sweep specs: name (file stem) -> (path, description)."""
+    out = {}
+    for path in sorted((data_dir() / "sweeps").glob("*.toml")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            description = tomllib.loads(text)["sweep"].get("description", "")
+        except (tomllib.TOMLDecodeError, KeyError, AttributeError):
+            description = ""
+        out[path.stem] = (path, str(description or first_comment(text)))
+    return out
+
+
 def _resolve_config(raw: Any, spec_path: Path | None, source: str) -> Path:
     if not isinstance(raw, str) or not raw:
         raise ConfigError(
             f"{source}: invalid value {raw!r} for 'sweep.config'; allowed: a path to a "
-            "scenario TOML"
+            "scenario TOML or a shipped scenario's name"
         )
     p = Path(raw)
+    shipped = list_scenarios()
+    if len(p.parts) == 1 and p.suffix == "" and raw in shipped:
+        return shipped[raw][0].resolve()
     candidates = [p] if p.is_absolute() else []
     if not p.is_absolute():
         if spec_path is not None:
@@ -175,11 +202,12 @@ def _resolve_config(raw: Any, spec_path: Path | None, source: str) -> Path:
     raise ConfigError(
         f"{source}: invalid value {raw!r} for 'sweep.config' (no such file; looked in "
         + ", ".join(str(c.parent) for c in candidates)
-        + "); allowed: a path to a scenario TOML"
+        + "); allowed: a path to a scenario TOML or a shipped scenario's name: "
+        + ", ".join(shipped)
     )
 
 
-def _varied(name: str, body: Any, design: str, source: str) -> Varied:
+def _varied(name: str, body: Any, design: Design, source: str) -> Varied:
     where = f"{source}: [parameters.{name}]"
     param = PARAMETERS.get(name)
     sweepable = [k for k, p in PARAMETERS.items() if p.sweepable and p.kind in (int, float)]
@@ -198,18 +226,13 @@ def _varied(name: str, body: Any, design: str, source: str) -> Varied:
             f"{source}: invalid value {body!r} for 'parameters.{name}'; allowed: a table "
             "with keys " + ", ".join(PARAM_KEYS)
         )
-    for key in body:
-        if key not in PARAM_KEYS:
-            raise ConfigError(
-                f"{where}: unknown key 'parameters.{name}.{key}'{suggest(key, PARAM_KEYS)}; "
-                "allowed keys: " + ", ".join(PARAM_KEYS)
-            )
+    reject_unknown(body, PARAM_KEYS, where, prefix=f"parameters.{name}.", show_value=False)
     key = f"parameters.{name}"
     if "values" in body:
-        if design != "grid":
+        if not design.grid_axes:
             raise ConfigError(
                 f"{where}: key '{key}.values' is only allowed with design 'grid' (this "
-                f"spec's design is {design!r}); give 'low' and 'high'"
+                f"spec's design is {design.name!r}); give 'low' and 'high'"
             )
         if "levels" in body or "low" in body or "high" in body:
             raise ConfigError(
@@ -255,45 +278,58 @@ def _varied(name: str, body: Any, design: str, source: str) -> Varied:
             f"{where}: invalid range for '{key}': no integer in [{low:g}, {high:g}] (empty range)"
         )
     levels = None
-    if design == "grid":
+    if design.grid_axes:
         if "levels" not in body:
             raise ConfigError(
                 f"{where}: missing key '{key}.levels' (design 'grid' needs 'levels' or 'values')"
             )
         levels = _int_key(body["levels"], where, f"{key}.levels", 2)
+        if levels > MAX_LEVELS:
+            raise ConfigError(
+                f"{where}: invalid value {levels} for '{key}.levels'; allowed: an integer "
+                f"from 2 to {MAX_LEVELS}"
+            )
     elif "levels" in body:
         raise ConfigError(
             f"{where}: key '{key}.levels' is only allowed with design 'grid' (this spec's "
-            f"design is {design!r})"
+            f"design is {design.name!r})"
         )
     return Varied(name, param.kind, low, high, levels, None)
+
+
+MAX_CHECKED_VALUES = 1000
+
+
+def _values_taken(v: Varied) -> list[float | int]:
+    """Values a varied parameter takes somewhere in the design (for the cross-field checks:
+    each is checked with the base scenario): its grid values, else its bounds and, for an
+    integer, every integer between them (up to MAX_CHECKED_VALUES)."""
+    from experiments.designs import grid_values
+
+    if v.values is not None or v.levels is not None:
+        return grid_values(v)
+    if v.kind is int:
+        lo, hi = math.ceil(v.low), math.floor(v.high)
+        return list(range(lo, min(hi, lo + MAX_CHECKED_VALUES) + 1))
+    return [v.low, v.high]
 
 
 def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -> SweepSpec:
     """Validate a spec already read from TOML; ``path`` names it in messages."""
     source = str(path) if path is not None else "spec"
-    for table in data:
-        if table not in TABLES:
-            raise ConfigError(
-                f"{source}: unknown table '{table}'{suggest(table, TABLES)}; allowed tables: "
-                + ", ".join(TABLES)
-            )
+    reject_unknown(data, TABLES, source, kind="table", show_value=False)
     sweep = data.get("sweep")
     if not isinstance(sweep, dict):
         raise ConfigError(f"{source}: missing table '[sweep]'")
-    for key in sweep:
-        if key not in SWEEP_KEYS:
-            raise ConfigError(
-                f"{source}: unknown key 'sweep.{key}'{suggest(key, SWEEP_KEYS)}; allowed keys "
-                "in [sweep]: " + ", ".join(SWEEP_KEYS)
-            )
+    reject_unknown(sweep, SWEEP_KEYS, source, prefix="sweep.", scope="[sweep]", show_value=False)
     where = f"{source}: [sweep]"
-    design = sweep.get("design", "grid")
-    if design not in DESIGNS:
+    design_name = sweep.get("design", "grid")
+    if not isinstance(design_name, str) or design_name not in DESIGNS:
         raise ConfigError(
-            f"{where}: invalid value {design!r} for 'sweep.design'"
-            f"{suggest(str(design), DESIGNS)}; allowed: one of " + ", ".join(DESIGNS)
+            f"{where}: invalid value {design_name!r} for 'sweep.design'"
+            f"{suggest(str(design_name), tuple(DESIGNS))}; allowed: one of " + ", ".join(DESIGNS)
         )
+    design = DESIGNS[design_name]
     if "replications" not in sweep:
         raise ConfigError(f"{where}: missing key 'sweep.replications'")
     replications = _int_key(sweep["replications"], where, "sweep.replications", 1)
@@ -310,29 +346,33 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
     base = load_config(config)
 
     samples = None
-    if design == "grid":
+    if not design.needs_samples:
         if "samples" in sweep:
             raise ConfigError(
-                f"{where}: key 'sweep.samples' is not used by design 'grid' (its size is the "
-                "product of the levels); remove it"
+                f"{where}: key 'sweep.samples' is not used by design {design.name!r} (its size "
+                "is the product of the levels); remove it"
             )
     else:
         if "samples" not in sweep:
-            raise ConfigError(f"{where}: missing key 'sweep.samples' (design {design!r})")
+            raise ConfigError(f"{where}: missing key 'sweep.samples' (design {design.name!r})")
         samples = _int_key(sweep["samples"], where, "sweep.samples", 1)
-        if design == "saltelli" and samples & (samples - 1):
+        if samples > MAX_RUNS:
             raise ConfigError(
-                f"{where}: invalid value {samples} for 'sweep.samples'; allowed: a power of 2 "
-                "(Sobol' sequences; e.g. 64, 128, 256)"
+                f"{where}: invalid value {samples} for 'sweep.samples'; allowed: an integer "
+                f"from 1 to {MAX_RUNS}"
             )
+        design.check_samples(samples, where)
     second_order = sweep.get("second_order", False)
     if not isinstance(second_order, bool):
         raise ConfigError(
             f"{where}: invalid value {second_order!r} for 'sweep.second_order'; allowed: "
             "true or false"
         )
-    if second_order and design != "saltelli":
-        raise ConfigError(f"{where}: 'sweep.second_order' is only used by design 'saltelli'")
+    if second_order and not design.second_order:
+        names = [d.name for d in DESIGNS.values() if d.second_order]
+        raise ConfigError(
+            f"{where}: 'sweep.second_order' is only used by design " + " or ".join(map(repr, names))
+        )
     chunk_size = None
     if "chunk_size" in sweep:
         chunk_size = _int_key(sweep["chunk_size"], where, "sweep.chunk_size", 1)
@@ -343,8 +383,11 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
             f"{source}: missing table '[parameters.NAME]': a sweep varies at least one parameter"
         )
     varied = tuple(_varied(k, v, design, source) for k, v in body.items())
-    if design == "saltelli" and len(varied) < 2:
-        raise ConfigError(f"{source}: design 'saltelli' needs at least 2 varied parameters")
+    if len(varied) < design.min_parameters:
+        raise ConfigError(
+            f"{source}: design {design.name!r} needs at least {design.min_parameters} varied "
+            "parameters"
+        )
 
     fixed_raw = data.get("fixed", {})
     if not isinstance(fixed_raw, dict):
@@ -363,12 +406,15 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
         fixed[key] = param.coerce(value, f"{source}: [fixed]")
     values = defaults() | base | fixed
     check_consistency(values, source)
+    for v in varied:
+        for x in _values_taken(v):
+            check_consistency(values | {v.name: x}, f"{source}: [parameters.{v.name}]")
 
     spec = SweepSpec(
         path=path,
         name=name,
         config=config,
-        design=design,
+        design=design.name,
         parameters=varied,
         replications=replications,
         seed=seed,
@@ -379,9 +425,7 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
         chunk_size=chunk_size,
         text=text,
     )
-    from experiments.designs import n_points  # local: designs imports this module
-
-    total = n_points(spec) * replications
+    total = design.n_points(spec) * replications
     if total > MAX_RUNS:
         raise ConfigError(
             f"{source}: the spec asks for {total} runs; allowed: at most {MAX_RUNS} (fewer "
@@ -391,16 +435,8 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec TOML; ConfigError naming the file and key."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such sweep spec") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"{path}: is a directory, not a sweep spec") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    """Read and validate a sweep spec TOML (a path, or a shipped spec's name such as
+    ``smoke``); ConfigError naming the file and key."""
+    path = resolve_path(path, "sweep spec", list_specs(), "spec")
+    data, text = read_toml(path, "sweep spec")
     return parse_spec(data, path, text)

@@ -15,7 +15,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from model.parameters import PARAMETERS, ConfigError, Param, suggest
+from model.parameters import (
+    PARAMETERS,
+    ConfigError,
+    Param,
+    reject_unknown,
+    require_table,
+    suggest,
+)
 
 TABLES = ("scenario", "parameters", "exogenous")
 
@@ -66,15 +73,8 @@ def parse_exogenous(items: Any, source: str) -> tuple[ExogenousEvent, ...]:
         where = f"{source}: exogenous[{i}]"
         if not isinstance(item, Mapping):
             raise ConfigError(f"{where}: invalid value {item!r}; allowed: a table")
-        values: dict[str, Any] = {}
-        for key, value in item.items():
-            spec = _EXO_FIELDS.get(key)
-            if spec is None:
-                raise ConfigError(
-                    f"{where}: unknown key '{key}' (value {value!r})"
-                    f"{suggest(key, tuple(_EXO_FIELDS))}; allowed keys: " + ", ".join(_EXO_FIELDS)
-                )
-            values[key] = spec.coerce(value, where)
+        reject_unknown(item, tuple(_EXO_FIELDS), where)
+        values = {key: _EXO_FIELDS[key].coerce(value, where) for key, value in item.items()}
         for required in ("date", "event"):
             if required not in values:
                 raise ConfigError(
@@ -85,37 +85,129 @@ def parse_exogenous(items: Any, source: str) -> tuple[ExogenousEvent, ...]:
     return tuple(sorted(out, key=lambda e: e.date))
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a scenario TOML into constructor keywords; ConfigError on any bad key."""
-    path = Path(path)
-    source = str(path)
+DATA_SUBDIR = "share/gsomia/configs"
+"""Where a wheel installs the shipped configs, relative to the installation prefix."""
+
+
+def data_dir() -> Path:
+    """The shipped configs: ``configs/`` of the source tree (a clone, an editable install)
+    or the copy a wheel installed (found through the distribution's file list)."""
+    source = Path(__file__).resolve().parents[1] / "configs"
+    if (source / "baseline_2019.toml").is_file():
+        return source
+    from importlib import metadata
+
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        files = metadata.distribution("gsomia").files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for f in files:
+        if f.name == "baseline_2019.toml" and f.as_posix().endswith(
+            f"{DATA_SUBDIR}/baseline_2019.toml"
+        ):
+            return Path(str(f.locate())).resolve().parent
+    return source
+
+
+def first_comment(text: str) -> str:
+    """A TOML file's description: its first comment line (without the ``#``)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            return line.lstrip("#").strip()
+        if line:
+            break
+    return ""
+
+
+def list_scenarios() -> dict[str, tuple[Path, str]]:
+    """The shipped scenarios: name (file stem) -> (path, description)."""
+    out = {}
+    for path in sorted(data_dir().glob("*.toml")):
+        out[path.stem] = (path, first_comment(path.read_text(encoding="utf-8", errors="replace")))
+    return out
+
+
+def resolve_path(
+    ref: str | Path, kind: str, shipped: dict[str, tuple[Path, str]], key: str
+) -> Path:
+    """A path given as ``ref``, or the shipped file named ``ref`` (``baseline_2019``);
+    ConfigError naming ``key`` for an empty, missing or unknown reference."""
+    text = str(ref)
+    if not text.strip():
+        raise ConfigError(
+            f"{key}: invalid value {text!r} (empty); allowed: a path to a {kind} TOML or a "
+            "shipped name: " + ", ".join(shipped)
+        )
+    path = Path(ref)
+    if path.exists():
+        return path
+    looks_like_name = len(path.parts) == 1 and path.suffix == ""
+    if looks_like_name and text in shipped:
+        return shipped[text][0]
+    if looks_like_name:
+        raise ConfigError(
+            f"{key}: invalid value {text!r} (no such file and no shipped {kind} of that "
+            f"name){suggest(text, tuple(shipped))}; allowed: a path to a {kind} TOML or a "
+            "shipped name: " + ", ".join(shipped)
+        )
+    raise ConfigError(f"{path}: no such {kind} file")
+
+
+def read_toml(path: Path, kind: str) -> tuple[dict[str, Any], str]:
+    """Read a TOML file as (data, text); ConfigError for anything that is not a readable,
+    non-empty UTF-8 TOML file (a directory, an unreadable file, binary data)."""
+    source = str(path)
+    if path.is_dir():
+        raise ConfigError(f"{source}: is a directory; allowed: a {kind} TOML file")
+    try:
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
-        raise ConfigError(f"{source}: no such config file") from exc
+        raise ConfigError(f"{source}: no such {kind} file") from exc
+    except PermissionError as exc:
+        raise ConfigError(
+            f"{source}: cannot read the {kind} file (permission denied); allowed: a readable file"
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: not a text file (byte {raw[exc.start]:#04x} at offset {exc.start} "
+            f"is not UTF-8); allowed: a {kind} TOML file in UTF-8"
+        ) from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc})") from exc
+    if not data:
+        raise ConfigError(
+            f"{source}: empty {kind} file (no table); allowed: a {kind} TOML file with its tables"
+        )
+    return data, text
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a scenario TOML (a path, or a shipped scenario's name such as
+    ``baseline_2019``) into constructor keywords; ConfigError on any bad key."""
+    path = resolve_path(path, "scenario", list_scenarios(), "config")
+    source = str(path)
+    data, _ = read_toml(path, "scenario")
+    reject_unknown(data, TABLES, source, kind="table", show_value=False)
     out: dict[str, Any] = {}
     for table, body in data.items():
-        if table not in TABLES:
-            raise ConfigError(
-                f"{source}: unknown table '{table}'{suggest(table, TABLES)}; allowed tables: "
-                + ", ".join(TABLES)
-            )
         if table == "exogenous":
             out["exogenous"] = parse_exogenous(body, source)
             continue
-        if not isinstance(body, Mapping):
-            raise ConfigError(f"{source}: '{table}' must be a table")
-        allowed = [k for k, p in PARAMETERS.items() if p.group == table]
+        body = require_table(body, source, table)
+        allowed = tuple(k for k, p in PARAMETERS.items() if p.group == table)
+        reject_unknown(
+            body, allowed, source, prefix=f"{table}.", scope=f"[{table}]", hint=_belongs_in
+        )
         for key, value in body.items():
-            param = PARAMETERS.get(key)
-            if param is None or param.group != table:
-                where = f" (it belongs in [{param.group}])" if param is not None else ""
-                raise ConfigError(
-                    f"{source}: unknown key '{table}.{key}' (value {value!r}){where}"
-                    f"{suggest(key, allowed)}; allowed keys in [{table}]: " + ", ".join(allowed)
-                )
-            out[key] = param.coerce(value, f"{source}: [{table}]")
+            out[key] = PARAMETERS[key].coerce(value, f"{source}: [{table}]")
     return out
+
+
+def _belongs_in(key: str) -> str:
+    param = PARAMETERS.get(key)
+    return f" (it belongs in [{param.group}])" if param is not None else ""

@@ -49,6 +49,7 @@ from model.parameters import (
     PARAMETERS,
     ConfigError,
     check_consistency,
+    check_seed,
     defaults,
     validate,
 )
@@ -142,7 +143,7 @@ def _seed_from(rng: Any) -> Any:
                 f"constructor: invalid value {rng!r} for 'rng'; allowed: a non-negative integer"
             )
         return int(rng)  # stdlib random (Mesa's model.random) rejects numpy integers
-    return rng
+    return check_seed(rng)  # anything else Mesa cannot seed from is a ConfigError
 
 
 class GSOMIAModel(mesa.Model):

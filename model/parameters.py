@@ -14,10 +14,19 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+"""Every date parameter lies in [DATE_MIN, DATE_MAX]: the model's calendar is modern
+history, and the bound keeps month arithmetic and the lookahead finite."""
+MAX_HORIZON_MONTHS = 120
+"""At most this many months from 'start' to 'end' (the 2019 baseline spans 15): a run
+costs time and memory in proportion, and no scenario needs more than a decade."""
+SEED_ALLOWED = "a non-negative integer seed, a numpy Generator or SeedSequence, or None"
 
 PACT_STATES = ("negotiating", "active", "notice_pending", "suspended", "terminated")
 
@@ -51,7 +60,9 @@ class Param:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind is date:
-            return "a date written YYYY-MM-DD"
+            return (
+                f"a date written YYYY-MM-DD, from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}"
+            )
         if self.kind is bool:
             return "true or false"
         kind = {float: "a number", int: "an integer", str: "a string"}[self.kind]
@@ -76,14 +87,18 @@ class Param:
                 return value
             raise bad()
         if self.kind is date:
-            if isinstance(value, date):
-                return value
+            if isinstance(value, datetime):  # also pandas.Timestamp, TOML date-times
+                raise bad("a date-time, not a date; write YYYY-MM-DD or pass .date()")
             if isinstance(value, str):
                 try:
-                    return date.fromisoformat(value)
+                    value = date.fromisoformat(value)
                 except ValueError as exc:
                     raise bad("not a date") from exc
-            raise bad()
+            if not isinstance(value, date):
+                raise bad("wrong type")
+            if not DATE_MIN <= value <= DATE_MAX:
+                raise bad("out of range")
+            return value
         if self.kind is str:
             if not isinstance(value, str):
                 raise bad()
@@ -93,9 +108,11 @@ class Param:
         # numbers: booleans are not numbers here, strings that look like numbers are not
         # accepted either (TOML types must be right).
         if isinstance(value, bool) or not isinstance(value, int | float):
-            if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+            if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # numpy scalar
                 value = value.item()
             else:
+                raise bad("wrong type")
+            if isinstance(value, bool) or not isinstance(value, int | float):
                 raise bad("wrong type")
         if self.kind is int:
             if isinstance(value, float):
@@ -914,22 +931,83 @@ def suggest(key: str, known: list[str] | tuple[str, ...] | None = None) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def reject_unknown(
+    given: Mapping[str, Any],
+    allowed: Sequence[str],
+    where: str,
+    *,
+    kind: str = "key",
+    prefix: str = "",
+    scope: str = "",
+    show_value: bool = True,
+    hint: Callable[[str], str] | None = None,
+) -> None:
+    """The one "unknown key" check of every TOML table and keyword set (scenario configs,
+    sweep specs, constructor keywords): ConfigError for the first key of ``given`` not in
+    ``allowed``, naming it (as ``prefix`` + key), its value, the nearest allowed key and
+    every allowed key (``in scope``); ``hint(key)`` may add a note (e.g. its right table)."""
+    for key, value in given.items():
+        if key in allowed:
+            continue
+        shown = f" (value {value!r})" if show_value else ""
+        note = hint(str(key)) if hint is not None else ""
+        in_scope = f" in {scope}" if scope else ""
+        raise ConfigError(
+            f"{where}: unknown {kind} '{prefix}{key}'{shown}{note}{suggest(str(key), allowed)}; "
+            f"allowed {kind}s{in_scope}: " + ", ".join(allowed)
+        )
+
+
+def require_table(value: Any, where: str, name: str, keys: Sequence[str] = ()) -> Mapping[str, Any]:
+    """``value`` if it is a TOML table; else ConfigError naming ``name``."""
+    if not isinstance(value, Mapping):
+        with_keys = f" with keys {', '.join(keys)}" if keys else ""
+        raise ConfigError(
+            f"{where}: invalid value {value!r} for '{name}'; allowed: a table{with_keys}"
+        )
+    return value
+
+
 def validate(values: Mapping[str, Any], source: str = "constructor") -> dict[str, Any]:
     """Check keys, types and ranges; return the coerced values (only those given).
 
     Raises ConfigError naming ``source``, the key, the value and what is allowed; a
     misspelt key gets the nearest known key suggested.
     """
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        param = PARAMETERS.get(key)
-        if param is None:
-            raise ConfigError(
-                f"{source}: unknown key '{key}' (value {value!r}){suggest(key)}; "
-                "allowed keys: " + ", ".join(PARAMETERS)
-            )
-        out[key] = param.coerce(value, source)
-    return out
+    reject_unknown(values, tuple(PARAMETERS), source)
+    return {key: PARAMETERS[key].coerce(value, source) for key, value in values.items()}
+
+
+def check_seed(rng: Any, source: str = "constructor") -> Any:
+    """The ``rng`` argument if Mesa can use it as the run's one source of randomness (an
+    integer seed >= 0, a numpy Generator or SeedSequence, or None); else ConfigError."""
+    import numpy as np
+
+    if rng is None or isinstance(rng, np.random.Generator | np.random.SeedSequence):
+        return rng
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool | np.bool_):
+        if rng < 0:
+            raise ConfigError(f"{source}: invalid value {rng!r} for 'rng'; allowed: {SEED_ALLOWED}")
+        return int(rng)
+    raise ConfigError(
+        f"{source}: invalid value {rng!r} for 'rng' (wrong type); allowed: {SEED_ALLOWED}"
+    )
+
+
+def horizon_months(start: date, end: date) -> int:
+    """Calendar months from the month of ``start`` to the month of ``end``, both counted."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+NOTICE_STATES = ("notice_pending", "suspended")
+"""The pact states in which 'notice_date' (and, when suspended, 'suspension_date') apply."""
+CROSS_FIELD_RULES = {
+    "end": f"on or after 'start', at most {MAX_HORIZON_MONTHS} months after it",
+    "citizen_degree": "even, below 'n_citizens'",
+    "notice_date": "only with pact_state 'notice_pending' or 'suspended'",
+    "suspension_date": "only with pact_state 'suspended'",
+}
+"""What ``check_consistency`` requires beyond each parameter's own range (for the table)."""
 
 
 def check_consistency(values: Mapping[str, Any], source: str = "constructor") -> None:
@@ -940,7 +1018,28 @@ def check_consistency(values: Mapping[str, Any], source: str = "constructor") ->
             f"{source}: invalid value {end.isoformat()!r} for 'end' (before start "
             f"{start.isoformat()}); allowed: a date on or after 'start'"
         )
+    if horizon_months(start, end) > MAX_HORIZON_MONTHS:
+        raise ConfigError(
+            f"{source}: invalid value {end.isoformat()!r} for 'end' ("
+            f"{horizon_months(start, end)} months after 'start' {start.isoformat()}); "
+            f"allowed: at most {MAX_HORIZON_MONTHS} months from 'start' to 'end'"
+        )
+    n, k = values["n_citizens"], values["citizen_degree"]
+    if k % 2 or k >= n:
+        raise ConfigError(
+            f"{source}: invalid value {k!r} for 'citizen_degree' (n_citizens is {n}); "
+            "allowed: an even integer below 'n_citizens' (each citizen links to k/2 "
+            "neighbours on either side of the Watts-Strogatz ring)"
+        )
     state = values["pact_state"]
+    for key in ("notice_date", "suspension_date"):
+        applies = NOTICE_STATES if key == "notice_date" else ("suspended",)
+        if state not in applies and values[key] != PARAMETERS[key].default:
+            raise ConfigError(
+                f"{source}: invalid value {values[key].isoformat()!r} for '{key}' (pact_state "
+                f"is {state!r}, which ignores it); allowed: '{key}' only with pact_state "
+                + " or ".join(repr(s) for s in applies)
+            )
     if state in ("notice_pending", "suspended") and values["notice_date"] > start:
         raise ConfigError(
             f"{source}: invalid value {values['notice_date'].isoformat()!r} for "

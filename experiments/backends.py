@@ -1,0 +1,252 @@
+"""Where a sweep's chunks run: in this process, on a local process pool, or on Dask.
+
+Each backend is ``imap(task, items) -> iterator of results`` (completion order). Workers
+of the process pool watch their parent and exit when it is gone, whatever signal killed it
+(``kill -9`` included), so a dead sweep leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from experiments.boundary import Failed
+from model.parameters import ConfigError
+
+BACKENDS = ("local", "dask")
+SCHEDULER_TIMEOUT_S = 5
+MAX_POOL_RESTARTS = 2
+WATCHDOG_EVERY_S = 0.5
+
+
+class SweepAborted(Failed):
+    """The sweep stopped before the end (a dead worker, a lost cluster); finished chunks
+    are on disk and ``--resume`` completes the rest."""
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# ---- worker watchdog ----------------------------------------------------------------------
+def _watch_parent(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)  # orphaned: the sweep is gone, so is our work
+        time.sleep(WATCHDOG_EVERY_S)
+
+
+def watchdog_initializer(parent: int) -> None:
+    """Process-pool initializer: a daemon thread that ends this worker as soon as its
+    parent ``parent`` is gone (re-parented: getppid changes), whatever killed the parent.
+    Ctrl-C is left to the parent, which stops the pool (no traceback from every worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watchdog").start()
+
+
+def process_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A 'spawn' process pool (no state forked from the parent) whose workers die with us."""
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=watchdog_initializer,
+        initargs=(os.getpid(),),
+    )
+
+
+# ---- backends -----------------------------------------------------------------------------
+def imap_inprocess[T, R](task: Callable[[T], R], items: Iterator[T]) -> Iterator[R]:
+    """Run every item here, in order."""
+    for item in items:
+        yield task(item)
+
+
+def imap_pool[T, R](task: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
+    """Process pool, at most 2*workers items in flight so memory stays flat; a broken
+    pool (a worker killed) is restarted and its items resubmitted, at most
+    MAX_POOL_RESTARTS times."""
+    window = 2 * workers
+    pending: dict[cf.Future[Any], T] = {}
+    retry: list[T] = []
+    restarts = 0
+    pool = process_pool(workers)
+    try:
+        while True:
+            while len(pending) < window:
+                item = retry.pop() if retry else next(items, None)
+                if item is None:
+                    break
+                pending[pool.submit(task, item)] = item
+            if not pending:
+                return
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                item = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except cf.process.BrokenProcessPool:
+                    broken = True
+                    retry.append(item)
+                    continue
+                yield result
+            if broken:
+                restarts += 1
+                retry.extend(pending.values())
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                if restarts > MAX_POOL_RESTARTS:
+                    raise SweepAborted(
+                        f"a worker process died {restarts} times (killed, out of memory or a "
+                        "crash in a run); finished chunks are kept; run the same command "
+                        "with --resume"
+                    )
+                print("gsomia sweep: a worker died; restarting the pool", file=sys.stderr)
+                pool = process_pool(workers)
+    finally:
+        _stop_pool(pool)
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Shut the pool down now: cancel what is queued, terminate running workers (on
+    Ctrl-C or an error the parent does not wait for their chunks)."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+def connect_dask(scheduler: str | None, workers: int) -> tuple[Any, Any]:
+    """A Dask client: joined to ``scheduler`` (``Failed`` within SCHEDULER_TIMEOUT_S when
+    it is unreachable or not a Dask scheduler) or to a new LocalCluster on 127.0.0.1 with
+    ``workers`` processes. Returns (client, cluster or None)."""
+    try:
+        import logging
+
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ConfigError(
+            "--backend dask: dask.distributed is not installed; allowed: install the sweep "
+            "extra (pip install 'gsomia[sweep]')"
+        ) from exc
+    if scheduler is None:
+        # The cluster's processes inherit an ignored SIGINT: Ctrl-C reaches the whole
+        # process group, and only this process should act on it (it closes the cluster);
+        # otherwise every Dask worker prints a KeyboardInterrupt traceback.
+        with _sigint_ignored():
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        try:
+            client = Client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close()
+            raise
+        return client, cluster
+    if "://" not in scheduler and ":" not in scheduler:
+        raise ConfigError(
+            f"--scheduler: invalid value {scheduler!r}; allowed: an address like tcp://host:8786"
+        )
+    return _connect_scheduler(scheduler, Client), None
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes are started (they keep it ignored)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _connect_scheduler(scheduler: str, client_cls: Any) -> Any:
+    """Connect in a helper thread and give up after the timeout: a listener that accepts
+    but never answers (or answers garbage) must not hang or crash the sweep."""
+    import logging
+
+    import dask
+
+    timeout = f"{SCHEDULER_TIMEOUT_S}s"
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            with dask.config.set({"distributed.comm.timeouts.connect": timeout}):
+                box["client"] = client_cls(scheduler, timeout=timeout, set_as_default=False)
+        except BaseException as exc:  # reported by the caller
+            box["error"] = exc
+
+    # A failed Client's finaliser logs a traceback from the event loop; not ours to show.
+    for name in ("distributed.client", "distributed.comm", "distributed.core"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    thread = threading.Thread(target=connect, daemon=True, name="dask-connect")
+    thread.start()
+    thread.join(2 * SCHEDULER_TIMEOUT_S)
+    if "client" in box:
+        return box["client"]
+    exc = box.get("error")
+    if exc is not None and isinstance(exc, ValueError) and "address" in str(exc).lower():
+        raise ConfigError(
+            f"--scheduler: invalid value {scheduler!r} ({exc}); allowed: an address like "
+            "tcp://host:8786"
+        ) from exc
+    why = "no answer" if exc is None else type(exc).__name__
+    raise Failed(
+        f"cannot reach a Dask scheduler at {scheduler!r} within {SCHEDULER_TIMEOUT_S} s "
+        f"({why}); start `dask scheduler` there (or drop --scheduler for a local cluster) "
+        "and run the same command again"
+    )
+
+
+def imap_dask[T, R](task: Callable[[T], R], items: Iterator[T], client: Any) -> Iterator[R]:
+    """Submit items to a Dask cluster, at most 2 per worker thread in flight."""
+    from distributed import as_completed
+
+    window = max(2, 2 * sum(client.nthreads().values()))
+    futures = []
+    for item in items:
+        futures.append(client.submit(task, item, pure=False))
+        if len(futures) >= window:
+            break
+    if not futures:
+        return
+    ac = as_completed(futures, loop=client.loop)
+    for fut in ac:
+        try:
+            result = fut.result()
+        except Exception as exc:
+            msg = (
+                f"the Dask cluster failed a chunk ({type(exc).__name__}: {exc}); finished "
+                "chunks are kept; run the same command with --resume"
+            )
+            raise SweepAborted(msg) from exc
+        fut.release()
+        yield result
+        nxt = next(items, None)
+        if nxt is not None:
+            ac.add(client.submit(task, nxt, pure=False))

@@ -1,0 +1,220 @@
+"""What a sweep records of one run, declared once: each result column with its Parquet type,
+its meaning and how it is read off a finished model.
+
+``RESULT_COLUMNS`` (the row schema), ``METRICS`` (the names) and ``summarise`` (the values)
+all come from ``COLUMNS``; adding an outcome is one ``Column`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pyarrow as pa
+
+
+def _month(d: Any) -> str | None:
+    return None if d is None else f"{d:%Y-%m}"
+
+
+class RunView:
+    """A finished model with the derived quantities several columns share (computed once)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.df = model.monthly()
+        self.events = model.timeline
+
+    def first(self, actor: str, names: Iterable[str]) -> Any:
+        """Date of the first event of ``actor`` among ``names`` (None: never)."""
+        names = set(names)
+        return next((e.date for e in self.events if e.actor == actor and e.event in names), None)
+
+    @cached_property
+    def notice(self) -> Any:
+        """Seoul's termination notice."""
+        return self.first("seoul", ("termination_notice",))
+
+    @cached_property
+    def reversal(self) -> Any:
+        """Seoul's reversal (conditional suspension or rescinded notice)."""
+        return self.first("seoul", ("conditional_suspension", "rescind_notice"))
+
+    @cached_property
+    def curbs(self) -> Any:
+        """Tokyo's first export curb."""
+        return self.first("tokyo", ("targeted_export_controls", "whitelist_removal"))
+
+    @cached_property
+    def symmetric_pause(self) -> bool:
+        """Seoul pauses its WTO case and Tokyo offers talks in the month of the reversal."""
+        if self.reversal is None:
+            return False
+        month = _month(self.reversal)
+        same = {(e.actor, e.event) for e in self.events if _month(e.date) == month}
+        return ("seoul", "wto_suspension") in same and ("tokyo", "talks_offer") in same
+
+    @cached_property
+    def reproduces_2019(self) -> bool:
+        """The run reproduces the whole observed 2019 sequence."""
+        from experiments.calibration import first_months, reproduces_2019
+
+        firsts = first_months(e.to_dict() for e in self.events)
+        return bool(reproduces_2019(firsts, self.model.outcome))
+
+    def peak(self, column: str) -> float:
+        """Maximum of a monthly series."""
+        return float(self.df[column].max())
+
+    def final(self, column: str) -> Any:
+        """Last value of a monthly series."""
+        return self.df[column].iloc[-1]
+
+    def total(self, column: str) -> float:
+        """Sum of a monthly series."""
+        return float(self.df[column].sum())
+
+
+@dataclass(frozen=True)
+class Column:
+    """One result column: name, Parquet type, meaning, and its value for a finished run."""
+
+    name: str
+    dtype: pa.DataType
+    meaning: str
+    value: Callable[[RunView], Any]
+
+
+def _months(r: RunView) -> int | None:
+    months = r.model.reversal_months_before_expiry
+    return None if months is None else int(months)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("outcome", pa.string(), "the run's outcome (model.outcome)", lambda r: r.model.outcome),
+    Column(
+        "reversal_months_before_expiry",
+        pa.int64(),
+        "months between Seoul's reversal and the notice's lapse",
+        _months,
+    ),
+    Column(
+        "reversal_action",
+        pa.string(),
+        "how Seoul reversed",
+        lambda r: r.model.episode.reversal_action,
+    ),
+    Column("notice_month", pa.string(), "month of the notice", lambda r: _month(r.notice)),
+    Column("reversal_month", pa.string(), "month of the reversal", lambda r: _month(r.reversal)),
+    Column("first_curb_month", pa.string(), "month of the first curb", lambda r: _month(r.curbs)),
+    Column(
+        "symmetric_pause",
+        pa.bool_(),
+        "WTO pause and talks offer in the reversal's month",
+        lambda r: bool(r.symmetric_pause),
+    ),
+    Column(
+        "wto_complaint",
+        pa.bool_(),
+        "Seoul filed a WTO complaint",
+        lambda r: any(e.event == "wto_complaint" for e in r.events),
+    ),
+    Column(
+        "talks_offered",
+        pa.bool_(),
+        "Tokyo offered talks",
+        lambda r: any(e.event == "talks_offer" for e in r.events),
+    ),
+    Column(
+        "reproduces_2019",
+        pa.bool_(),
+        "the whole 2019 sequence",
+        lambda r: r.reproduces_2019,
+    ),
+    Column(
+        "final_pact_state",
+        pa.string(),
+        "pact state in the last month",
+        lambda r: str(r.final("pact_state")),
+    ),
+    Column(
+        "peak_opinion_share",
+        pa.float64(),
+        "peak hard-line share",
+        lambda r: r.peak("opinion_share"),
+    ),
+    Column(
+        "final_opinion_share",
+        pa.float64(),
+        "final hard-line share",
+        lambda r: float(r.final("opinion_share")),
+    ),
+    Column(
+        "peak_boycott_share",
+        pa.float64(),
+        "peak boycott share",
+        lambda r: r.peak("boycott_share"),
+    ),
+    Column(
+        "peak_us_pressure_seoul",
+        pa.float64(),
+        "peak US pressure on Seoul",
+        lambda r: r.peak("us_pressure_seoul"),
+    ),
+    Column(
+        "peak_us_pressure_tokyo",
+        pa.float64(),
+        "peak US pressure on Tokyo",
+        lambda r: r.peak("us_pressure_tokyo"),
+    ),
+    Column(
+        "peak_beijing_stance",
+        pa.float64(),
+        "peak Beijing stance",
+        lambda r: r.peak("beijing_stance"),
+    ),
+    Column(
+        "peak_curb_level",
+        pa.int64(),
+        "highest curb level",
+        lambda r: int(r.df["curb_level"].max()),
+    ),
+    Column(
+        "final_curb_level",
+        pa.int64(),
+        "curb level in the last month",
+        lambda r: int(r.final("curb_level")),
+    ),
+    Column("peak_threat", pa.float64(), "peak threat multiplier", lambda r: r.peak("threat")),
+    Column(
+        "payoff_seoul", pa.float64(), "Seoul's summed payoff", lambda r: r.total("payoff_seoul")
+    ),
+    Column(
+        "payoff_tokyo", pa.float64(), "Tokyo's summed payoff", lambda r: r.total("payoff_tokyo")
+    ),
+    Column(
+        "payoff_washington",
+        pa.float64(),
+        "Washington's summed payoff",
+        lambda r: r.total("payoff_washington"),
+    ),
+    Column(
+        "payoff_beijing",
+        pa.float64(),
+        "Beijing's summed payoff",
+        lambda r: r.total("payoff_beijing"),
+    ),
+    Column("n_events", pa.int64(), "events in the timeline", lambda r: len(r.events)),
+)
+
+RESULT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = tuple((c.name, c.dtype) for c in COLUMNS)
+"""What ``run_one`` returns (besides status and error), with its Parquet type."""
+METRICS = tuple(c.name for c in COLUMNS)
+
+
+def summarise(model: Any) -> dict[str, Any]:
+    """Named outcomes and summary metrics of a finished model run (one value per column)."""
+    view = RunView(model)
+    return {c.name: c.value(view) for c in COLUMNS}

@@ -1,0 +1,279 @@
+"""A sweep's output directory: the row schema, chunk files, meta.json, the writer's lock and
+the merge into runs.parquet.
+
+Layout: ``DIR/meta.json`` (spec, provenance, sessions, counts), ``DIR/spec.toml``,
+``DIR/config.toml``, ``DIR/chunks/part-NNNNN.parquet`` while running (each written whole
+or not at all) and ``DIR/runs.parquet`` at the end. ``DIR/.lock`` is held (``flock``) by
+the one process writing; the kernel releases it when that process dies, whatever killed it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from experiments.atomic import write_text_atomic
+from experiments.boundary import Failed
+from experiments.outcomes import RESULT_COLUMNS
+from experiments.spec import SweepSpec
+from model.parameters import ConfigError
+
+FORMAT = 1
+"""Version of the output layout and row schema; a resume refuses other versions."""
+LOCK_NAME = ".lock"
+MERGE_ROW_GROUP = 65_536
+"""Rows per row group of runs.parquet: the file's layout does not depend on the chunking."""
+
+ID_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("run_id", pa.int64()),
+    ("point_id", pa.int64()),
+    ("replication", pa.int64()),
+    ("seed", pa.int64()),
+)
+STATUS_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("status", pa.string()),
+    ("error", pa.string()),
+)
+
+
+def schema(spec: SweepSpec) -> pa.Schema:
+    """The row schema of runs.parquet (and of every chunk)."""
+    varied = [(p.name, pa.int64() if p.kind is int else pa.float64()) for p in spec.parameters]
+    return pa.schema([*ID_COLUMNS, *varied, *RESULT_COLUMNS, *STATUS_COLUMNS])
+
+
+def default_chunk_size(total: int) -> int:
+    """About 500 chunks per sweep, 1 to 50 runs each (a few seconds of work per chunk)."""
+    return max(1, min(50, math.ceil(total / 500)))
+
+
+def chunk_path(out: Path, chunk_id: int) -> Path:
+    """The file of one finished chunk."""
+    return out / "chunks" / f"part-{chunk_id:05d}.parquet"
+
+
+def write_table_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file via a temporary file in the same directory and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    os.chmod(tmp, 0o644)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def expected_ids(cid: int, chunk_size: int, total: int) -> range:
+    """The run ids chunk ``cid`` must hold, in order."""
+    first = cid * chunk_size
+    return range(first, min(first + chunk_size, total))
+
+
+def done_chunks(out: Path, n_chunks: int, chunk_size: int, total: int) -> set[int]:
+    """Chunk ids whose file is on disk, readable and holding exactly its run ids (any
+    other file in chunks/ is removed, to be recomputed)."""
+    folder = out / "chunks"
+    done: set[int] = set()
+    if not folder.is_dir():
+        return done
+    for f in folder.iterdir():
+        if f.name.startswith(".") and f.name.endswith(".tmp"):
+            f.unlink(missing_ok=True)  # left by a kill during a write
+            continue
+        if not (f.name.startswith("part-") and f.name.endswith(".parquet")):
+            continue
+        try:
+            cid = int(f.name[5:-8])
+            ids = pq.read_table(f, columns=["run_id"]).column("run_id").to_pylist()
+        except (ValueError, OSError, KeyError, pa.ArrowException):
+            f.unlink(missing_ok=True)
+            continue
+        if 0 <= cid < n_chunks and ids == list(expected_ids(cid, chunk_size, total)):
+            done.add(cid)
+        else:
+            f.unlink(missing_ok=True)
+    return done
+
+
+def read_meta(out: Path) -> dict[str, Any]:
+    """``DIR/meta.json`` as a dict; ConfigError naming the file when it is not one."""
+    path = out / "meta.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: missing; allowed: the output directory of a sweep") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(
+            f"{path}: not valid JSON ({exc}); allowed: the meta.json a sweep wrote"
+        ) from exc
+    if not isinstance(meta, dict):
+        raise ConfigError(
+            f"{path}: invalid value {meta!r:.60} (a JSON {type(meta).__name__}); allowed: the "
+            "JSON object a sweep wrote"
+        )
+    return meta
+
+
+def write_meta(out: Path, meta: dict[str, Any]) -> None:
+    """Replace meta.json atomically."""
+    write_text_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
+
+
+def _entries(out: Path) -> list[str]:
+    return [p.name for p in out.iterdir() if p.name != LOCK_NAME]
+
+
+def check_out(out: Path, fingerprint: str, spec_name: str, resume: bool) -> dict[str, Any] | None:
+    """Refuse to overwrite; on resume return the stored meta (None: start afresh)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {out} exists and is not a directory; choose another --out")
+    if not out.exists() or not _entries(out):
+        return None
+    if not (out / "meta.json").is_file():
+        raise ConfigError(
+            f"--out: {out} is not empty and holds no sweep (no meta.json); refusing to "
+            "write into it; choose another --out"
+        )
+    meta = read_meta(out)
+    if not resume:
+        if meta.get("status") == "complete":
+            raise ConfigError(
+                f"--out: {out} holds a finished sweep ({meta.get('runs_total')} runs); "
+                "refusing to overwrite it; choose another --out (or delete it)"
+            )
+        raise ConfigError(
+            f"--out: {out} holds an unfinished sweep; pass --resume to finish it (when no "
+            "other gsomia sweep is writing there), or choose another --out"
+        )
+    if meta.get("format") != FORMAT:
+        raise ConfigError(
+            f"--out: {out} was written by another version of the runner (format "
+            f"{meta.get('format')!r}, this one writes {FORMAT}); choose another --out"
+        )
+    if meta.get("fingerprint") != fingerprint:
+        raise ConfigError(
+            f"--resume: {out} was started from a different spec or base config than "
+            f"{spec_name}; allowed: the same spec (see {out}/spec.toml)"
+        )
+    if not isinstance(meta.get("sessions"), list):
+        raise ConfigError(f"{out}/meta.json: invalid value for 'sessions'; allowed: a list")
+    return meta
+
+
+@contextlib.contextmanager
+def writer_lock(out: Path) -> Iterator[None]:
+    """Hold ``DIR/.lock`` while writing: a second writer is refused (exit 1) while this one
+    runs; the lock dies with the process, so a killed sweep leaves nothing stale."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    locked = False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            raise Failed(
+                f"another gsomia sweep (pid {holder}) is writing to {out}; wait for it to "
+                "finish (or stop it), then run the same command with --resume"
+            ) from exc
+        locked = True
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        if locked:
+            path.unlink(missing_ok=True)
+            if created and not _entries(out):  # nothing written: leave nothing
+                with contextlib.suppress(OSError):
+                    out.rmdir()
+        os.close(fd)  # releases the lock
+
+
+def merge_chunks(
+    out: Path, spec: SweepSpec, n_chunks: int, chunk_size: int, total: int
+) -> pa.Table:
+    """Stream the chunks, in run-id order, into runs.parquet (atomic; at most one row
+    group in memory); check that they hold every run id exactly once; return the (status,
+    outcome) columns for the counts. A chunk that fails the check is removed and ``Failed``
+    says to resume (which recomputes it)."""
+    sch = schema(spec)
+    target = out / "runs.parquet"
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".runs.parquet.", suffix=".tmp")
+    os.close(fd)
+    os.chmod(tmp, 0o644)
+    parts = []
+    try:
+        with pq.ParquetWriter(tmp, sch) as writer:
+            buffer: list[pa.Table] = []
+            rows = 0
+            for cid in range(n_chunks):
+                path = chunk_path(out, cid)
+                table = _read_chunk(path, sch, expected_ids(cid, chunk_size, total))
+                parts.append(table.select(["status", "outcome"]))
+                buffer.append(table)
+                rows += table.num_rows
+                if rows >= MERGE_ROW_GROUP or cid == n_chunks - 1:
+                    merged = pa.concat_tables(buffer).combine_chunks()
+                    for start in range(0, merged.num_rows, MERGE_ROW_GROUP):
+                        piece = merged.slice(start, MERGE_ROW_GROUP)
+                        if piece.num_rows == MERGE_ROW_GROUP or cid == n_chunks - 1:
+                            writer.write_table(piece, row_group_size=MERGE_ROW_GROUP)
+                        else:
+                            buffer, rows = [piece], piece.num_rows
+                            break
+                    else:
+                        buffer, rows = [], 0
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return pa.concat_tables(parts) if parts else pa.table({"status": [], "outcome": []})
+
+
+def _read_chunk(path: Path, sch: pa.Schema, ids: range) -> pa.Table:
+    why = ""
+    try:
+        table = pq.read_table(path, schema=sch)
+        got = table.column("run_id").to_pylist()
+        if got != list(ids):
+            why = f"holds run ids {_span(got)} instead of {_span(list(ids))}"
+    except FileNotFoundError:
+        why = "is missing"
+    except (OSError, pa.ArrowException) as exc:
+        why = f"is unreadable ({exc})"
+    if why:
+        path.unlink(missing_ok=True)
+        raise Failed(
+            f"chunk {path.name} {why}; it was removed; run the same command with --resume to "
+            "recompute it"
+        )
+    return table
+
+
+def _span(ids: list[int]) -> str:
+    if not ids:
+        return "none"
+    return f"{ids[0]}..{ids[-1]} ({len(ids)} rows, {len(set(ids))} distinct)"
+
+
+def sizes(chunk_size: int, total: int) -> Callable[[int], int]:
+    """Rows of chunk ``cid``."""
+    return lambda cid: len(expected_ids(cid, chunk_size, total))

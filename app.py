@@ -403,7 +403,13 @@ def make_view(model: GSOMIAModel) -> RunView:
         for node, data in sorted(graph.nodes(data=True))
     )
     edges = tuple(
-        (pos[u], pos[v], {k: val for k, val in data.items() if isinstance(val, int | float | str)})
+        (
+            pos[u],
+            pos[v],
+            tuple(
+                sorted((k, val) for k, val in data.items() if isinstance(val, int | float | str))
+            ),
+        )
         for u, v, data in graph.edges(data=True)
     )
     return RunView(
@@ -589,7 +595,9 @@ def figure_png(fig: Figure, dpi: int = 150) -> bytes:
 
 
 def _edge_label(data: Mapping[str, Any], pair: str = "") -> str:
-    label = f"{pair}{chr(10) if pair else ''}{data.get('kind', '')}, tension {num(float(data.get('tension', 0.0)))}"
+    tension = num(float(data.get("tension", 0.0)))
+    label = f"{pair}\n" if pair else ""
+    label += f"{data.get('kind', '')}, tension {tension}"
     if "us_pressure" in data:
         label += f"\nUS pressure {num(float(data['us_pressure']))}"
     if data.get("inducement"):
@@ -614,7 +622,8 @@ def _overlap_area(box: Any, others: Sequence[Any], pad: float = 4.0) -> float:
 def network_figure(view: RunView) -> Figure:
     """The actor network: nodes by stance, edges by tension, US pressure as a blue band.
     Edge labels are placed where they overlap neither another label nor a node."""
-    nodes, edges = view.network
+    nodes, pairs = view.network
+    edges = [(a, b, dict(items)) for a, b, items in pairs]
     stance_map = mpl.colormaps[STANCE_CMAP]
     tension_map = mpl.colormaps[TENSION_CMAP]
     norm = mpl.colors.Normalize(0.0, STANCE_MAX)
@@ -1282,6 +1291,7 @@ def Page() -> None:
     current_op = solara.use_reactive("")
     tab = solara.use_reactive(0)
     n_seeds = solara.use_reactive(DEFAULT_ENSEMBLE_SEEDS)
+    show_advanced = solara.use_reactive(False)
 
     def operate(op: str, *args: Any) -> Iterator[RunView]:
         if op == "reset":
@@ -1290,10 +1300,14 @@ def Page() -> None:
         if op == "step":
             yield session.step()
             return
+        if op == "end":  # no drawing on the way: one snapshot at the end
+            while session.model is not None and session.model.running and ops.is_current():
+                session.model.step()
+            yield session.step()
+            return
         while session.model is not None and session.model.running and ops.is_current():
             yield session.step()
-            if op == "play":
-                time.sleep(PLAY_INTERVAL_S)
+            time.sleep(PLAY_INTERVAL_S)
 
     ops = solara.lab.use_task(operate, dependencies=None, raise_error=False)
 
@@ -1379,17 +1393,23 @@ def Page() -> None:
         solara.Text("Key parameters", style={"font-weight": "bold", "margin-top": "8px"})
         for name in HEADLINE:
             ParamControl(name, values, disabled=busy)
-        advanced = solara.Column(classes=["gsomia-advanced"])
-        with solara.Details(f"Advanced parameters ({len(ADVANCED)})"), advanced:
-            for name in ADVANCED:
-                ParamControl(name, values, disabled=busy)
+        solara.Button(
+            f"Advanced parameters ({len(ADVANCED)}) {'▾' if show_advanced.value else '▸'}",
+            on_click=lambda: show_advanced.set(not show_advanced.value),
+            text=True,
+            classes=["gsomia-advanced-toggle"],
+        )
+        if show_advanced.value:  # built only when opened: 42 controls cost a render
+            with solara.Column(classes=["gsomia-advanced"]):
+                for name in ADVANCED:
+                    ParamControl(name, values, disabled=busy)
 
     with solara.Column(classes=["gsomia-main"], style={"padding": "0 8px", "min-width": "0"}):
         solara.ProgressLinear(busy, classes=["gsomia-busy"] if busy else ["gsomia-idle"])
         StatusBar(view)
         if ops.error:
             solara.Error(f"{ops.exception}", classes=["gsomia-error"])
-        with solara.lab.Tabs(value=tab):
+        with solara.lab.Tabs(value=tab, lazy=True):
             with solara.lab.Tab("Run"):
                 RunPanel(view)
             with solara.lab.Tab("Decisions by month"):
@@ -1441,7 +1461,7 @@ def StatusBar(view: RunView) -> None:
 @solara.component
 def RunPanel(view: RunView) -> None:
     """Network and monthly series; the countdown and the timeline."""
-    network = solara.use_memo(lambda: figure_svg(network_figure(view)), [view.token])
+    network = solara.use_memo(lambda: figure_svg(network_figure(view)), [view.network])
     series = solara.use_memo(lambda: figure_svg(series_figure(view)), [view.token])
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
         with solara.Column(style={"min-width": "0"}):

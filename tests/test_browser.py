@@ -223,7 +223,8 @@ def _set_seed(page, seed: str) -> None:
 def _pick(page, label: str, option: str) -> None:
     """Choose ``option`` in the vuetify select labelled ``label``."""
     page.get_by_label(label).first.click(force=True)
-    page.get_by_role("option", name=option, exact=True).click()
+    name = re.compile(f"^{re.escape(option)}(:|$)")  # scenarios carry a description
+    page.get_by_role("option", name=name).click()
 
 
 DRAWN_JS = """cls => {
@@ -375,7 +376,9 @@ def test_decision_tables_are_readable_at_1366x768_light_and_dark(browser, server
         context, page, problems = _open(browser, server, 1366, 768, color_scheme=scheme)
         try:
             _set_seed(page, str(crisis.seed))
-            _step(page, 2)
+            page.get_by_role("button", name="Run to end").click()
+            _wait_months(page, crisis.total_months)
+            _idle(page)
             page.get_by_role("tab", name="Decisions by month").click()
             tables = page.locator(".gsomia-decision")
             tables.first.wait_for()
@@ -420,7 +423,7 @@ def test_controls_show_the_scenarios_values_units_and_help(ui, app):
     page.locator(".gsomia-clock", has_text="Scenario no_us_pressure").wait_for()
     _idle(page)
     assert page.locator(".gsomia-pending-changes").count() == 0
-    page.get_by_text(f"Advanced parameters ({len(app.ADVANCED)})").click()
+    page.get_by_role("button", name=f"Advanced parameters ({len(app.ADVANCED)})").click()
     advanced = page.locator(".gsomia-advanced .gsomia-param-value")
     advanced.first.wait_for()
     assert advanced.count() == len(app.ADVANCED)

@@ -109,6 +109,7 @@ def configure_offline_serving(assets: Path = ASSETS_DIR) -> list[str]:
     """Make a Solara server that imports this file serve the page with no outside request:
     its CDN proxy reads ``assets`` (unless ``SOLARA_ASSETS_PROXY_CACHE_DIR`` is set), its
     telemetry is off and the development-mode check (an iframe to solara.dev) is skipped.
+    Also: no "runs on Solara" banner over the content.
     Returns warnings (e.g. assets missing) for the server log. Harmless outside a server."""
     warnings: list[str] = []
     try:
@@ -117,6 +118,10 @@ def configure_offline_serving(assets: Path = ASSETS_DIR) -> list[str]:
     except ImportError:  # solara-server not installed: nothing to configure
         return warnings
     settings.telemetry.mixpanel_enable = False
+    # Solara's "This website runs on Solara" banner sits over the page's bottom-right corner
+    # (and is unreadable in dark mode).
+    settings.theme.show_banner = False
+    settings.theme.title = TITLE
     # The check page is an <iframe> to solara.dev in development mode; never phone home.
     solara.checks.should_perform_solara_check = lambda: False
     configured = os.environ.get(ASSETS_ENV)
@@ -1338,91 +1343,107 @@ def Page() -> None:
         do("reset", scenario.value, seed_text.value, dict(values.value))
 
     solara.Title(TITLE)
-    sidebar = solara.Column(classes=["gsomia-controls"], style={"padding": "0 4px"})
-    with solara.Sidebar(), sidebar:
-        solara.v.Select(
-            label="Scenario",
-            items=[
-                {"text": f"{n}: {descriptions[n].split('. ')[0].rstrip('.')}", "value": n}
-                for n in scenarios
-            ],
-            v_model=scenario.value,
-            on_v_model=pick_scenario,
-            class_="gsomia-scenario",
-        )
-        solara.Text(
-            descriptions.get(scenario.value, ""),
-            classes=["gsomia-scenario-description"],
-            style={"font-size": "12px", "opacity": "0.8", "margin-top": "-12px"},
-        )
-        solara.InputText(
-            "Random seed", value=seed_text, continuous_update=True, classes=["gsomia-seed"]
-        )
-        with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
-            solara.Button(
-                "Step",
-                on_click=lambda: do("step"),
-                disabled=busy or not view.running,
-                color="primary",
+    # Two columns of our own (Solara's AppLayout nests into "embedded" mode under
+    # `solara run`): the controls scroll on their own, the main area takes the rest.
+    page_style = {"flex-wrap": "nowrap", "align-items": "flex-start", "gap": "12px"}
+    controls_style = {
+        "flex": "0 0 340px",
+        "width": "340px",
+        "max-height": "100vh",
+        "overflow-y": "auto",
+        "position": "sticky",
+        "top": "0",
+        "padding": "8px 4px",
+    }
+    with solara.Row(classes=["gsomia-page"], style=page_style):
+        with solara.Column(classes=["gsomia-controls"], style=controls_style):
+            with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
+                solara.Text(TITLE, style={"font-weight": "bold", "font-size": "15px"})
+                solara.lab.ThemeToggle(enable_auto=False)
+            solara.v.Select(
+                label="Scenario",
+                items=[
+                    {"text": f"{n}: {descriptions[n].split('. ')[0].rstrip('.')}", "value": n}
+                    for n in scenarios
+                ],
+                v_model=scenario.value,
+                on_v_model=pick_scenario,
+                class_="gsomia-scenario",
             )
-            if playing:
-                solara.Button("Pause", on_click=ops.cancel, color="primary")
-            else:
+            solara.Text(
+                descriptions.get(scenario.value, ""),
+                classes=["gsomia-scenario-description"],
+                style={"font-size": "12px", "opacity": "0.8", "margin-top": "-12px"},
+            )
+            solara.InputText(
+                "Random seed", value=seed_text, continuous_update=True, classes=["gsomia-seed"]
+            )
+            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
                 solara.Button(
-                    "Play",
-                    on_click=lambda: do("play"),
+                    "Step",
+                    on_click=lambda: do("step"),
                     disabled=busy or not view.running,
                     color="primary",
                 )
+                if playing:
+                    solara.Button("Pause", on_click=ops.cancel, color="primary")
+                else:
+                    solara.Button(
+                        "Play",
+                        on_click=lambda: do("play"),
+                        disabled=busy or not view.running,
+                        color="primary",
+                    )
+                solara.Button(
+                    "Run to end", on_click=lambda: do("end"), disabled=busy or not view.running
+                )
+                solara.Button("Reset", on_click=reset, disabled=busy and not playing)
+            if not view.running:
+                solara.Text(
+                    "The run has ended: press Reset to start again.",
+                    classes=["gsomia-ended"],
+                    style={"font-size": "12px"},
+                )
+            if _pending_changes(view, scenario.value, seed_text.value, values.value):
+                solara.Warning(
+                    "Changed settings: press Reset to run them.",
+                    dense=True,
+                    classes=["gsomia-pending-changes"],
+                )
+            solara.Text("Key parameters", style={"font-weight": "bold", "margin-top": "8px"})
+            for name in HEADLINE:
+                ParamControl(name, values, disabled=busy)
             solara.Button(
-                "Run to end", on_click=lambda: do("end"), disabled=busy or not view.running
+                f"Advanced parameters ({len(ADVANCED)}) {'▾' if show_advanced.value else '▸'}",
+                on_click=lambda: show_advanced.set(not show_advanced.value),
+                text=True,
+                classes=["gsomia-advanced-toggle"],
             )
-            solara.Button("Reset", on_click=reset, disabled=busy and not playing)
-        if not view.running:
-            solara.Text(
-                "The run has ended: press Reset to start again.",
-                classes=["gsomia-ended"],
-                style={"font-size": "12px"},
-            )
-        if _pending_changes(view, scenario.value, seed_text.value, values.value):
-            solara.Warning(
-                "Changed settings: press Reset to run them.",
-                dense=True,
-                classes=["gsomia-pending-changes"],
-            )
-        solara.Text("Key parameters", style={"font-weight": "bold", "margin-top": "8px"})
-        for name in HEADLINE:
-            ParamControl(name, values, disabled=busy)
-        solara.Button(
-            f"Advanced parameters ({len(ADVANCED)}) {'▾' if show_advanced.value else '▸'}",
-            on_click=lambda: show_advanced.set(not show_advanced.value),
-            text=True,
-            classes=["gsomia-advanced-toggle"],
-        )
-        if show_advanced.value:  # built only when opened: 42 controls cost a render
-            with solara.Column(classes=["gsomia-advanced"]):
-                for name in ADVANCED:
-                    ParamControl(name, values, disabled=busy)
+            if show_advanced.value:  # built only when opened: 42 controls cost a render
+                with solara.Column(classes=["gsomia-advanced"]):
+                    for name in ADVANCED:
+                        ParamControl(name, values, disabled=busy)
 
-    with solara.Column(classes=["gsomia-main"], style={"padding": "0 8px", "min-width": "0"}):
-        solara.ProgressLinear(busy, classes=["gsomia-busy"] if busy else ["gsomia-idle"])
-        StatusBar(view)
-        if ops.error:
-            solara.Error(f"{ops.exception}", classes=["gsomia-error"])
-        with solara.lab.Tabs(value=tab, lazy=True):
-            with solara.lab.Tab("Run"):
-                RunPanel(view)
-            with solara.lab.Tab("Decisions by month"):
-                MonthPanel(view, picked_month)
-            with solara.lab.Tab("Ensemble"):
-                EnsemblePanel(view, ens_task, n_seeds)
-            with solara.lab.Tab("Export"):
-                ExportPanel(view, ens_task.latest)
-        solara.Text(
-            "gsomia: an agent-based, game-theoretic model of the 2019 GSOMIA crisis (Mesa).",
-            classes=["gsomia-footer"],
-            style={"font-size": "11px", "opacity": "0.7", "margin": "16px 0 8px"},
-        )
+        main_style = {"flex": "1 1 auto", "min-width": "0", "padding": "8px 8px 0 0"}
+        with solara.Column(classes=["gsomia-main"], style=main_style):
+            solara.ProgressLinear(busy, classes=["gsomia-busy"] if busy else ["gsomia-idle"])
+            StatusBar(view)
+            if ops.error:
+                solara.Error(f"{ops.exception}", classes=["gsomia-error"])
+            with solara.lab.Tabs(value=tab, lazy=True):
+                with solara.lab.Tab("Run"):
+                    RunPanel(view)
+                with solara.lab.Tab("Decisions by month"):
+                    MonthPanel(view, picked_month)
+                with solara.lab.Tab("Ensemble"):
+                    EnsemblePanel(view, ens_task, n_seeds)
+                with solara.lab.Tab("Export"):
+                    ExportPanel(view, ens_task.latest)
+            solara.Text(
+                "gsomia: an agent-based, game-theoretic model of the 2019 GSOMIA crisis (Mesa).",
+                classes=["gsomia-footer"],
+                style={"font-size": "11px", "opacity": "0.7", "margin": "16px 0 8px"},
+            )
 
 
 @solara.component

@@ -45,7 +45,7 @@ def first_render(app: ModuleType) -> float:
     import solara
 
     t0 = time.perf_counter()
-    _box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    _box, rc = solara.render(app.Page(), handle_error=False)
     elapsed = time.perf_counter() - t0
     rc.close()
     return elapsed

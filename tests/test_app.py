@@ -431,7 +431,7 @@ def test_page_renders_steps_and_keeps_one_model_per_render(app):
     import solara
 
     def render():
-        return solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+        return solara.render(app.Page(), handle_error=False)
 
     (_, rc1), (_, rc2) = render(), render()
     try:

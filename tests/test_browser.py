@@ -373,8 +373,10 @@ def test_decision_tables_are_readable_at_1366x768_light_and_dark(browser, server
     """Each government's table gets a full-width row (not a cramped grid cell), no column
     is cut off, and the footer is in the flow below the content in both colour schemes."""
     for scheme in ("light", "dark"):
-        context, page, problems = _open(browser, server, 1366, 768, color_scheme=scheme)
+        context, page, problems = _open(browser, server, 1366, 768)
         try:
+            if scheme == "dark":
+                page.locator(".gsomia-controls .v-btn--icon").first.click()  # theme toggle
             _set_seed(page, str(crisis.seed))
             page.get_by_role("button", name="Run to end").click()
             _wait_months(page, crisis.total_months)
@@ -390,6 +392,9 @@ def test_decision_tables_are_readable_at_1366x768_light_and_dark(browser, server
                     "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1"
                 )
                 assert fits, "a decision table is cut off"
+            assert page.get_by_text("This website runs on").count() == 0  # no overlay
+            theme = page.locator(f".v-application.theme--{scheme}")
+            assert theme.count() >= 1, f"the page does not follow the {scheme} scheme"
             footer = page.locator(".gsomia-footer")
             assert footer.evaluate("e => getComputedStyle(e).position") in ("static", "relative")
             last = tables.nth(3).bounding_box()

@@ -29,6 +29,7 @@ import math
 import os
 import sys
 import textwrap
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -1120,26 +1121,43 @@ def run_ensemble(
 # ---- the page ----------------------------------------------------------------------------------
 class Session:
     """One browser session's model and its latest snapshot. Only the session's background
-    task touches the model; the page reads ``view``."""
+    task touches the model, one operation at a time (a Reset pressed while playing waits
+    for the month being simulated); the page reads ``view``."""
 
     def __init__(self) -> None:
         self.model: ScenarioModel | None = None
         self.view: RunView | None = None
+        self._lock = threading.Lock()
 
     def reset(self, scenario: str, seed: Any, values: Mapping[str, Any]) -> RunView:
         """Build a fresh model from the controls."""
-        self.model = ScenarioModel(scenario=scenario, rng=seed, **dict(values))
-        self.view = make_view(self.model)
-        return self.view
+        model = ScenarioModel(scenario=scenario, rng=seed, **dict(values))
+        with self._lock:
+            self.model = model
+            self.view = make_view(model)
+            return self.view
 
     def step(self) -> RunView:
         """Simulate one month (nothing after the end)."""
-        if self.model is None:
-            raise RuntimeError("no model yet")
-        if self.model.running:
-            self.model.step()
-        self.view = make_view(self.model)
-        return self.view
+        with self._lock:
+            model = self.model
+            if model is None:
+                raise RuntimeError("no model yet")
+            if model.running:
+                model.step()
+            self.view = make_view(model)
+            return self.view
+
+    def finish(self, keep_going: Callable[[], bool] = lambda: True) -> RunView:
+        """Simulate every remaining month (while ``keep_going()``), one snapshot at the end."""
+        with self._lock:
+            model = self.model
+            if model is None:
+                raise RuntimeError("no model yet")
+            while model.running and keep_going():
+                model.step()
+            self.view = make_view(model)
+            return self.view
 
 
 def _pending_changes(view: RunView, scenario: str, seed: str, values: Mapping[str, Any]) -> bool:
@@ -1306,9 +1324,7 @@ def Page() -> None:
             yield session.step()
             return
         if op == "end":  # no drawing on the way: one snapshot at the end
-            while session.model is not None and session.model.running and ops.is_current():
-                session.model.step()
-            yield session.step()
+            yield session.finish(ops.is_current)
             return
         while session.model is not None and session.model.running and ops.is_current():
             yield session.step()
@@ -1339,6 +1355,8 @@ def Page() -> None:
         ops(op, *args)
 
     def reset() -> None:
+        if playing:
+            ops.cancel()  # stop playing; the reset waits for the month in progress
         picked_month.set(None)
         do("reset", scenario.value, seed_text.value, dict(values.value))
 

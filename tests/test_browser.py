@@ -342,7 +342,7 @@ def test_run_to_end_shows_outcome_and_every_month(ui, app, crisis):
     problems.check()
 
 
-def test_play_stops_at_the_end_and_stays_a_play_button(ui):
+def test_play_pauses_and_stops_at_the_end_as_a_play_button(ui):
     page, problems = ui
     _pick(page, "Scenario", "no_trade_curbs")
     page.get_by_role("button", name="Reset").click()
@@ -350,6 +350,15 @@ def test_play_stops_at_the_end_and_stays_a_play_button(ui):
     _idle(page)
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for()
+    _wait_months(page, 2)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for()
+    _idle(page)
+    paused = _months_done(page)
+    assert 2 <= paused < 15
+    time.sleep(1.0)  # four play intervals: a paused run does not move
+    assert _months_done(page) == paused
+    page.get_by_role("button", name="Play").click()
     _wait_months(page, 15, timeout_ms=90_000)
     play = page.get_by_role("button", name="Play")
     play.wait_for()
@@ -359,13 +368,22 @@ def test_play_stops_at_the_end_and_stays_a_play_button(ui):
     problems.check()
 
 
-def test_reset_shows_a_busy_indicator(ui):
+def test_reset_shows_a_busy_indicator_and_stops_play(ui):
     page, problems = ui
     _step(page, 1)
     page.get_by_role("button", name="Reset").click()
     page.locator(".gsomia-busy").wait_for(state="attached", timeout=5_000)
     _idle(page)
     _wait_months(page, 0)
+    # Reset while playing: the play stops, the fresh run stays at its start
+    page.get_by_role("button", name="Play").click()
+    _wait_months(page, 1)
+    page.get_by_role("button", name="Reset").click()
+    _wait_months(page, 0)
+    _idle(page)
+    time.sleep(1.0)
+    assert _months_done(page) == 0
+    assert page.get_by_role("button", name="Pause").count() == 0
     problems.check()
 
 

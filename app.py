@@ -26,12 +26,15 @@ import csv
 import html
 import io
 import math
+import multiprocessing as mp
 import os
+import queue
 import sys
 import textwrap
 import threading
 import time
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -68,6 +71,8 @@ DEFAULT_SCENARIO = "baseline_2019"
 DEFAULT_SEED = 1
 DEFAULT_ENSEMBLE_SEEDS = 50
 MAX_ENSEMBLE_SEEDS = 500
+ENSEMBLE_WORKERS = 2
+"""Worker processes of the ensemble panel (at most the machine's cores)."""
 PLAY_INTERVAL_S = 0.25
 """Pause between months while playing (so the page can be read as it moves)."""
 TITLE = "GSOMIA 2019: Seoul, Tokyo, Washington, Beijing"
@@ -1105,17 +1110,94 @@ def run_ensemble(
     label: str,
     keep_going: Callable[[], bool] = lambda: True,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    workers: int = 1,
 ) -> Iterator[EnsembleView]:
-    """Run ``seeds`` one after another, yielding the ensemble after each; stops (with
-    ``cancelled`` set) as soon as ``keep_going()`` is false."""
+    """Run ``seeds``, yielding the ensemble (rows in seed order) after each finished run;
+    stops (with ``cancelled`` set) as soon as ``keep_going()`` is false. With ``workers``
+    > 1 the seeds are shared among that many worker processes; the rows are the same."""
+    seeds = [int(s) for s in seeds]
+    total = len(seeds)
     rows: list[dict[str, Any]] = []
+
+    def view(cancelled: bool = False) -> EnsembleView:
+        ordered = tuple(sorted(rows, key=lambda r: r["seed"]))
+        return EnsembleView(label, total, ordered, cancelled, params)
+
+    if workers <= 1 or total < 2 or "fork" not in mp.get_all_start_methods():
+        for seed in seeds:
+            if not keep_going():
+                yield view(cancelled=True)
+                return
+            rows.append(ensemble_member(params, seed))
+            progress(len(rows), total)
+            yield view()
+        return
+    for row in _parallel_members(params, seeds, workers, keep_going):
+        rows.append(row)
+        progress(len(rows), total)
+        yield view()
+    if len(rows) < total:
+        yield view(cancelled=True)
+
+
+def _member_worker(params: Mapping[str, Any], seeds: Sequence[int], out: Any) -> None:
+    """A forked worker: run ``seeds`` and put each row (or the first error) on ``out``."""
     for seed in seeds:
-        if not keep_going():
-            yield EnsembleView(label, len(seeds), tuple(rows), True, params)
+        try:
+            out.put(("row", ensemble_member(params, seed)))
+        except Exception as exc:  # reported by the parent, which stops the ensemble
+            out.put(("error", f"seed {seed}: {type(exc).__name__}: {exc}"))
             return
-        rows.append(ensemble_member(params, seed))
-        progress(len(rows), len(seeds))
-        yield EnsembleView(label, len(seeds), tuple(rows), False, params)
+    out.put(("done", None))
+
+
+def _parallel_members(
+    params: Mapping[str, Any], seeds: list[int], workers: int, keep_going: Callable[[], bool]
+) -> Iterator[dict[str, Any]]:
+    """Rows of ``seeds`` from ``workers`` forked processes, as they finish.
+
+    Fork, because the page is a script (``solara run`` executes it as ``__main__``), so its
+    worker function cannot be pickled by name for a spawned pool. Forking a threaded server
+    is safe here because the children only compute: everything they use is imported before
+    the fork, they touch no lock of the server's threads, and they report through a queue.
+    Cancelling (or leaving) terminates them."""
+    import experiments.calibration
+    import experiments.runner  # noqa: F401  (imported before the fork)
+
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_member_worker, args=(dict(params), seeds[i::workers], out), daemon=True)
+        for i in range(min(workers, len(seeds)))
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded, use of fork()"
+        for proc in procs:
+            proc.start()
+    finished = 0
+    try:
+        while finished < len(procs):
+            if not keep_going():
+                return
+            try:
+                kind, payload = out.get(timeout=0.2)
+            except queue.Empty:
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    code = dead[0].exitcode
+                    raise RuntimeError(f"an ensemble worker died (exit code {code})") from None
+                continue
+            if kind == "row":
+                yield payload
+            elif kind == "error":
+                raise RuntimeError(payload)
+            else:
+                finished += 1
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=5)
 
 
 # ---- the page ----------------------------------------------------------------------------------
@@ -1337,7 +1419,8 @@ def Page() -> None:
             ens_task.progress = 100.0 * done / total
 
         yield EnsembleView(label, len(seeds), (), False, params)
-        yield from run_ensemble(params, seeds, label, ens_task.is_current, progress)
+        workers = min(ENSEMBLE_WORKERS, os.cpu_count() or 1)
+        yield from run_ensemble(params, seeds, label, ens_task.is_current, progress, workers)
 
     ens_task = solara.lab.use_task(ensemble, dependencies=None, raise_error=False)
 

@@ -403,6 +403,41 @@ def test_ensemble_reuses_the_sweep_run_and_summarises_it(app):
 
 
 @needs_solara
+def test_ensemble_on_two_worker_processes_gives_the_same_rows(app):
+    params = load_config(BASELINE)
+    seeds = [3, 0, 2, 1]
+    one = list(app.run_ensemble(params, seeds, "baseline"))[-1]
+    done = []
+    views = list(
+        app.run_ensemble(params, seeds, "baseline", progress=lambda d, t: done.append(d), workers=2)
+    )
+    two = views[-1]
+    assert done == [1, 2, 3, 4] and not two.cancelled
+    assert [r["seed"] for r in two.rows] == [0, 1, 2, 3]
+    for a, b in zip(one.rows, two.rows, strict=True):
+        assert {k: v for k, v in a.items() if k != "series"} == {
+            k: v for k, v in b.items() if k != "series"
+        }
+        for name in app.BAND_SERIES:
+            assert list(a["series"][name]) == list(b["series"][name])
+
+
+@needs_solara
+def test_ensemble_on_workers_stops_when_cancelled(app):
+    params = load_config(BASELINE)
+    seen = []
+
+    def keep_going() -> bool:
+        return len(seen) < 1
+
+    views = []
+    for v in app.run_ensemble(params, range(20), "baseline", keep_going, workers=2):
+        views.append(v)
+        seen.append(v.done)
+    assert views[-1].cancelled and 1 <= views[-1].done < 20
+
+
+@needs_solara
 def test_ensemble_stops_when_cancelled(app):
     params = load_config(BASELINE)
     calls = []

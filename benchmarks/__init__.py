@@ -13,7 +13,8 @@ measures, in one process run so that ratios are fair on a noisy machine:
 4. ``memory``: peak RSS (the process tree: parent and workers) of a 20,000-run sweep
    against ``mesa.batch_run``;
 5. ``scaling``: run time against months simulated and against the number of citizens,
-   with fitted log-log exponents.
+   with fitted log-log exponents;
+6. ``ui``: the browser page: first render, one step, a 50-seed ensemble (benchmarks/ui.py).
 
 Every measurement is a median over repeated runs with min and max. Nothing here asserts
 on speed: the targets of the issue are reported as met or missed, never enforced.
@@ -22,5 +23,5 @@ on speed: the targets of the issue are reported as met or missed, never enforced
 SCHEMA = 1
 """Version of the layout of results/bench/latest.json."""
 
-FIGURES = ("run", "throughput", "overhead", "memory", "scaling")
+FIGURES = ("run", "throughput", "overhead", "memory", "scaling", "ui")
 """The figures, in the order they run and print."""

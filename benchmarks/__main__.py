@@ -174,6 +174,10 @@ def _figure(name: str, plan: Plan, workers: int) -> dict[str, Any]:
         from benchmarks.scaling import figure
 
         return figure(plan.months, plan.citizens, plan.opinion_citizens, plan.scaling_repeats, _log)
+    if name == "ui":
+        from benchmarks.ui import figure
+
+        return figure(plan.smoke_repeats, 10 if plan is PLANS["quick"] else 50, _log)
     raise ValueError(f"unknown figure {name!r}")
 
 

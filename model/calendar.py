@@ -106,6 +106,29 @@ class PactCalendar:
         return anniversary
 
 
+def months_from(start: date, n: int) -> list[date]:
+    """The first days of the ``n`` calendar months from the month of ``start`` on."""
+    first = month_start(start)
+    return [add_months(first, k) for k in range(max(0, n))]
+
+
+def anniversaries_between(calendar: PactCalendar, start: date, end: date) -> list[date]:
+    """The pact's anniversaries (renewal or lapse instants) from ``start`` to ``end``,
+    inclusive, in order; ``start`` itself counts when it is an anniversary."""
+    out: list[date] = []
+    anniversary = calendar.next_anniversary(start - timedelta(days=1))
+    while anniversary <= end:
+        out.append(anniversary)
+        anniversary = calendar.next_anniversary(anniversary)
+    return out
+
+
+def month_fraction(d: date) -> float:
+    """How far into its month ``d`` falls: 0 at the first day, just under 1 at the last
+    (for placing a dated event on a month axis)."""
+    return (d.day - 1) / _cal.monthrange(d.year, d.month)[1]
+
+
 @dataclass(frozen=True)
 class MonthCalendar:
     """What the pact's calendar allows in one month: whether a notice can be given for

@@ -1,318 +1,496 @@
-"""The browser UI in-process: app.py's model, helpers and SolaraViz page rendered with
-``solara.render`` (no browser), and ``gsomia ui``'s launcher (experiments/serve.py)."""
+"""The browser UI in-process: app.py's helpers, snapshots, figures, exports and ensemble,
+its page rendered with ``solara.render`` (no browser), and ``gsomia ui``'s launcher
+(experiments/serve.py, which needs no Solara)."""
 
 from __future__ import annotations
 
 import argparse
-import re
+import csv
+import importlib.util
+import io
+import time
 from pathlib import Path
 
 import pytest
 
-solara = pytest.importorskip("solara")
-v = pytest.importorskip("ipyvuetify")
-
-from app_loader import load_app  # noqa: E402
-
-from model import HEADLINE, PARAMETERS, GSOMIAModel  # noqa: E402
-from model.config import load_config  # noqa: E402
+from model import HEADLINE, OUTCOMES, PARAMETERS, GSOMIAModel
+from model.calendar import PactCalendar
+from model.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "configs" / "baseline_2019.toml"
-
-app = load_app()
-
-
-def _strip(html: str) -> str:
-    return re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+HAVE_SOLARA = all(importlib.util.find_spec(m) for m in ("solara", "ipyvuetify"))
+needs_solara = pytest.mark.skipif(not HAVE_SOLARA, reason="solara not installed (the ui extra)")
 
 
-def _html(rc, cls: str) -> str:
-    """Inner HTML (without the style block) of the page's solara.HTML widgets that carry
-    the CSS class ``cls``."""
-    return "\n".join(
-        _strip(w.unsafe_innerHTML)
-        for w in rc.find(solara.widgets.HTML).widgets
-        if cls in w.attributes.get("class", "").split()
-    )
+@pytest.fixture(scope="module")
+def app():
+    if not HAVE_SOLARA:
+        pytest.skip("solara not installed (the ui extra)")
+    from app_loader import load_app
+
+    return load_app()
 
 
-def _alerts(rc, cls: str) -> list[str]:
-    return [
-        " ".join(str(c) for c in w.children)
-        for w in rc.find(v.Alert).widgets
-        if cls in (w.class_ or "").split()
-    ]
+def _run_to(app, seed: int, until=lambda view: False) -> tuple:
+    """A ScenarioModel of the baseline and its view, stepped until ``until(view)`` or the end."""
+    model = app.ScenarioModel(scenario=app.DEFAULT_SCENARIO, rng=seed)
+    view = app.make_view(model)
+    while model.running and not until(view):
+        model.step()
+        view = app.make_view(model)
+    return model, view
 
 
-def _steps_to_pass_deadline(model: GSOMIAModel) -> int:
-    """Steps until app.deadline_passed on a copy of the run (same scenario and seed)."""
-    probe = app.ScenarioModel(scenario=model.scenario_name, rng=model.seed)
-    while probe.running and not app.deadline_passed(probe):
-        probe.step()
-    if not app.deadline_passed(probe):
-        pytest.fail("the deadline never passed, not even at the end of the run")
-    return probe.steps
+@pytest.fixture(scope="module")
+def crisis(app):
+    """The first baseline seed with a termination notice, run to the end, and its view."""
+    for seed in range(1, 21):
+        model, view = _run_to(app, seed)
+        if app.first_notice(view) is not None:
+            return model, view
+    pytest.fail("no baseline run with a termination notice among seeds 1-20")
 
 
-@pytest.fixture
-def rendered():
-    """A fresh default model, its page rendered inside an AppLayout (the sidebar only
-    renders inside one); yields (model, render context)."""
-    model = app.ScenarioModel(scenario=app.DEFAULT_SCENARIO, rng=app.DEFAULT_SEED)
-    _box, rc = solara.render(solara.AppLayout(children=[app.make_page(model)]), handle_error=False)
-    try:
-        yield model, rc
-    finally:
-        rc.close()
-
-
-def _click(rc, label: str) -> None:
-    button = rc.find(v.Btn, children=[label])
-    button.assert_single()
-    button.widget.click()
-
-
-def _time_text(rc) -> list[str]:
-    return [
-        c
-        for w in rc.find(v.Html, tag="span").widgets
-        for c in w.children
-        if isinstance(c, str) and c.startswith("Time:")
-    ]
-
-
-# ---- scenarios, seeds, sliders ---------------------------------------------------------------
-def test_discover_scenarios_lists_configs_with_a_scenario_table(tmp_path):
+# ---- scenarios, seeds, controls ----------------------------------------------------------------
+@needs_solara
+def test_discover_scenarios_lists_configs_with_a_scenario_table(app, tmp_path):
     found = app.discover_scenarios()
     assert next(iter(found)) == app.DEFAULT_SCENARIO
-    on_disk = sorted(p.stem for p in (REPO / "configs").glob("*.toml"))
-    assert set(found) <= set(on_disk)
     for path in found.values():
         assert "[scenario]" in path.read_text()
-
-    (tmp_path / "zeta.toml").write_text('[scenario]\nname = "zeta"\n')
+    (tmp_path / "zeta.toml").write_text('# Zeta: a test.\n[scenario]\nname = "zeta"\n')
     (tmp_path / "sweep.toml").write_text("[sweep]\nruns = 3\n")
     (tmp_path / "broken.toml").write_text("[scenario\n")
     assert list(app.discover_scenarios(tmp_path)) == ["zeta"]
+    assert app.scenario_description(tmp_path / "zeta.toml") == "Zeta: a test."
 
 
-@pytest.mark.parametrize(
-    ("typed", "seed"),
-    [("42", 42), (" 7 ", 7), (5, 5), (0, 0), ("0", 0)],
-)
-def test_parse_seed_accepts_whole_numbers(typed, seed):
+@needs_solara
+def test_every_scenario_has_a_description_from_its_config(app):
+    for name, path in app.discover_scenarios().items():
+        text = app.scenario_description(path)
+        first = path.read_text().splitlines()[0].lstrip("# ").strip()
+        assert text.startswith(first), name
+
+
+@needs_solara
+def test_scenario_values_are_the_configs_own(app):
+    for name, path in app.discover_scenarios().items():
+        config = load_config(path)
+        values = app.scenario_values(name)
+        assert set(values) == set(PARAMETERS)
+        for key, p in PARAMETERS.items():
+            assert values[key] == config.get(key, p.default), (name, key)
+
+
+@pytest.mark.parametrize(("typed", "seed"), [("42", 42), (" 7 ", 7), (5, 5), (0, 0), ("0", 0)])
+@needs_solara
+def test_parse_seed_accepts_whole_numbers(app, typed, seed):
     assert app.parse_seed(typed) == (seed, None)
 
 
 @pytest.mark.parametrize("typed", ["abc", "4.5", "-3", -3, True, None, "", "1e3", [1]])
-def test_parse_seed_falls_back_with_a_message(typed):
+@needs_solara
+def test_parse_seed_falls_back_with_a_message(app, typed):
     seed, message = app.parse_seed(typed, default=11)
     assert seed == 11
     assert message and "11" in message
 
 
-def test_text_seed_runs_like_the_integer_seed():
-    typed = app.ScenarioModel(rng=" 3 ")
-    direct = GSOMIAModel.from_config(BASELINE, rng=3)
-    assert typed.messages == []
-    for _ in range(6):
-        typed.step()
-        direct.step()
-    assert [e.to_dict() for e in typed.timeline] == [e.to_dict() for e in direct.timeline]
-    assert typed.monthly().equals(direct.monthly())
+@needs_solara
+def test_controls_at_the_scenario_values_run_the_scenario(app):
+    """The page passes every control; those equal to the scenario's own values change
+    nothing, so no_us_pressure runs with its own us_pressure_weight."""
+    name = "no_us_pressure"
+    values = app.scenario_values(name)
+    assert values["us_pressure_weight"] != PARAMETERS["us_pressure_weight"].default
+    model = app.ScenarioModel(scenario=name, rng=3, **values)
+    direct = GSOMIAModel.from_config(app.discover_scenarios()[name], rng=3)
+    assert model.changed_values == {}
+    assert model.messages == []
+    model.run()
+    direct.run()
+    assert [e.to_dict() for e in model.timeline] == [e.to_dict() for e in direct.timeline]
+    assert model.monthly().equals(direct.monthly())
 
 
-def test_non_numeric_seed_never_raises_and_says_why():
-    model = app.ScenarioModel(rng="not a seed")
-    assert model.seed == app.DEFAULT_SEED
-    assert len(model.messages) == 1
-    assert "not a seed" in model.messages[0]
-    model.step()  # the fallback model runs
-    assert model.steps == 1
+@needs_solara
+def test_a_moved_control_is_applied_including_advanced_ones(app):
+    values = app.scenario_values("no_us_pressure")
+    values["us_pressure_weight"] = PARAMETERS["us_pressure_weight"].default  # back to default
+    values["discount"] = 0.9
+    model = app.ScenarioModel(scenario="no_us_pressure", rng=1, **values)
+    assert model.parameters["us_pressure_weight"] == PARAMETERS["us_pressure_weight"].default
+    assert model.parameters["discount"] == 0.9
+    assert set(model.changed_values) == {"us_pressure_weight", "discount"}
+    assert model.run_params["discount"] == 0.9
 
 
-@pytest.mark.parametrize("name", list(app.discover_scenarios()))
-def test_each_scenario_loads_its_config(name):
-    config = load_config(app.discover_scenarios()[name])
-    for given in (name, app.GSOMIAScenario(config=name)):
-        model = app.ScenarioModel(scenario=given, rng=2)
-        assert model.scenario_name == name
-        assert model.scenario.config == name
-        assert model.messages == []
-        for key, value in config.items():
-            if key != "exogenous":
-                assert model.parameters[key] == value, key
-
-
-def test_unknown_scenario_falls_back_to_the_baseline():
-    model = app.ScenarioModel(scenario="no_such_scenario", rng=1)
-    assert model.scenario_name == app.DEFAULT_SCENARIO
-    assert any("no_such_scenario" in m for m in model.messages)
-
-
-def test_sliders_at_their_default_keep_the_scenario_value():
-    scenarios = app.discover_scenarios()
-    cases = [
-        (name, key, value)
-        for name, path in scenarios.items()
-        for key, value in load_config(path).items()
-        if key in HEADLINE and value != PARAMETERS[key].default
-    ]
-    if not cases:
-        pytest.skip("no scenario config sets a headline parameter away from its default")
-    name, key, value = cases[0]
-    defaults = {k: PARAMETERS[k].default for k in HEADLINE}
-    kept = app.ScenarioModel(scenario=name, rng=1, **defaults)
-    assert kept.parameters[key] == value
-    moved = dict(defaults)
-    p = PARAMETERS[key]
-    moved[key] = p.high if value != p.high else p.low
-    changed = app.ScenarioModel(scenario=name, rng=1, **moved)
-    assert changed.parameters[key] == moved[key]
-    assert key in changed.slider_values
-
-
-def test_out_of_range_slider_value_falls_back_with_a_message():
+@needs_solara
+def test_out_of_range_control_falls_back_with_a_message(app):
     key = HEADLINE[0]
-    bad = PARAMETERS[key].high + 100
-    model = app.ScenarioModel(rng=1, **{key: bad})
+    model = app.ScenarioModel(rng=1, **{key: PARAMETERS[key].high + 100})
     assert model.parameters[key] == load_config(BASELINE).get(key, PARAMETERS[key].default)
     assert any(key in m for m in model.messages)
 
 
-def test_model_params_cover_the_controls():
-    params = app.model_params()
-    assert params["config"]["type"] == "Select"
-    assert params["config"]["values"] == list(app.discover_scenarios())
-    assert params["rng"]["type"] == "InputText"
-    for key in HEADLINE:
-        spec = params[key]
-        p = PARAMETERS[key]
-        assert (spec["min"], spec["max"], spec["value"]) == (p.low, p.high, p.default)
-        steps = (spec["value"] - spec["min"]) / spec["step"]
-        assert abs(steps - round(steps)) < 1e-6, "the default must sit on the slider grid"
+@needs_solara
+def test_non_numeric_seed_never_raises_and_says_why(app):
+    model = app.ScenarioModel(rng="not a seed")
+    assert model.seed == app.DEFAULT_SEED
+    assert len(model.messages) == 1 and "not a seed" in model.messages[0]
+    model.step()
+    assert model.steps == 1
 
 
-# ---- page helpers ----------------------------------------------------------------------------
-def test_countdown_and_deadline_follow_the_calendar():
-    model = app.ScenarioModel(rng=1)
-    cal = model.calendar
-    lines = dict(app.countdown(model))
-    anniversary = cal.next_anniversary(model.date)
+@needs_solara
+def test_every_parameter_has_a_control(app):
+    """Nine headline parameters, then every other one in the advanced group; sliders hold
+    the default on their grid."""
+    assert set(HEADLINE) | set(app.ADVANCED) | {"name"} == set(PARAMETERS)
+    assert not set(HEADLINE) & set(app.ADVANCED)
+    for key in PARAMETERS:
+        kind = app.control_kind(key)
+        if kind == "slider" and PARAMETERS[key].kind is float:
+            p = PARAMETERS[key]
+            steps = (p.default - p.low) / app.slider_step(key)
+            assert abs(steps - round(steps)) < 1e-6, key
+    assert app.control_kind("n_citizens") == "int"
+    assert app.control_kind("pact_state") == "select"
+    assert app.control_kind("start") == "date"
+    assert app.format_value("audience_cost", 4.0) == "4 u (one-off)"
+
+
+# ---- numbers -------------------------------------------------------------------------------------
+@needs_solara
+def test_num_never_prints_negative_zero(app):
+    assert app.num(-0.001) == "0.00"
+    assert app.num(-0.004999) == "0.00"
+    assert app.num(-0.005001) == "-0.01"
+    assert app.num(-0.5) == "-0.50"
+    assert app.num(0.0) == "0.00"
+    assert app.num(-0.4, 0) == "0"
+
+
+@needs_solara
+def test_no_negative_zero_in_any_table(app, crisis):
+    _model, view = crisis
+    for month in view.months:
+        assert "-0.00" not in app.month_html(view, month), month
+        assert ">-0<" not in app.month_html(view, month)
+
+
+# ---- snapshots and the calendar -----------------------------------------------------------------
+@needs_solara
+def test_view_counts_months_not_steps(app):
+    """Stepping past the end changes nothing: a 15-month run shows 15 months, not 100."""
+    session = app.Session()
+    view = session.reset("baseline_2019", 1, {})
+    assert view.months_done == 0 and view.total_months == 15
+    for _ in range(20):
+        view = session.step()
+    assert view.months_done == 15 and not view.running
+    assert view.months[-1].isoformat() == "2019-12-01"
+
+
+@needs_solara
+def test_nothing_is_decided_before_a_notice(app, crisis):
+    model, _ = crisis
+    fresh = app.make_view(app.ScenarioModel(rng=model.seed))
+    assert app.outcome_so_far(fresh) == "open: no termination notice yet"
+    assert not app.deadline_passed(fresh)
+    _, before = _run_to(app, model.seed, lambda v: app.first_notice(v) is not None)
+    assert "notice given" in app.outcome_so_far(before)
+
+
+@needs_solara
+def test_deadline_and_countdown_follow_the_calendar(app, crisis):
+    model, view = crisis
+    cal = PactCalendar(model.parameters["signing_date"])
+    notice = app.first_notice(view)
+    assert app.decisive_deadline(view) == cal.lapse_date_for_notice(notice)
+    fresh = app.make_view(app.ScenarioModel(rng=1))
+    lines = dict(app.countdown(fresh))
+    anniversary = cal.next_anniversary(fresh.start)
     assert anniversary.isoformat() in lines["Expiry"]
-    cutoff = cal.last_notice_day(anniversary)
-    assert cutoff.isoformat() in lines["Notice cut-off"]
-    deadline = app.decisive_deadline(model)
-    assert deadline is not None and deadline.month == cal.signing_date.month
-    assert model.start < deadline <= model.end
-    assert not app.deadline_passed(model)
+    assert cal.last_notice_day(anniversary).isoformat() in lines["Notice cut-off"]
+    assert app.deadline_passed(view)
+    assert app.outcome_text(view).startswith("Outcome: ")
 
 
-@pytest.mark.parametrize("name", list(app.discover_scenarios()))
-def test_page_helpers_follow_every_scenario_to_its_end(name):
+@needs_solara
+@pytest.mark.parametrize("name", ["baseline_2019", "signing_2016", "no_trade_curbs"])
+def test_page_helpers_follow_a_scenario_to_its_end(app, name):
     model = app.ScenarioModel(scenario=name, rng=4)
     passed = []
-    while model.running:
-        lines = dict(app.countdown(model))
+    while True:
+        view = app.make_view(model)
+        lines = dict(app.countdown(view))
         assert "As of" in lines and len(lines) >= 2
-        passed.append(app.deadline_passed(model))
+        passed.append(app.deadline_passed(view))
+        if not model.running:
+            break
         model.step()
     assert passed == sorted(passed), "once passed, the deadline stays passed"
-    assert app.deadline_passed(model)
-    text = app.outcome_text(model)
-    assert text.startswith("Outcome: ") and model.outcome.split("_")[0] in text
-    for actor in ("seoul", "tokyo", "washington", "beijing"):
-        d = model.governments[actor].last_decision
-        table = app.decision_table(model, actor)
-        assert f"{d.date:%b %Y}: chose <b>{app._action_label(d.chosen)}</b>" in table
+    assert passed[-1]
+    assert model.outcome.split("_")[0] in app.outcome_text(view)
+
+
+# ---- month by month ------------------------------------------------------------------------------
+@needs_solara
+def test_every_month_shows_every_governments_decision(app, crisis):
+    model, view = crisis
+    for month in view.months:
+        found = app.decisions_in(view, month)
+        assert sorted(found) == sorted(app.ACTORS)
+        page = app.month_html(view, month)
+        for actor, decision in found.items():
+            assert decision == next(
+                d for d in model.explain(actor) if d.date.strftime("%Y-%m") == f"{month:%Y-%m}"
+            )
+            assert f"data-actor='{actor}' data-month='{month:%Y-%m}'" in page
+            for option in decision.options:
+                assert f"<b>{app.num(option.expected_utility)}</b>" in page
+        row = app.month_row(view, month)
+        assert dict(app.state_pairs(view, month))["Pact"] == row["pact_state"].replace("_", " ")
+
+
+@needs_solara
+def test_decision_table_rows_match_the_options(app, crisis):
+    _model, view = crisis
+    for d in view.decisions:
+        table = app.decision_table(d)
         assert table.count("<tr") == len(d.options) + 1
-    assert b"<svg" in app.figure_svg(app.series_figure(model))[:1000]
+        assert f"chose <b>{app.action_label(d.chosen)}</b>" in table
 
 
-def test_network_figure_names_the_four_actors():
-    model = app.ScenarioModel(rng=1)
-    model.step()
-    fig = app.network_figure(model)
-    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
-    for name in ("Seoul", "Tokyo", "Washington", "Beijing"):
-        assert name in texts
-    assert b"<svg" in app.figure_svg(fig)[:1000]
-    assert b"<svg" in app.figure_svg(app.series_figure(model))[:1000]
+# ---- figures -------------------------------------------------------------------------------------
+def _label_boxes(app, fig):
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in fig.axes[0].texts if t.get_gid() == "edge-label"]
 
 
-# ---- the rendered page -------------------------------------------------------------------------
-def test_page_steps_and_shows_timeline_explanations_and_outcome(rendered):
-    model, rc = rendered
-    assert _time_text(rc) == ["Time: 0.0"]
-    assert "No events yet" in _html(rc, "gsomia-timeline-body")
-    assert _alerts(rc, "gsomia-outcome") == []
-
-    _click(rc, "Step")
-    assert model.steps == 1
-    assert _time_text(rc) == ["Time: 1.0"]
-    decisions = _html(rc, "gsomia-decisions-body")
-    for actor in ("seoul", "tokyo", "washington", "beijing"):
-        d = model.governments[actor].last_decision
-        assert f"<b>{actor.title()}</b>, {d.date:%b %Y}: chose" in decisions
-        for option in d.options:
-            assert f"{option.expected_utility:.2f}" in decisions
-    for component in ("security", "economic", "audience", "alliance"):
-        assert f"<th>{component}</th>" in decisions
-
-    # Run the model itself to the month before the deadline, then Step through it.
-    n = _steps_to_pass_deadline(model)
-    while model.steps < n - 1:
-        model.step()
-    _click(rc, "Step")
-    assert model.steps == n
-    assert app.deadline_passed(model)
-    timeline = _html(rc, "gsomia-timeline-body")
-    for event in model.timeline:
-        assert event.event in timeline
-        assert event.date.isoformat() in timeline
-    assert "Notice cut-off" in timeline and "Expiry" in timeline
-    banners = _alerts(rc, "gsomia-outcome")
-    assert banners == [app.outcome_text(model)]
-    assert model.outcome.replace("_", "-").split("-")[0] in banners[0].lower()
+@needs_solara
+def test_edge_labels_never_overlap(app, crisis):
+    """The Seoul-Tokyo label used to sit under the Washington-Beijing one (same midpoint)."""
+    model, _ = crisis
+    fresh = app.ScenarioModel(rng=model.seed)
+    for _ in range(16):
+        view = app.make_view(fresh)
+        fig = app.network_figure(view)
+        boxes = _label_boxes(app, fig)
+        assert len(boxes) == len(view.network[1])
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not a.overlaps(b), (view.next_month, a, b)
+        if not fresh.running:
+            break
+        fresh.step()
 
 
-def test_page_text_seed_shows_a_message_and_keeps_working(rendered):
-    _model, rc = rendered
-    seed = rc.find(v.TextField, label="Random seed")
-    seed.assert_single()
-    seed.widget.v_model = "twelve"
-    seed.widget.fire_event("focusout")
-    _click(rc, "Reset")
-    messages = _alerts(rc, "gsomia-input-error")
-    assert len(messages) == 1
-    assert "twelve" in messages[0] and "seed 1" in messages[0]
-    _click(rc, "Step")
-    assert _time_text(rc) == ["Time: 1.0"]
-    assert "seed 1:" in _html(rc, "gsomia-status-body")
-
-    seed.widget.v_model = "12"
-    seed.widget.fire_event("focusout")
-    _click(rc, "Reset")
-    assert _alerts(rc, "gsomia-input-error") == []
-    assert "seed 12:" in _html(rc, "gsomia-status-body")
+@needs_solara
+def test_stance_stays_on_its_colour_scale(app):
+    """Seoul's stance reaches 1.5 (notice plus WTO complaint): the colour bar covers it."""
+    seen = 0.0
+    for name in ("baseline_2019", "china_pull"):
+        for seed in (1, 2):
+            model = app.ScenarioModel(scenario=name, rng=seed)
+            while model.running:
+                model.step()
+                seen = max(seen, max(n[2] for n in app.make_view(model).network[0]))
+    assert seen > 1.0, "some run reaches a stance above 1"
+    assert seen <= app.STANCE_MAX
+    model, view = _run_to(app, 1)
+    fig = app.network_figure(view)
+    colorbar_axes = fig.axes[1]
+    assert colorbar_axes.get_ylim()[1] == pytest.approx(app.STANCE_MAX)
 
 
-def test_page_scenario_select_rebuilds_the_model_at_reset(rendered):
-    _model, rc = rendered
-    others = [n for n in app.discover_scenarios() if n != app.DEFAULT_SCENARIO]
-    if not others:
-        pytest.skip("only the baseline scenario exists")
-    select = rc.find(v.Select, label="Scenario")
-    select.assert_single()
-    select.widget.v_model = others[-1]
-    _click(rc, "Reset")
-    status = _html(rc, "gsomia-status-body")
-    assert f"scenario {others[-1]}," in status
-    assert _alerts(rc, "gsomia-input-error") == []
+@needs_solara
+def test_monthly_series_show_a_month_within_that_month(app, crisis):
+    """A move of November (the suspension on 2019-11-22, November's US pressure) is drawn
+    from the start of November, i.e. before a deadline on Nov 23."""
+    _model, view = crisis
+    fig = app.series_figure(view)
+    deadline = app.decisive_deadline(view)
+    lines = {line.get_gid(): line for ax in fig.axes for line in ax.get_lines() if line.get_gid()}
+    assert lines["pact"].get_drawstyle() == "steps-pre"
+    x = list(lines["pact"].get_xdata())
+    states = list(view.monthly["pact_state"])
+    for event in view.timeline:
+        if event.event in ("conditional_suspension", "termination_notice", "rescind_notice"):
+            # the first row at or after the event's month end carries the new state
+            i = next(k for k, d in enumerate(x) if d >= event.date)
+            assert x[i - 1] < event.date <= x[i]
+            assert states[i] != states[i - 1] or event.event == "rescind_notice"
+    pressure = list(view.monthly["us_pressure_seoul"])
+    if any(pressure):
+        i = next(k for k, p in enumerate(pressure) if p > 0)
+        month_start = x[i - 1]
+        assert (deadline - month_start).days < 40, "pressure starts in the deadline's month"
+        assert month_start < deadline
+    deadline_x = [
+        line.get_xdata()[0]
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if line.get_gid() == "deadline"
+    ]
+    assert deadline_x and all(d == deadline for d in deadline_x)
 
 
-# ---- gsomia ui (experiments/serve.py) ----------------------------------------------------------
+# ---- exports -------------------------------------------------------------------------------------
+@needs_solara
+def test_csv_exports_hold_the_run(app, crisis):
+    model, view = crisis
+    monthly = list(csv.DictReader(io.StringIO(app.monthly_csv(view))))
+    assert len(monthly) == view.months_done + 1
+    assert [r["pact_state"] for r in monthly] == list(model.monthly()["pact_state"])
+    timeline = list(csv.DictReader(io.StringIO(app.timeline_csv(view))))
+    assert [(r["date"], r["event"]) for r in timeline] == [
+        (e.date.isoformat(), e.event) for e in model.timeline
+    ]
+    decisions = list(csv.DictReader(io.StringIO(app.decisions_csv(view))))
+    assert len(decisions) == sum(len(d.options) for d in model.explain())
+    first = model.explain()[0]
+    row = decisions[0]
+    option = first.options[0]
+    assert (row["actor"], row["option"]) == (first.actor, option.action)
+    assert float(row["expected_utility"]) == option.expected_utility
+    assert sum(r["chosen"] == "True" for r in decisions) == len(model.explain())
+
+
+@needs_solara
+def test_png_exports_are_pngs(app, crisis):
+    _model, view = crisis
+    for fig in (app.network_figure(view), app.series_figure(view)):
+        assert app.figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---- the ensemble --------------------------------------------------------------------------------
+@needs_solara
+def test_ensemble_reuses_the_sweep_run_and_summarises_it(app):
+    from experiments.analysis import wilson
+    from experiments.runner import run_one
+
+    params = load_config(BASELINE)
+    seeds = [0, 1, 2]
+    done = []
+    views = list(app.run_ensemble(params, seeds, "baseline", progress=lambda d, t: done.append(d)))
+    assert [v.done for v in views] == [1, 2, 3]
+    assert done == [1, 2, 3]
+    final = views[-1]
+    for row, seed in zip(final.rows, seeds, strict=True):
+        expected = run_one(params, seed)
+        assert {k: row[k] for k in expected} == expected
+        model = GSOMIAModel(rng=seed, **params)
+        model.run()
+        assert list(row["series"]["opinion_share"]) == list(model.monthly()["opinion_share"])
+    table = app.ensemble_table(final)
+    assert list(table["outcome"]) == list(OUTCOMES)
+    assert table["runs"].sum() == 3
+    for r in table.itertuples():
+        assert (r.lo95, r.hi95) == wilson(r.runs, 3)
+    bands = app.ensemble_bands(final, "opinion_share")
+    assert len(bands) == len(final.rows[0]["dates"])
+    assert (bands["p5"] <= bands["median"]).all() and (bands["median"] <= bands["p95"]).all()
+    hist = app.reversal_histogram(final)
+    noticed = sum(r["reversal_months_before_expiry"] is not None for r in final.rows)
+    assert sum(hist.values()) - hist["lapsed, no reversal"] == noticed
+    text = app.ensemble_csv(final)
+    assert "outcome,runs,share,lo95,hi95" in text and text.count("\n") > 10
+    assert app.figure_png(app.ensemble_figure(final))[:4] == b"\x89PNG"
+
+
+@needs_solara
+def test_ensemble_on_two_worker_processes_gives_the_same_rows(app):
+    params = load_config(BASELINE)
+    seeds = [3, 0, 2, 1]
+    one = list(app.run_ensemble(params, seeds, "baseline"))[-1]
+    done = []
+    views = list(
+        app.run_ensemble(params, seeds, "baseline", progress=lambda d, t: done.append(d), workers=2)
+    )
+    two = views[-1]
+    assert done == [1, 2, 3, 4] and not two.cancelled
+    assert [r["seed"] for r in two.rows] == [0, 1, 2, 3]
+    for a, b in zip(one.rows, two.rows, strict=True):
+        assert {k: v for k, v in a.items() if k != "series"} == {
+            k: v for k, v in b.items() if k != "series"
+        }
+        for name in app.BAND_SERIES:
+            assert list(a["series"][name]) == list(b["series"][name])
+
+
+@needs_solara
+def test_ensemble_on_workers_stops_when_cancelled(app):
+    params = load_config(BASELINE)
+    seen = []
+
+    def keep_going() -> bool:
+        return len(seen) < 1
+
+    views = []
+    for v in app.run_ensemble(params, range(20), "baseline", keep_going, workers=2):
+        views.append(v)
+        seen.append(v.done)
+    assert views[-1].cancelled and 1 <= views[-1].done < 20
+
+
+@needs_solara
+def test_ensemble_stops_when_cancelled(app):
+    params = load_config(BASELINE)
+    calls = []
+
+    def keep_going() -> bool:
+        calls.append(1)
+        return len(calls) <= 2
+
+    views = list(app.run_ensemble(params, range(10), "baseline", keep_going))
+    assert views[-1].cancelled and views[-1].done == 2
+    assert views[-1].requested == 10
+
+
+# ---- the rendered page ---------------------------------------------------------------------------
+def _wait(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("timed out waiting for the page")
+        time.sleep(0.05)
+
+
+@needs_solara
+def test_page_renders_steps_and_keeps_one_model_per_render(app):
+    import ipyvuetify as v
+    import solara
+
+    def render():
+        return solara.render(app.Page(), handle_error=False)
+
+    (_, rc1), (_, rc2) = render(), render()
+    try:
+
+        def clock(rc) -> str:
+            texts = [
+                w.children[0]
+                for w in rc.find(v.Html, tag="span").widgets
+                if "gsomia-clock" in (w.class_ or "") and w.children
+            ]
+            return " ".join(map(str, texts))
+
+        assert "nothing simulated yet" in clock(rc1)
+        step = rc1.find(v.Btn, children=["Step"])
+        step.assert_single()
+        step.widget.click()
+        _wait(lambda: "1 of 15 months" in clock(rc1))
+        assert "nothing simulated yet" in clock(rc2), "the second session has its own model"
+    finally:
+        rc1.close()
+        rc2.close()
+
+
+# ---- gsomia ui (experiments/serve.py): no Solara needed ----------------------------------------
 def test_ui_without_assets_exits_2_pointing_at_make(tmp_path, monkeypatch, capsys):
     from experiments import serve
 

@@ -447,3 +447,16 @@ def test_run_out_into_a_read_only_directory_exits_1(tmp_path, capsys, monkeypatc
     assert code == 1
     assert err.count("\n") == 1 and "Permission denied" in err and "ro" in err
     assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize("port", ["0", "-5", "70000"])
+def test_ui_bad_port_exits_2_before_starting_anything(port, capsys, monkeypatch):
+    from experiments import serve
+
+    def no_server(*args, **kwargs):
+        raise AssertionError("the server must not start")
+
+    monkeypatch.setattr(serve.subprocess, "Popen", no_server)
+    code, _, err = run_cli(["ui", "--port", port], capsys)
+    assert code == 2
+    assert f"--port: invalid value {port}" in err and "65535" in err

@@ -420,11 +420,13 @@ def cli_sweep(args: Any) -> int:
             "cores available; runs will not go faster and use more memory",
             file=sys.stderr,
         )
+    out = Path(args.out) if args.out is not None else default_out(spec.name)
+    check_out(out, spec.fingerprint(), str(spec.path or spec.name), args.resume)  # refuse first
     _confirm_long(spec, args.workers or cores, getattr(args, "yes", False), args.resume)
     try:
         path = run_sweep(
             spec,
-            out=args.out,
+            out=out,
             workers=args.workers,
             backend=args.backend,
             scheduler=args.scheduler,

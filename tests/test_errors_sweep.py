@@ -4,6 +4,7 @@ Finished runs are never lost or doubled, and a resume completes the sweep."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import os
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -41,7 +43,9 @@ def _fast_smoke(folder: Path) -> Path:
     return path
 
 
-FAST = _fast_smoke(Path(__import__("tempfile").mkdtemp(prefix="gsomia-fast-smoke-")))
+_FAST_DIR = tempfile.mkdtemp(prefix="gsomia-fast-smoke-")
+atexit.register(shutil.rmtree, _FAST_DIR, True)
+FAST = _fast_smoke(Path(_FAST_DIR))
 
 
 def run_cli(argv, capsys):

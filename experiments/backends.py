@@ -163,11 +163,32 @@ def connect_dask(scheduler: str | None, workers: int) -> tuple[Any, Any]:
             cluster.close()
             raise
         return client, cluster
-    if "://" not in scheduler and ":" not in scheduler:
-        raise ConfigError(
-            f"--scheduler: invalid value {scheduler!r}; allowed: an address like tcp://host:8786"
-        )
+    check_address(scheduler)
     return _connect_scheduler(scheduler, Client), None
+
+
+def check_address(scheduler: str) -> None:
+    """Refuse a scheduler address that cannot be one (before a Client is built: a Client
+    that fails to parse its address leaves a 10 s finaliser behind)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    why = ""
+    if "://" not in scheduler and ":" not in scheduler:
+        why = "no port"
+    else:
+        try:
+            scheme, location = parse_address(scheduler)
+            if scheme in ("tcp", "tls", "ws", "wss"):
+                host, port = parse_host_port(location)
+                if not host or not 0 < int(port) < 65536:
+                    why = "no host, or a port outside 1-65535"
+        except (ValueError, TypeError) as exc:
+            why = str(exc)
+    if why:
+        raise ConfigError(
+            f"--scheduler: invalid value {scheduler!r} ({why}); allowed: an address like "
+            "tcp://host:8786"
+        )
 
 
 @contextlib.contextmanager

@@ -80,9 +80,19 @@ RESUME_HINTS = {
 }
 
 
+def _quiet_finalisers(unraisable: Any) -> None:
+    """sys.unraisablehook: drop the finaliser errors of a Dask Client that never
+    connected (already reported as one line); show everything else as usual."""
+    if getattr(unraisable.object, "__qualname__", "") == "Client.__del__":
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def guarded(command: str, func: Callable[[], int], debug: bool = False) -> int:
     """Run ``func`` inside the boundary; return the exit status."""
     prefix = f"gsomia {command}"
+    if not debug:
+        sys.unraisablehook = _quiet_finalisers
     hint = RESUME_HINTS.get(command, "run the same command again")
     try:
         with termination_as_interrupt():

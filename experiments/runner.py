@@ -180,6 +180,13 @@ def _check_inputs(
         raise ConfigError(f"--workers: invalid value {workers!r}; allowed: an integer >= 1")
 
 
+def default_out(name: str) -> Path:
+    """Where a sweep writes without --out: the clone's results/ folder, or ./results/ when
+    gsomia runs from an installed wheel (never inside site-packages)."""
+    results = REPO / "results"
+    return (results if results.is_dir() else Path.cwd() / "results") / name
+
+
 def run_sweep(
     spec: str | Path | SweepSpec,
     out: str | Path | None = None,
@@ -203,7 +210,7 @@ def run_sweep(
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     _check_inputs(spec, backend, scheduler, workers)
-    out = Path(out) if out is not None else REPO / "results" / spec.name
+    out = Path(out) if out is not None else default_out(spec.name)
     check_out(out, spec.fingerprint(), str(spec.path or spec.name), resume)
     base = load_config(spec.config) | spec.fixed
     with writer_lock(out):
@@ -413,11 +420,13 @@ def cli_sweep(args: Any) -> int:
             "cores available; runs will not go faster and use more memory",
             file=sys.stderr,
         )
+    out = Path(args.out) if args.out is not None else default_out(spec.name)
+    check_out(out, spec.fingerprint(), str(spec.path or spec.name), args.resume)  # refuse first
     _confirm_long(spec, args.workers or cores, getattr(args, "yes", False), args.resume)
     try:
         path = run_sweep(
             spec,
-            out=args.out,
+            out=out,
             workers=args.workers,
             backend=args.backend,
             scheduler=args.scheduler,

@@ -79,6 +79,11 @@ def cli_ui(args: argparse.Namespace) -> int:
     ``args.host`` (default 127.0.0.1) and ``args.port``. Exits 2 with a message when the
     offline assets are missing.
     """
+    port = getattr(args, "port", None)
+    if port is not None and not 0 < port < 65536:
+        from model.parameters import ConfigError
+
+        raise ConfigError(f"--port: invalid value {port!r}; allowed: an integer from 1 to 65535")
     env = ui_env()
     assets = Path(env[ASSETS_ENV])
     missing = missing_assets(assets)

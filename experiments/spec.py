@@ -385,8 +385,9 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
     varied = tuple(_varied(k, v, design, source) for k, v in body.items())
     if len(varied) < design.min_parameters:
         raise ConfigError(
-            f"{source}: design {design.name!r} needs at least {design.min_parameters} varied "
-            "parameters"
+            f"{source}: invalid value {design.name!r} for 'sweep.design' with {len(varied)} "
+            f"varied parameter(s); allowed: design {design.name!r} with at least "
+            f"{design.min_parameters} [parameters.NAME] tables"
         )
 
     fixed_raw = data.get("fixed", {})

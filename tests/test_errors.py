@@ -279,6 +279,14 @@ SWEEP_BAD = {
     "unknown_spec_name": (lambda t: ["sweep", "smok"], ["smok", "did you mean 'smoke'"]),
     "bad_backend": (lambda t: ["sweep", SMOKE, "--backend", "dusk"], ["--backend", "dask"]),
     "zero_workers": (lambda t: ["sweep", SMOKE, "--workers", "0"], ["--workers", ">= 1"]),
+    "scheduler_port_not_a_number": (
+        lambda t: ["sweep", SMOKE, "--backend", "dask", "--scheduler", "tcp://127.0.0.1:notaport"],
+        ["--scheduler", "notaport", "tcp://host:8786"],
+    ),
+    "scheduler_broken_ipv6": (
+        lambda t: ["sweep", SMOKE, "--backend", "dask", "--scheduler", "tcp://[::1:8786"],
+        ["--scheduler", "[::1:8786"],
+    ),
     "malformed_scheduler": (
         lambda t: ["sweep", SMOKE, "--backend", "dask", "--scheduler", "nonsense"],
         ["--scheduler", "tcp://"],
@@ -426,3 +434,29 @@ def test_analyze_failing_midway_leaves_no_half_report(
     code, _, _ = run_cli(["analyze", d], capsys)
     assert code == 0
     assert (d / "report.md").is_file() and (d / "marginals.png").is_file()
+
+
+def test_run_out_into_a_read_only_directory_exits_1(tmp_path, capsys, monkeypatch):
+    import experiments.atomic as atomic
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "ro"))
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)  # as a read-only folder does
+    code, out, err = run_cli(["run", *SHORT, "--out", tmp_path / "ro"], capsys)
+    assert code == 1
+    assert err.count("\n") == 1 and "Permission denied" in err and "ro" in err
+    assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize("port", ["0", "-5", "70000"])
+def test_ui_bad_port_exits_2_before_starting_anything(port, capsys, monkeypatch):
+    from experiments import serve
+
+    def no_server(*args, **kwargs):
+        raise AssertionError("the server must not start")
+
+    monkeypatch.setattr(serve.subprocess, "Popen", no_server)
+    code, _, err = run_cli(["ui", "--port", port], capsys)
+    assert code == 2
+    assert f"--port: invalid value {port}" in err and "65535" in err

@@ -4,6 +4,8 @@ Finished runs are never lost or doubled, and a resume completes the sweep."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import errno
 import os
 import shutil
@@ -11,7 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -39,7 +43,9 @@ def _fast_smoke(folder: Path) -> Path:
     return path
 
 
-FAST = _fast_smoke(Path(__import__("tempfile").mkdtemp(prefix="gsomia-fast-smoke-")))
+_FAST_DIR = tempfile.mkdtemp(prefix="gsomia-fast-smoke-")
+atexit.register(shutil.rmtree, _FAST_DIR, True)
+FAST = _fast_smoke(Path(_FAST_DIR))
 
 
 def run_cli(argv, capsys):
@@ -280,11 +286,32 @@ def _closed_port() -> int:
     return port
 
 
+def _garbage_listener():
+    """Accepts and answers every connection with bytes that are no Dask message (a length
+    prefix of exbibytes, once a MemoryError in the client)."""
+    sock = _silent_listener()
+
+    def serve():
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with contextlib.suppress(OSError):
+                conn.sendall(b"\xff" * 64)
+            conns.append(conn)
+
+    conns: list[socket.socket] = []
+    threading.Thread(target=serve, daemon=True).start()
+    return sock
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["silent_listener", "closed_port"])
+@pytest.mark.parametrize("kind", ["silent_listener", "garbage_listener", "closed_port"])
 def test_unreachable_scheduler_fails_within_the_timeout(kind, tmp_path):
     pytest.importorskip("distributed")
-    sock = _silent_listener() if kind == "silent_listener" else None
+    make = {"silent_listener": _silent_listener, "garbage_listener": _garbage_listener}
+    sock = make[kind]() if kind in make else None
     port = sock.getsockname()[1] if sock else _closed_port()
     try:
         t0 = time.monotonic()

@@ -29,6 +29,7 @@ import math
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
 import textwrap
 import threading
@@ -1142,6 +1143,10 @@ def run_ensemble(
 
 def _member_worker(params: Mapping[str, Any], seeds: Sequence[int], out: Any) -> None:
     """A forked worker: run ``seeds`` and put each row (or the first error) on ``out``."""
+    # The server's handlers (uvicorn's SIGTERM sets a flag only its event loop reads) came
+    # along with the fork: restore the defaults, so that terminate() stops this worker.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     for seed in seeds:
         try:
             out.put(("row", ensemble_member(params, seed)))
@@ -1198,6 +1203,9 @@ def _parallel_members(
             if proc.is_alive():
                 proc.terminate()
             proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
 
 
 # ---- the page ----------------------------------------------------------------------------------

@@ -435,6 +435,32 @@ def test_ensemble_on_workers_stops_when_cancelled(app):
         views.append(v)
         seen.append(v.done)
     assert views[-1].cancelled and 1 <= views[-1].done < 20
+    import multiprocessing
+
+    assert multiprocessing.active_children() == [], "cancelled workers are stopped"
+
+
+@needs_solara
+def test_ensemble_worker_stops_on_sigterm_even_under_a_server_handler(app):
+    """Forked from uvicorn, a worker inherits a SIGTERM handler that only sets a flag;
+    the worker restores the default so that Cancel's terminate() stops it."""
+    import multiprocessing
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        out = ctx.Queue()
+        proc = ctx.Process(
+            target=app._member_worker, args=(load_config(BASELINE), list(range(50)), out)
+        )
+        proc.start()
+        out.get(timeout=60)  # the first row: the worker is computing
+        proc.terminate()
+        proc.join(timeout=10)
+        assert proc.exitcode == -signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @needs_solara

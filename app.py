@@ -585,6 +585,16 @@ def decisions_in(view: RunView, month: date) -> dict[str, Any]:
     return {d.actor: d for d in view.decisions if same_month(d.date, month)}
 
 
+def month_label(view: RunView, month: date) -> str:
+    """The month picker's entry: the month and the governments' moves in it, so that the
+    picker reads as a timeline ("Nov 2019: conditional_suspension, talks_offer, ...")."""
+    moves = []
+    for e in view.timeline:
+        if same_month(e.date, month) and not e.extra.get("exogenous") and e.event not in moves:
+            moves.append(e.event)
+    return f"{month:%b %Y}" + (f": {', '.join(moves)}" if moves else "")
+
+
 def month_row(view: RunView, month: date) -> pd.Series:
     """The monthly series' row for the end of ``month``."""
     k = months_between(view.start, month) + 1
@@ -1623,14 +1633,14 @@ def MonthPanel(view: RunView, picked: solara.Reactive[date | None]) -> None:
         solara.Text("No month simulated yet: press Step.", classes=["gsomia-month-empty"])
         return
     month = picked.value if picked.value in months else months[-1]
-    labels = {f"{m:%b %Y}": m for m in months}
+    labels = {month_label(view, m): m for m in months}
     i = months.index(month)
     with solara.Row(style={"align-items": "center"}):
         solara.Button("◀", on_click=lambda: picked.set(months[i - 1]), disabled=i == 0)
         solara.Select(
             "Month",
             values=list(labels),
-            value=f"{month:%b %Y}",
+            value=month_label(view, month),
             on_value=lambda text: picked.set(labels[text]),
             classes=["gsomia-month-picker"],
         )

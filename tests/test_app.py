@@ -257,6 +257,17 @@ def test_every_month_shows_every_governments_decision(app, crisis):
 
 
 @needs_solara
+def test_month_picker_entries_name_the_months_moves(app, crisis):
+    _model, view = crisis
+    labels = [app.month_label(view, m) for m in view.months]
+    assert len(set(labels)) == len(labels)
+    for e in view.timeline:
+        if view.start <= e.date and not e.extra.get("exogenous"):
+            label = labels[app.months_between(view.start, e.date)]
+            assert label.startswith(f"{e.date:%b %Y}") and e.event in label
+
+
+@needs_solara
 def test_decision_table_rows_match_the_options(app, crisis):
     _model, view = crisis
     for d in view.decisions:

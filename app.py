@@ -1229,21 +1229,28 @@ class Session:
         self.view: RunView | None = None
         self._lock = threading.Lock()
 
-    def reset(self, scenario: str, seed: Any, values: Mapping[str, Any]) -> RunView:
-        """Build a fresh model from the controls."""
+    def reset(
+        self,
+        scenario: str,
+        seed: Any,
+        values: Mapping[str, Any],
+        keep_going: Callable[[], bool] = lambda: True,
+    ) -> RunView:
+        """Build a fresh model from the controls (unless superseded meanwhile)."""
         model = ScenarioModel(scenario=scenario, rng=seed, **dict(values))
         with self._lock:
-            self.model = model
-            self.view = make_view(model)
+            if keep_going() or self.model is None:
+                self.model = model
+                self.view = make_view(model)
             return self.view
 
-    def step(self) -> RunView:
-        """Simulate one month (nothing after the end)."""
+    def step(self, keep_going: Callable[[], bool] = lambda: True) -> RunView:
+        """Simulate one month (nothing after the end, nothing once superseded)."""
         with self._lock:
             model = self.model
             if model is None:
                 raise RuntimeError("no model yet")
-            if model.running:
+            if model.running and keep_going():
                 model.step()
             self.view = make_view(model)
             return self.view
@@ -1418,16 +1425,16 @@ def Page() -> None:
 
     def operate(op: str, *args: Any) -> Iterator[RunView]:
         if op == "reset":
-            yield session.reset(*args)
+            yield session.reset(*args, keep_going=ops.is_current)
             return
         if op == "step":
-            yield session.step()
+            yield session.step(ops.is_current)
             return
         if op == "end":  # no drawing on the way: one snapshot at the end
             yield session.finish(ops.is_current)
             return
         while session.model is not None and session.model.running and ops.is_current():
-            yield session.step()
+            yield session.step(ops.is_current)
             time.sleep(PLAY_INTERVAL_S)
 
     ops = solara.lab.use_task(operate, dependencies=None, raise_error=False)
@@ -1452,12 +1459,14 @@ def Page() -> None:
         values.set(scenario_values(name, scenarios))
 
     def do(op: str, *args: Any) -> None:
+        if ops.pending and op != "reset":
+            return  # a click that reached the server while busy (its button was disabled)
         current_op.set(op)  # which operation runs (for the Play/Pause button)
         ops(op, *args)
 
     def reset() -> None:
-        if playing:
-            ops.cancel()  # stop playing; the reset waits for the month in progress
+        if ops.pending:
+            ops.cancel()  # stop playing (or running); the reset waits for the month in progress
         picked_month.set(None)
         do("reset", scenario.value, seed_text.value, dict(values.value))
 

@@ -29,6 +29,7 @@ import math
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
 import textwrap
 import threading
@@ -582,6 +583,16 @@ def outcome_so_far(view: RunView) -> str:
 def decisions_in(view: RunView, month: date) -> dict[str, Any]:
     """Each government's decision in ``month`` (actor -> Decision)."""
     return {d.actor: d for d in view.decisions if same_month(d.date, month)}
+
+
+def month_label(view: RunView, month: date) -> str:
+    """The month picker's entry: the month and the governments' moves in it, so that the
+    picker reads as a timeline ("Nov 2019: conditional_suspension, talks_offer, ...")."""
+    moves = []
+    for e in view.timeline:
+        if same_month(e.date, month) and not e.extra.get("exogenous") and e.event not in moves:
+            moves.append(e.event)
+    return f"{month:%b %Y}" + (f": {', '.join(moves)}" if moves else "")
 
 
 def month_row(view: RunView, month: date) -> pd.Series:
@@ -1142,6 +1153,10 @@ def run_ensemble(
 
 def _member_worker(params: Mapping[str, Any], seeds: Sequence[int], out: Any) -> None:
     """A forked worker: run ``seeds`` and put each row (or the first error) on ``out``."""
+    # The server's handlers (uvicorn's SIGTERM sets a flag only its event loop reads) came
+    # along with the fork: restore the defaults, so that terminate() stops this worker.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     for seed in seeds:
         try:
             out.put(("row", ensemble_member(params, seed)))
@@ -1198,6 +1213,9 @@ def _parallel_members(
             if proc.is_alive():
                 proc.terminate()
             proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
 
 
 # ---- the page ----------------------------------------------------------------------------------
@@ -1211,21 +1229,28 @@ class Session:
         self.view: RunView | None = None
         self._lock = threading.Lock()
 
-    def reset(self, scenario: str, seed: Any, values: Mapping[str, Any]) -> RunView:
-        """Build a fresh model from the controls."""
+    def reset(
+        self,
+        scenario: str,
+        seed: Any,
+        values: Mapping[str, Any],
+        keep_going: Callable[[], bool] = lambda: True,
+    ) -> RunView:
+        """Build a fresh model from the controls (unless superseded meanwhile)."""
         model = ScenarioModel(scenario=scenario, rng=seed, **dict(values))
         with self._lock:
-            self.model = model
-            self.view = make_view(model)
+            if keep_going() or self.model is None:
+                self.model = model
+                self.view = make_view(model)
             return self.view
 
-    def step(self) -> RunView:
-        """Simulate one month (nothing after the end)."""
+    def step(self, keep_going: Callable[[], bool] = lambda: True) -> RunView:
+        """Simulate one month (nothing after the end, nothing once superseded)."""
         with self._lock:
             model = self.model
             if model is None:
                 raise RuntimeError("no model yet")
-            if model.running:
+            if model.running and keep_going():
                 model.step()
             self.view = make_view(model)
             return self.view
@@ -1400,16 +1425,16 @@ def Page() -> None:
 
     def operate(op: str, *args: Any) -> Iterator[RunView]:
         if op == "reset":
-            yield session.reset(*args)
+            yield session.reset(*args, keep_going=ops.is_current)
             return
         if op == "step":
-            yield session.step()
+            yield session.step(ops.is_current)
             return
         if op == "end":  # no drawing on the way: one snapshot at the end
             yield session.finish(ops.is_current)
             return
         while session.model is not None and session.model.running and ops.is_current():
-            yield session.step()
+            yield session.step(ops.is_current)
             time.sleep(PLAY_INTERVAL_S)
 
     ops = solara.lab.use_task(operate, dependencies=None, raise_error=False)
@@ -1434,12 +1459,14 @@ def Page() -> None:
         values.set(scenario_values(name, scenarios))
 
     def do(op: str, *args: Any) -> None:
+        if ops.pending and op != "reset":
+            return  # a click that reached the server while busy (its button was disabled)
         current_op.set(op)  # which operation runs (for the Play/Pause button)
         ops(op, *args)
 
     def reset() -> None:
-        if playing:
-            ops.cancel()  # stop playing; the reset waits for the month in progress
+        if ops.pending:
+            ops.cancel()  # stop playing (or running); the reset waits for the month in progress
         picked_month.set(None)
         do("reset", scenario.value, seed_text.value, dict(values.value))
 
@@ -1615,14 +1642,14 @@ def MonthPanel(view: RunView, picked: solara.Reactive[date | None]) -> None:
         solara.Text("No month simulated yet: press Step.", classes=["gsomia-month-empty"])
         return
     month = picked.value if picked.value in months else months[-1]
-    labels = {f"{m:%b %Y}": m for m in months}
+    labels = {month_label(view, m): m for m in months}
     i = months.index(month)
     with solara.Row(style={"align-items": "center"}):
         solara.Button("◀", on_click=lambda: picked.set(months[i - 1]), disabled=i == 0)
         solara.Select(
             "Month",
             values=list(labels),
-            value=f"{month:%b %Y}",
+            value=month_label(view, month),
             on_value=lambda text: picked.set(labels[text]),
             classes=["gsomia-month-picker"],
         )

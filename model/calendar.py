@@ -123,12 +123,6 @@ def anniversaries_between(calendar: PactCalendar, start: date, end: date) -> lis
     return out
 
 
-def month_fraction(d: date) -> float:
-    """How far into its month ``d`` falls: 0 at the first day, just under 1 at the last
-    (for placing a dated event on a month axis)."""
-    return (d.day - 1) / _cal.monthrange(d.year, d.month)[1]
-
-
 @dataclass(frozen=True)
 class MonthCalendar:
     """What the pact's calendar allows in one month: whether a notice can be given for

@@ -257,6 +257,17 @@ def test_every_month_shows_every_governments_decision(app, crisis):
 
 
 @needs_solara
+def test_month_picker_entries_name_the_months_moves(app, crisis):
+    _model, view = crisis
+    labels = [app.month_label(view, m) for m in view.months]
+    assert len(set(labels)) == len(labels)
+    for e in view.timeline:
+        if view.start <= e.date and not e.extra.get("exogenous"):
+            label = labels[app.months_between(view.start, e.date)]
+            assert label.startswith(f"{e.date:%b %Y}") and e.event in label
+
+
+@needs_solara
 def test_decision_table_rows_match_the_options(app, crisis):
     _model, view = crisis
     for d in view.decisions:
@@ -435,6 +446,32 @@ def test_ensemble_on_workers_stops_when_cancelled(app):
         views.append(v)
         seen.append(v.done)
     assert views[-1].cancelled and 1 <= views[-1].done < 20
+    import multiprocessing
+
+    assert multiprocessing.active_children() == [], "cancelled workers are stopped"
+
+
+@needs_solara
+def test_ensemble_worker_stops_on_sigterm_even_under_a_server_handler(app):
+    """Forked from uvicorn, a worker inherits a SIGTERM handler that only sets a flag;
+    the worker restores the default so that Cancel's terminate() stops it."""
+    import multiprocessing
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        out = ctx.Queue()
+        proc = ctx.Process(
+            target=app._member_worker, args=(load_config(BASELINE), list(range(50)), out)
+        )
+        proc.start()
+        out.get(timeout=60)  # the first row: the worker is computing
+        proc.terminate()
+        proc.join(timeout=10)
+        assert proc.exitcode == -signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @needs_solara
@@ -488,6 +525,29 @@ def test_page_renders_steps_and_keeps_one_model_per_render(app):
     finally:
         rc1.close()
         rc2.close()
+
+
+# ---- calendar helpers the page uses (model/calendar.py) ------------------------------------
+def test_months_from_and_anniversaries_between():
+    from datetime import date
+
+    from model.calendar import anniversaries_between, months_from
+
+    assert months_from(date(2019, 11, 22), 3) == [
+        date(2019, 11, 1),
+        date(2019, 12, 1),
+        date(2020, 1, 1),
+    ]
+    assert months_from(date(2019, 11, 22), 0) == []
+    cal = PactCalendar(date(2016, 11, 23))
+    assert anniversaries_between(cal, date(2018, 10, 1), date(2019, 12, 31)) == [
+        date(2018, 11, 23),
+        date(2019, 11, 23),
+    ]
+    assert anniversaries_between(cal, date(2019, 11, 23), date(2019, 11, 23)) == [
+        date(2019, 11, 23)
+    ]
+    assert anniversaries_between(cal, date(2019, 11, 24), date(2020, 11, 22)) == []
 
 
 # ---- gsomia ui (experiments/serve.py): no Solara needed ----------------------------------------

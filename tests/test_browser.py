@@ -214,9 +214,14 @@ def _step(page, times: int) -> None:
 
 
 def _set_seed(page, seed: str) -> None:
+    """Type ``seed`` and Reset; wait until the page shows a fresh run of that seed (a page
+    already at the start of that seed needs no Reset)."""
     page.get_by_label("Random seed").fill(seed)
+    fresh = f"seed {seed}: nothing simulated yet"
+    if fresh in _clock(page):
+        return
     page.get_by_role("button", name="Reset").click()
-    page.locator(".gsomia-clock", has_text="seed ").wait_for()
+    page.locator(".gsomia-clock", has_text=fresh).wait_for()
     _idle(page)
 
 

@@ -965,18 +965,11 @@ BAND_SERIES = ("opinion_share", "us_pressure_seoul")
 
 
 def ensemble_member(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
-    """One seed of the ensemble: the sweep machinery's single run (its named outcomes), plus
-    the monthly series the bands need, from a GSOMIAModel run of the same settings and seed
-    (the sweep's run function returns summaries only)."""
+    """One seed of the ensemble: the sweep machinery's single run (its named outcomes and
+    the monthly series the bands need)."""
     import experiments.runner
 
-    row = {"seed": int(seed)} | experiments.runner.run_one(params, int(seed))
-    model = GSOMIAModel(rng=int(seed), **dict(params))
-    model.run()
-    df = model.monthly()
-    row["series"] = {name: df[name].to_numpy(dtype=float) for name in BAND_SERIES}
-    row["dates"] = [str(d) for d in df.index]
-    return row
+    return {"seed": int(seed)} | experiments.runner.run_one(params, int(seed), BAND_SERIES)
 
 
 @dataclass(frozen=True)

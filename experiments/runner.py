@@ -21,7 +21,7 @@ import math
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,14 +87,21 @@ LONG_SWEEP_S = 3600.0
 
 
 # ---- one run -------------------------------------------------------------------------------
-def run_one(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
+def run_one(params: Mapping[str, Any], seed: int, series: Sequence[str] = ()) -> dict[str, Any]:
     """One model run: ``params`` are constructor keywords (base config + fixed overrides
-    + the design point), ``seed`` the run's integer seed. Returns ``summarise``'s dict."""
+    + the design point), ``seed`` the run's integer seed. Returns ``summarise``'s dict;
+    with ``series`` (monthly columns), also ``"series"`` (name -> array) and ``"dates"``
+    (the month ends), for views of an ensemble over time."""
     from model import GSOMIAModel
 
     model = GSOMIAModel(rng=int(seed), **dict(params))
     model.run()
-    return summarise(model)
+    out = summarise(model)
+    if series:
+        df = model.monthly()
+        out["series"] = {name: df[name].to_numpy(dtype=float) for name in series}
+        out["dates"] = [str(d) for d in df.index]
+    return out
 
 
 def run_seed(spec_seed: int, point_id: int, replication: int) -> int:

@@ -273,7 +273,8 @@ class GSOMIAModel(mesa.Model):
     # ---- construction helpers ------------------------------------------------------------
     @classmethod
     def from_config(cls, path: str | Path, **overrides: Any) -> GSOMIAModel:
-        """A model from a scenario TOML, with keyword overrides (validated the same way)."""
+        """A model from a scenario TOML (a path, or a shipped scenario's name such as
+        ``"baseline_2019"``), with keyword overrides (validated the same way)."""
         values = load_config(path)
         rng = overrides.pop("rng", None)
         cast = {k: overrides.pop(k) for k in ("actors", "move_order") if k in overrides}

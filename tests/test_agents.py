@@ -298,3 +298,28 @@ def test_the_public_is_driven_by_the_months_state(seed):
         )
         assert net.mean() == pytest.approx(row["opinion_mean"], abs=1e-9), row.name
         assert net.poll() == pytest.approx(row["opinion_share"], abs=1.5 / 400), row.name
+
+
+def test_launches_make_the_pact_dearer_to_the_public():
+    """Recent North Korean launches lower support for scrapping the pact, alike for all."""
+    a, b = _twin_networks()
+    a.step(QUIET_PUSH)
+    b.step(OpinionPush(curbs=0, firm=False, talks=False, launches=3.0, us_pressure=0.0))
+    fear = (b.opinion - a.opinion)[_unclipped(a, b)]
+    assert np.ptp(fear) < 1e-12 and fear[0] < 0
+    c, d = _twin_networks()
+    c.step(OpinionPush(curbs=2, firm=True, talks=True, launches=0.0, us_pressure=0.0))
+    d.step(OpinionPush(curbs=2, firm=True, talks=True, launches=3.0, us_pressure=0.0))
+    both = (d.opinion - c.opinion)[_unclipped(c, d)]
+    assert both[0] == pytest.approx(fear[0], rel=1e-9)  # launches add to the other events
+
+
+def test_poll_and_boycott_count_opinions_strictly_above_the_threshold():
+    """A citizen at exactly the threshold (e.g. clipped at 1) is not counted above it."""
+    a, _ = _twin_networks()
+    a.opinion[:] = np.where(np.arange(a.n) % 2 == 0, 1.0, 0.5)
+    assert a.share_above(1.0) == 0.0
+    assert a.poll() == pytest.approx(0.5)  # the 0.5s do not favour termination
+    assert a.share_above(0.5) == pytest.approx(0.5)
+    a.opinion[:] = 0.0
+    assert a.share_above(0.0) == 0.0

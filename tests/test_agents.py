@@ -323,3 +323,25 @@ def test_poll_and_boycott_count_opinions_strictly_above_the_threshold():
     assert a.share_above(0.5) == pytest.approx(0.5)
     a.opinion[:] = 0.0
     assert a.share_above(0.0) == 0.0
+
+
+def _shift(push: OpinionPush) -> float:
+    """The common shift a push gives every unclipped citizen, against a quiet month."""
+    a, b = _twin_networks()
+    a.step(QUIET_PUSH)
+    b.step(push)
+    d = (b.opinion - a.opinion)[_unclipped(a, b)]
+    assert np.ptp(d) < 1e-12
+    return float(d[0])
+
+
+def test_a_firm_stance_rallies_and_the_white_list_removal_angers_more():
+    """A standing notice rallies the public round the flag; the white-list removal (curb
+    level 2) angers it more than targeted controls alone (level 1) (README, "Agents")."""
+    firm = _shift(OpinionPush(curbs=0, firm=True, talks=False, launches=0.0, us_pressure=0.0))
+    assert firm > 0
+    one = _shift(OpinionPush(curbs=1, firm=False, talks=False, launches=0.0, us_pressure=0.0))
+    two = _shift(OpinionPush(curbs=2, firm=False, talks=False, launches=0.0, us_pressure=0.0))
+    assert two > one > 0
+    both = _shift(OpinionPush(curbs=2, firm=True, talks=False, launches=0.0, us_pressure=0.0))
+    assert both == pytest.approx(two + firm, rel=1e-9)

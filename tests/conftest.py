@@ -12,17 +12,26 @@ import os
 
 import pytest
 
-# Quickest and most focused first; files not listed keep their place after these.
-MUTATION_ORDER = (
+# Test files closest to each mutated module run first; then the quickest files.
+CLOSEST = {
+    "model.calendar": ("test_calendar.py",),
+    "model.outcome": ("test_model.py",),
+    "model.opinion": ("test_agents.py", "test_seeding.py"),
+    "model.model": ("test_seeding.py",),
+    "model.payoffs": ("test_identities.py", "test_payoffs.py"),
+    "model.decisions": ("test_identities.py",),
+    "experiments.runner": ("test_sweep.py",),
+    "experiments.analysis": ("test_analysis.py",),
+}
+QUICK_FIRST = (
     "test_calendar.py",
-    "test_identities.py",
     "test_seeding.py",
-    "test_payoffs.py",
-    "test_analysis.py",
-    "test_sweep.py",
+    "test_identities.py",
     "test_agents.py",
     "test_model.py",
-    "test_config.py",
+    "test_payoffs.py",
+    "test_sweep.py",
+    "test_analysis.py",
 )
 
 
@@ -31,10 +40,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.xdist_group("browser"))
-    if os.environ.get("MUTANT_UNDER_TEST"):
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if "__mutmut_" in mutant:
+        module = mutant.split(".x", 1)[0]
+        order = CLOSEST.get(module, ()) + QUICK_FIRST
 
         def rank(item: pytest.Item) -> int:
             name = item.path.name
-            return MUTATION_ORDER.index(name) if name in MUTATION_ORDER else len(MUTATION_ORDER)
+            return order.index(name) if name in order else len(order)
 
         items.sort(key=rank)  # stable: each file keeps its own order

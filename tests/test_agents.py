@@ -355,3 +355,23 @@ def test_curb_anger_is_a_step_plus_escalation_per_share_of_the_full_curbs(curbs)
     got = _shift(OpinionPush(curbs=curbs, firm=False, talks=False, launches=0.0, us_pressure=0.0))
     expected = CURB_ANGER * (curbs > 0) + CURB_ESCALATION * curbs / 2  # sensitivity 1
     assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_noise_is_the_opinion_streams_next_normal_draws():
+    a, _ = _twin_networks(noise=0.0)
+    c, _ = _twin_networks(noise=0.05)
+    stream = np.random.default_rng()
+    stream.bit_generator.state = c.rng.bit_generator.state
+    a.step(QUIET_PUSH)
+    c.step(QUIET_PUSH)
+    keep = _unclipped(a, c)
+    expected = 0.05 * stream.standard_normal(c.n)
+    np.testing.assert_allclose((c.opinion - a.opinion)[keep], expected[keep], atol=1e-12)
+
+
+@pytest.mark.parametrize("launches, curbs", [(200.0, 0), (0.0, 2)])
+def test_opinions_stay_in_the_unit_interval_under_any_push(launches, curbs):
+    a, _ = _twin_networks(sensitivity=20.0)
+    a.step(OpinionPush(curbs=curbs, firm=False, talks=False, launches=launches, us_pressure=0.0))
+    assert a.opinion.min() >= 0.0 and a.opinion.max() <= 1.0
+    assert (a.opinion == (0.0 if launches else 1.0)).all()  # everybody at the bound

@@ -375,3 +375,30 @@ def test_opinions_stay_in_the_unit_interval_under_any_push(launches, curbs):
     a.step(OpinionPush(curbs=curbs, firm=False, talks=False, launches=launches, us_pressure=0.0))
     assert a.opinion.min() >= 0.0 and a.opinion.max() <= 1.0
     assert (a.opinion == (0.0 if launches else 1.0)).all()  # everybody at the bound
+
+
+@pytest.mark.parametrize(
+    "n, degree", [(1000, 8), (1000, 7), (300, 2), (300, 3), (11, 10), (10, 20)]
+)
+def test_small_world_is_a_ring_of_the_requested_degree_before_rewiring(n, degree):
+    """Without rewiring every citizen knows the degree // 2 next ones on each side (at most
+    n - 1 citizens); with rewiring the ties move to random citizens, without hubs."""
+    from model.opinion import small_world
+
+    ring = small_world(n, degree, 0.0, np.random.default_rng(0))
+    half = min(degree, n - 1) // 2
+    assert (np.asarray(ring.sum(axis=1)).ravel() == 2 * half).all()
+    assert ring[0, 1] == 1 and ring[0, n - 1] == 1 and ring[0, 0] == 0
+
+
+@pytest.mark.parametrize("n, degree", [(1000, 8), (1000, 7), (300, 2)])
+def test_small_world_rewiring_moves_ties_without_making_hubs(n, degree):
+    from model.opinion import small_world
+
+    ring = small_world(n, degree, 0.0, np.random.default_rng(0))
+    rewired = small_world(n, degree, 0.1, np.random.default_rng(0))
+    half = degree // 2
+    deg = np.asarray(rewired.sum(axis=1)).ravel()
+    assert abs(deg.mean() - 2 * half) <= 0.05 * 2 * half  # few ties lost to duplicates
+    assert deg.max() <= 4 * half
+    assert 0.05 * n * half < (rewired != ring).nnz / 2 < 0.3 * n * half  # ~10% of ties moved

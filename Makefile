@@ -5,10 +5,13 @@
 #   make demo        run the 2019 baseline scenario from the CLI
 #   make ui          serve the Solara UI (offline assets)
 #   make bench       benchmarks (BENCH_ARGS="..." passes arguments on)
+#   make mutate      mutation testing of the core modules (slow; not run in CI), see README
 #   make lint | format | install | ui-assets | clean | distclean
 #
 # Variables: PYTHON=/path/to/python3.12 picks the interpreter for a new .venv;
-#            PYTEST_ARGS="-m 'not slow'" passes arguments to pytest; BENCH_ARGS likewise.
+#            PYTEST_ARGS="-m 'not slow'" passes arguments to pytest; BENCH_ARGS likewise;
+#            PYTEST_WORKERS=2 (default auto: one per core; 0 = no xdist) runs tests in parallel;
+#            MUTATE_WORKERS=1, MUTATE_MODULES="calendar opinion", MUTANTS="..." for make mutate.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -23,13 +26,17 @@ ASSETS_DIR   := $(abspath .solara-assets)
 ASSETS_STAMP := $(ASSETS_DIR)/.gsomia-fetched
 PYTHON       ?=
 PYTEST_ARGS  ?=
+PYTEST_WORKERS ?= auto
+MUTATE_WORKERS ?= 1
+MUTANTS      ?=
+MUTATE_MODULES ?=
 BENCH_ARGS   ?=
 
 # The UI is served offline: Solara's CDN proxy reads from this directory instead of the
 # internet, and Solara's telemetry (which posts to an outside host) is switched off.
 UI_ENV := SOLARA_ASSETS_PROXY_CACHE_DIR=$(ASSETS_DIR) SOLARA_TELEMETRY_MIXPANEL_ENABLE=False
 
-.PHONY: help venv install ui-assets demo test lint format bench headline ui clean distclean
+.PHONY: help venv install ui-assets demo test lint format bench headline ui mutate clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -n 's/^# \{0,1\}//p'
@@ -84,10 +91,12 @@ demo: install
 	$(VENV)/bin/gsomia run --config configs/baseline_2019.toml --seed $(DEMO_SEED)
 
 # pytest exits 5 when it collects no test: that fails `make test` (as any non-zero status).
+# Tests run on PYTEST_WORKERS processes (pytest-xdist); the browser tests stay together on
+# one worker (tests/conftest.py puts them in one xdist group).
 test: install ui-assets
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(UI_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(UI_ENV) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -102,6 +111,17 @@ headline: install
 
 bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# Mutation testing with mutmut (config: [tool.mutmut] in pyproject.toml) against the fast
+# suite, niced, on MUTATE_WORKERS processes. MUTATE_MODULES="calendar opinion" limits the
+# run to some modules (names in scripts/mutation_report.py), MUTANTS="model.calendar.*" to
+# some mutants. Results are cached in mutants/ (a rerun only tests what is new); the score
+# per module and the surviving mutants go to results/mutation/ (summary.json, README.md).
+mutate: install
+	pats="$(MUTANTS)"; \
+	[ -n "$$pats" ] || pats="$$($(PY) scripts/mutation_report.py --patterns $(MUTATE_MODULES))"; \
+	eval nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATE_WORKERS) $$pats
+	$(PY) scripts/mutation_report.py
 
 ui: install ui-assets
 	$(UI_ENV) $(VENV)/bin/gsomia ui

@@ -307,3 +307,107 @@ def test_the_public_is_driven_by_the_months_state(seed):
         )
         assert net.mean() == pytest.approx(row["opinion_mean"], abs=1e-9), row.name
         assert net.poll() == pytest.approx(row["opinion_share"], abs=1.5 / 400), row.name
+
+
+def test_launches_make_the_pact_dearer_to_the_public():
+    """Recent North Korean launches lower support for scrapping the pact, alike for all."""
+    a, b = _twin_networks()
+    a.step(QUIET_PUSH)
+    b.step(OpinionPush(curbs=0, firm=False, talks=False, launches=3.0, us_pressure=0.0))
+    fear = (b.opinion - a.opinion)[_unclipped(a, b)]
+    assert np.ptp(fear) < 1e-12 and fear[0] < 0
+    c, d = _twin_networks()
+    c.step(OpinionPush(curbs=2, firm=True, talks=True, launches=0.0, us_pressure=0.0))
+    d.step(OpinionPush(curbs=2, firm=True, talks=True, launches=3.0, us_pressure=0.0))
+    both = (d.opinion - c.opinion)[_unclipped(c, d)]
+    assert both[0] == pytest.approx(fear[0], rel=1e-9)  # launches add to the other events
+
+
+def test_poll_and_boycott_count_opinions_strictly_above_the_threshold():
+    """A citizen at exactly the threshold (e.g. clipped at 1) is not counted above it."""
+    a, _ = _twin_networks()
+    a.opinion[:] = np.where(np.arange(a.n) % 2 == 0, 1.0, 0.5)
+    assert a.share_above(1.0) == 0.0
+    assert a.poll() == pytest.approx(0.5)  # the 0.5s do not favour termination
+    assert a.share_above(0.5) == pytest.approx(0.5)
+    a.opinion[:] = 0.0
+    assert a.share_above(0.0) == 0.0
+
+
+def _shift(push: OpinionPush) -> float:
+    """The common shift a push gives every unclipped citizen, against a quiet month."""
+    a, b = _twin_networks()
+    a.step(QUIET_PUSH)
+    b.step(push)
+    d = (b.opinion - a.opinion)[_unclipped(a, b)]
+    assert np.ptp(d) < 1e-12
+    return float(d[0])
+
+
+def test_a_firm_stance_rallies_and_the_white_list_removal_angers_more():
+    """A standing notice rallies the public round the flag; the white-list removal (curb
+    level 2) angers it more than targeted controls alone (level 1) (README, "Agents")."""
+    firm = _shift(OpinionPush(curbs=0, firm=True, talks=False, launches=0.0, us_pressure=0.0))
+    assert firm > 0
+    one = _shift(OpinionPush(curbs=1, firm=False, talks=False, launches=0.0, us_pressure=0.0))
+    two = _shift(OpinionPush(curbs=2, firm=False, talks=False, launches=0.0, us_pressure=0.0))
+    assert two > one > 0
+    both = _shift(OpinionPush(curbs=2, firm=True, talks=False, launches=0.0, us_pressure=0.0))
+    assert both == pytest.approx(two + firm, rel=1e-9)
+
+
+@pytest.mark.parametrize("curbs", [0, 1, 2])
+def test_curb_anger_is_a_step_plus_escalation_per_share_of_the_full_curbs(curbs):
+    """Any curbs give CURB_ANGER; each share of the full curbs adds CURB_ESCALATION."""
+    from model.opinion import CURB_ANGER, CURB_ESCALATION
+
+    got = _shift(OpinionPush(curbs=curbs, firm=False, talks=False, launches=0.0, us_pressure=0.0))
+    expected = CURB_ANGER * (curbs > 0) + CURB_ESCALATION * curbs / 2  # sensitivity 1
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_noise_is_the_opinion_streams_next_normal_draws():
+    a, _ = _twin_networks(noise=0.0)
+    c, _ = _twin_networks(noise=0.05)
+    stream = np.random.default_rng()
+    stream.bit_generator.state = c.rng.bit_generator.state
+    a.step(QUIET_PUSH)
+    c.step(QUIET_PUSH)
+    keep = _unclipped(a, c)
+    expected = 0.05 * stream.standard_normal(c.n)
+    np.testing.assert_allclose((c.opinion - a.opinion)[keep], expected[keep], atol=1e-12)
+
+
+@pytest.mark.parametrize("launches, curbs", [(200.0, 0), (0.0, 2)])
+def test_opinions_stay_in_the_unit_interval_under_any_push(launches, curbs):
+    a, _ = _twin_networks(sensitivity=20.0)
+    a.step(OpinionPush(curbs=curbs, firm=False, talks=False, launches=launches, us_pressure=0.0))
+    assert a.opinion.min() >= 0.0 and a.opinion.max() <= 1.0
+    assert (a.opinion == (0.0 if launches else 1.0)).all()  # everybody at the bound
+
+
+@pytest.mark.parametrize(
+    "n, degree", [(1000, 8), (1000, 7), (300, 2), (300, 3), (11, 10), (10, 20)]
+)
+def test_small_world_is_a_ring_of_the_requested_degree_before_rewiring(n, degree):
+    """Without rewiring every citizen knows the degree // 2 next ones on each side (at most
+    n - 1 citizens); with rewiring the ties move to random citizens, without hubs."""
+    from model.opinion import small_world
+
+    ring = small_world(n, degree, 0.0, np.random.default_rng(0))
+    half = min(degree, n - 1) // 2
+    assert (np.asarray(ring.sum(axis=1)).ravel() == 2 * half).all()
+    assert ring[0, 1] == 1 and ring[0, n - 1] == 1 and ring[0, 0] == 0
+
+
+@pytest.mark.parametrize("n, degree", [(1000, 8), (1000, 7), (300, 2)])
+def test_small_world_rewiring_moves_ties_without_making_hubs(n, degree):
+    from model.opinion import small_world
+
+    ring = small_world(n, degree, 0.0, np.random.default_rng(0))
+    rewired = small_world(n, degree, 0.1, np.random.default_rng(0))
+    half = degree // 2
+    deg = np.asarray(rewired.sum(axis=1)).ravel()
+    assert abs(deg.mean() - 2 * half) <= 0.05 * 2 * half  # few ties lost to duplicates
+    assert deg.max() <= 4 * half
+    assert 0.05 * n * half < (rewired != ring).nnz / 2 < 0.3 * n * half  # ~10% of ties moved

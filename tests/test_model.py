@@ -661,3 +661,11 @@ def test_months_run_in_order(random_runs):
     for run in random_runs:
         months = [s.month for s in run.steps]
         assert months == [add_months(run.model.start, k) for k in range(len(months))]
+
+
+def test_a_pact_never_signed_is_not_signed_only_when_the_signing_was_abandoned():
+    from model.outcome import Episode
+
+    assert Episode(ever_active=False, signing_abandoned=True).classify() == ("not_signed", None)
+    assert Episode(ever_active=False).classify() == ("pending", None)  # signing still ahead
+    assert Episode(ever_active=True).classify() == ("renewed", None)

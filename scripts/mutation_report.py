@@ -1,0 +1,205 @@
+"""Mutation score per module from mutmut's results, written to results/mutation/.
+
+``make mutate`` runs mutmut (config: ``[tool.mutmut]`` in pyproject.toml) on the mutants
+named by ``--patterns`` below, then this script reads mutmut's result files
+(``mutants/**/*.py.meta``) and writes:
+
+- ``results/mutation/summary.json``: per module, mutants killed / survived / timed out /
+  not covered, the score, and each survivor (name and diff, or the reason it is judged
+  equivalent);
+- ``results/mutation/README.md``: the same as a table, for people.
+
+Score = killed (timeouts count as killed) / (all mutants checked - equivalent survivors).
+Survivors judged equivalent (no test can tell them apart from the original) are listed in
+``results/mutation/equivalent.toml`` with one line on why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import subprocess
+import sys
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "results" / "mutation"
+EQUIVALENT = OUT / "equivalent.toml"
+MUTMUT = Path(sys.executable).with_name("mutmut")
+
+
+def _fns(module: str, *names: str) -> list[str]:
+    return [f"{module}.x_{n}*" for n in names]
+
+
+SCOPES: dict[str, tuple[str, list[str]]] = {
+    "calendar": ("model/calendar.py", ["model.calendar.*"]),
+    "outcome": ("model/outcome.py", ["model.outcome.*"]),
+    "opinion": ("model/opinion.py", ["model.opinion.*"]),
+    "seeding": (
+        "model/model.py",
+        [*_fns("model.model", "_seed_from"), "model.model.xǁGSOMIAModelǁ__init__*"],
+    ),
+    "runner": (
+        "experiments/runner.py",
+        _fns(
+            "experiments.runner",
+            "run_seed",
+            "run_chunk",
+            "default_chunk_size",
+            "chunk_path",
+            "_done_chunks",
+            "merge_chunks",
+            "run_sweep",
+        ),
+    ),
+    "analysis": (
+        "experiments/analysis.py",
+        _fns(
+            "experiments.analysis",
+            "wilson",
+            "outcome_shares",
+            "reversal_timing",
+            "near_base",
+            "bins_for",
+            "_cells",
+            "marginals",
+            "phase_maps",
+            "sobol_indices",
+            "prim_trajectory_builtin",
+            "prim_box",
+        ),
+    ),
+    "payoffs": ("model/payoffs.py", ["model.payoffs.*"]),
+    "decisions": ("model/decisions.py", ["model.decisions.*"]),
+}
+"""Module -> (file, mutant name patterns), quick modules first: the whole of calendar,
+outcome classification, opinion, payoffs and decisions; the seeding in model/model.py
+(``_seed_from`` and the constructor); the sweep runner's seeding, chunking, resume and
+merge; the analysis statistics (not its plots and report text)."""
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"}
+STATUS |= {36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
+
+
+def patterns(modules: list[str] | None = None) -> list[str]:
+    """Mutant name patterns of the chosen modules (all when None)."""
+    chosen = SCOPES if not modules else {m: SCOPES[m] for m in modules}
+    return [p for _, pats in chosen.values() for p in pats]
+
+
+def status_of(code: int | None) -> str:
+    """mutmut's exit code of a mutant as a status word."""
+    if code is None:
+        return "not checked"
+    return STATUS.get(code, "suspicious")
+
+
+def diff_of(name: str) -> str:
+    """The mutant's diff, as ``mutmut show`` prints it."""
+    res = subprocess.run(
+        [str(MUTMUT), "show", name], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith(("+", "-"))]
+    return "\n".join(ln for ln in lines if not ln.startswith(("+++", "---")))
+
+
+def summarise() -> dict:
+    """Counts and survivors per module from mutmut's result files."""
+    equivalent = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    modules = {}
+    for module, (path, pats) in SCOPES.items():
+        meta = REPO / "mutants" / (path + ".meta")
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        mine = {k: v for k, v in codes.items() if any(fnmatch.fnmatch(k, p) for p in pats)}
+        counts: dict[str, int] = {}
+        for code in mine.values():
+            counts[status_of(code)] = counts.get(status_of(code), 0) + 1
+        checked = sum(n for s, n in counts.items() if s != "not checked")
+        survivors = []
+        for name, code in sorted(mine.items()):
+            if status_of(code) in ("survived", "no tests", "suspicious"):
+                survivors.append(
+                    {
+                        "mutant": name,
+                        "status": status_of(code),
+                        "equivalent": equivalent.get(name),
+                        "diff": diff_of(name),
+                    }
+                )
+        n_equiv = sum(1 for s in survivors if s["equivalent"])
+        killed = counts.get("killed", 0) + counts.get("timeout", 0)
+        denominator = checked - n_equiv
+        modules[module] = {
+            "file": path,
+            "mutants": len(mine),
+            "checked": checked,
+            "counts": counts,
+            "equivalent": n_equiv,
+            "score": None if not checked else round(killed / max(1, denominator), 4),
+            "survivors": survivors,
+        }
+    return {"generated": datetime.now(UTC).isoformat(timespec="seconds"), "modules": modules}
+
+
+def markdown(summary: dict) -> str:
+    """The summary as a README page."""
+    lines = [
+        "# Mutation testing",
+        "",
+        "Written by `make mutate` (mutmut against the fast suite; see the README section",
+        '"Mutation testing"). Score = killed / (checked - equivalent survivors); timeouts',
+        "count as killed. Not checked: the run did not reach them.",
+        "",
+        f"Generated {summary['generated']}.",
+        "",
+        "| module | file | mutants | checked | killed | timeout | survived | no tests "
+        "| equivalent | score |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for module, m in summary["modules"].items():
+        c = m["counts"]
+        score = "not measured" if m["score"] is None else f"{m['score']:.1%}"
+        lines.append(
+            f"| {module} | `{m['file']}` | {m['mutants']} | {m['checked']} | "
+            f"{c.get('killed', 0)} | {c.get('timeout', 0)} | {c.get('survived', 0)} | "
+            f"{c.get('no tests', 0)} | {m['equivalent']} | {score} |"
+        )
+    for module, m in summary["modules"].items():
+        if not m["survivors"]:
+            continue
+        lines += ["", f"## Survivors: {module}", ""]
+        for s in m["survivors"]:
+            why = f" — equivalent: {s['equivalent']}" if s["equivalent"] else ""
+            lines += [f"- `{s['mutant']}` ({s['status']}){why}", "", "```diff", s["diff"], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--patterns [MODULE...]`` prints mutant name patterns; otherwise writes the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patterns", nargs="*", metavar="MODULE", default=None)
+    args = parser.parse_args(argv)
+    if args.patterns is not None:
+        unknown = [m for m in args.patterns if m not in SCOPES]
+        if unknown:
+            print(f"unknown module {unknown}; allowed: {', '.join(SCOPES)}", file=sys.stderr)
+            return 2
+        print(" ".join(f"'{p}'" for p in patterns(args.patterns)))
+        return 0
+    summary = summarise()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    (OUT / "README.md").write_text(markdown(summary))
+    for module, m in summary["modules"].items():
+        score = "not measured" if m["score"] is None else f"{m['score']:.1%}"
+        print(f"{module}: {score} ({m['checked']} of {m['mutants']} mutants checked)")
+    print(f"wrote {OUT / 'summary.json'} and {OUT / 'README.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

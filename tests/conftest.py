@@ -1,0 +1,52 @@
+"""Test-session settings shared by every test file.
+
+- Parallel runs (pytest-xdist, ``make test``): the browser tests share one server and one
+  Chromium per module, so they are kept on one worker (``--dist loadgroup``).
+- Mutation runs (``make mutate``, mutmut sets ``MUTANT_UNDER_TEST``): a mutant is killed by
+  its first failing test, so the quick, focused test files run before the long model runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Test files closest to each mutated module run first; then the quickest files.
+CLOSEST = {
+    "model.calendar": ("test_calendar.py",),
+    "model.outcome": ("test_model.py",),
+    "model.opinion": ("test_agents.py", "test_seeding.py"),
+    "model.model": ("test_seeding.py",),
+    "model.payoffs": ("test_identities.py", "test_payoffs.py"),
+    "model.decisions": ("test_identities.py",),
+    "experiments.runner": ("test_sweep.py",),
+    "experiments.analysis": ("test_analysis.py",),
+}
+QUICK_FIRST = (
+    "test_calendar.py",
+    "test_seeding.py",
+    "test_identities.py",
+    "test_agents.py",
+    "test_model.py",
+    "test_payoffs.py",
+    "test_sweep.py",
+    "test_analysis.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the browser tests on one xdist worker; order tests for mutation runs."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if "__mutmut_" in mutant:
+        module = mutant.split(".x", 1)[0]
+        order = CLOSEST.get(module, ()) + QUICK_FIRST
+
+        def rank(item: pytest.Item) -> int:
+            name = item.path.name
+            return order.index(name) if name in order else len(order)
+
+        items.sort(key=rank)  # stable: each file keeps its own order

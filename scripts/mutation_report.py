@@ -45,15 +45,16 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
     ),
     "runner": (
         "experiments/runner.py",
+        _fns("experiments.runner", "run_seed", "run_chunk", "run_sweep"),
+    ),
+    "storage": (
+        "experiments/storage.py",
         _fns(
-            "experiments.runner",
-            "run_seed",
-            "run_chunk",
+            "experiments.storage",
             "default_chunk_size",
             "chunk_path",
-            "_done_chunks",
+            "done_chunks",
             "merge_chunks",
-            "run_sweep",
         ),
     ),
     "analysis": (
@@ -73,8 +74,12 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
             "prim_box",
         ),
     ),
-    "payoffs": ("model/payoffs.py", ["model.payoffs.*"]),
-    "decisions": ("model/decisions.py", ["model.decisions.*"]),
+    "seoul": ("agents/seoul.py", ["agents.seoul.*"]),
+    "tokyo": ("agents/tokyo.py", ["agents.tokyo.*"]),
+    "washington": ("agents/washington.py", ["agents.washington.*"]),
+    "beijing": ("agents/beijing.py", ["agents.beijing.*"]),
+    "game": ("model/game.py", ["model.game.*"]),
+    "lookahead": ("model/lookahead.py", ["model.lookahead.*"]),
 }
 """Module -> (file, mutant name patterns), quick modules first: the whole of calendar,
 outcome classification, opinion, payoffs and decisions; the seeding in model/model.py

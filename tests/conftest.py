@@ -11,6 +11,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# Property tests check behaviour, not speed: no per-example deadline (a loaded machine
+# made one example exceed hypothesis's default 200 ms).
+settings.register_profile("gsomia", deadline=None)
+settings.load_profile("gsomia")
 
 # Test files closest to each mutated module run first; then the quickest files.
 CLOSEST = {
@@ -18,9 +24,14 @@ CLOSEST = {
     "model.outcome": ("test_model.py",),
     "model.opinion": ("test_agents.py", "test_seeding.py"),
     "model.model": ("test_seeding.py",),
-    "model.payoffs": ("test_identities.py", "test_payoffs.py"),
-    "model.decisions": ("test_identities.py",),
+    "agents.seoul": ("test_identities.py", "test_payoffs.py"),
+    "agents.tokyo": ("test_identities.py", "test_payoffs.py"),
+    "agents.washington": ("test_identities.py", "test_payoffs.py"),
+    "agents.beijing": ("test_identities.py", "test_payoffs.py"),
+    "model.game": ("test_identities.py", "test_golden.py"),
+    "model.lookahead": ("test_identities.py", "test_golden.py"),
     "experiments.runner": ("test_sweep.py",),
+    "experiments.storage": ("test_sweep.py",),
     "experiments.analysis": ("test_analysis.py",),
 }
 QUICK_FIRST = (

@@ -358,11 +358,12 @@ def test_a_firm_stance_rallies_and_the_white_list_removal_angers_more():
 
 @pytest.mark.parametrize("curbs", [0, 1, 2])
 def test_curb_anger_is_a_step_plus_escalation_per_share_of_the_full_curbs(curbs):
-    """Any curbs give CURB_ANGER; each share of the full curbs adds CURB_ESCALATION."""
-    from model.opinion import CURB_ANGER, CURB_ESCALATION
+    """Any curbs give curb_anger; each share of the full curbs adds curb_escalation."""
+    from model.opinion import OpinionEffects
 
+    e = OpinionEffects.from_params()  # the registry's defaults, as _twin_networks uses
     got = _shift(OpinionPush(curbs=curbs, firm=False, talks=False, launches=0.0, us_pressure=0.0))
-    expected = CURB_ANGER * (curbs > 0) + CURB_ESCALATION * curbs / 2  # sensitivity 1
+    expected = e.curb_anger * (curbs > 0) + e.curb_escalation * curbs / 2  # sensitivity 1
     assert got == pytest.approx(expected, abs=1e-12)
 
 

@@ -14,31 +14,22 @@ Targets of issue 10 (reported, never enforced): first render <= 3 s, one step <=
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import time
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from benchmarks.common import REPO, summary
+from benchmarks.common import summary
 
 TARGETS_S = {"first_render_s": 3.0, "step_s": 0.3, "ensemble_s": 10.0}
 
 
 def load_app() -> ModuleType:
     """The repo-root ``app.py`` as module ``app`` (the page is a script, not a package)."""
-    module = sys.modules.get("app")
-    if module is not None and getattr(module, "__file__", "") == str(REPO / "app.py"):
-        return module
-    spec = importlib.util.spec_from_file_location("app", REPO / "app.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {REPO / 'app.py'}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    spec.loader.exec_module(module)
-    return module
+    from experiments.serve import load_app as load
+
+    return load()
 
 
 def first_render(app: ModuleType) -> float:

@@ -30,8 +30,9 @@ def graph_seed(seed: int) -> int:
     return int(streams(seed)[GRAPH].generate_state(1)[0])
 
 
-def public_from_streams(seed: int, m: GSOMIAModel) -> OpinionNetwork:
-    """The model's public rebuilt from the seed's opinion and graph streams alone."""
+def public_from_streams(seed: int, m: GSOMIAModel, stream: int = OPINION) -> OpinionNetwork:
+    """The model's public rebuilt from the seed's graph stream and ``stream`` (the opinion
+    stream, or another child to show it is not an alias of it)."""
     p = m.parameters
     return OpinionNetwork(
         n=p["n_citizens"],
@@ -40,7 +41,7 @@ def public_from_streams(seed: int, m: GSOMIAModel) -> OpinionNetwork:
         conformity=p["opinion_conformity"],
         noise=p["opinion_noise"],
         sensitivity=p["opinion_sensitivity"],
-        rng=np.random.default_rng(streams(seed)[OPINION]),
+        rng=np.random.default_rng(streams(seed)[stream]),
         graph_seed=graph_seed(seed),
     )
 
@@ -62,18 +63,7 @@ def test_no_two_streams_share_a_seed(seed):
     m = GSOMIAModel(rng=seed, **SHORT)
     mine = m.public.network.predisposition
     for other in (DECISIONS, THREAT, GRAPH):
-        rng = np.random.default_rng(streams(seed)[other])
-        p = m.parameters
-        net = OpinionNetwork(
-            n=p["n_citizens"],
-            degree=p["citizen_degree"],
-            initial_opinion=p["initial_opinion"],
-            conformity=p["opinion_conformity"],
-            noise=p["opinion_noise"],
-            sensitivity=p["opinion_sensitivity"],
-            rng=rng,
-            graph_seed=graph_seed(seed),
-        )
+        net = public_from_streams(seed, m, stream=other)
         assert not np.array_equal(net.predisposition, mine)
 
 

@@ -234,25 +234,18 @@ class Continuation:
     discount: float
     terminal_months: float
 
-    def _terminal_at(self, values: np.ndarray, tr: Transitions) -> np.ndarray:
-        return self.discount * (self.terminal_months * self.horizon.terminal.at(values))
-
     def components(self) -> np.ndarray:
-        """The continuation of every profile of the month by component, shape + (P, C)."""
+        """The continuation of every profile of the month by component, shape + (P, C):
+        the same backward pass as ``solve_horizon``, with the stored policies."""
         h = self.horizon
         term = components(h.terminal.g, self.terminal_comps)
-        trs = [h.first, *h.months]
-        value: np.ndarray | None = None
+        cont = self.discount * (self.terminal_months * h.terminal.at(term))
         for k in range(len(self.solved) - 1, -1, -1):
-            s = self.solved[k]
-            if k == len(self.solved) - 1:
-                cont = self._terminal_at(term, s.tr)
-            else:
-                cont = self.discount * np.take(value, s.tr.index, axis=0)
+            s = self.solved[k]  # the month h.months[k]
             value = expect_policy(s.tr.g, s.policy, components(s.tr.g, s.comps) + cont, 2)
-        if value is None:
-            return self._terminal_at(term, trs[0])
-        return self.discount * np.take(value, h.first.index, axis=0)
+            before = h.months[k - 1] if k else h.first
+            cont = self.discount * np.take(value, before.index, axis=0)
+        return cont
 
 
 def solve_horizon(h: Horizon, p: Any, env: Any, lam: float) -> Continuation:
@@ -267,24 +260,17 @@ def solve_horizon(h: Horizon, p: Any, env: Any, lam: float) -> Continuation:
         return cache[key]
 
     term_tot, term_comps = utils(h.terminal.g)
-    term_tot = term_tot  # (Bs, A'..., P)
+    # the continuation of the last month's profiles, then of each earlier month's
+    cont = discount * (tmonths * h.terminal.at(term_tot))
     solved: list[Solved] = []
-    value: np.ndarray | None = None
     for k in range(len(h.months) - 1, -1, -1):
         tr = h.months[k]
         tot, comps = utils(tr.g)
-        if k == len(h.months) - 1:
-            cont = discount * (tmonths * h.terminal.at(term_tot))
-        else:
-            cont = discount * np.take(value, tr.index, axis=0)
         policy = solve(tr.g, tot + cont, lam)
         solved.append(Solved(tr, comps, policy))
-        value = policy.value
+        before = h.months[k - 1] if k else h.first
+        cont = discount * np.take(policy.value, before.index, axis=0)
     solved.reverse()
-    if value is None:
-        cont = discount * (tmonths * h.terminal.at(term_tot))
-    else:
-        cont = discount * np.take(value, h.first.index, axis=0)
     return Continuation(h, cont, solved, term_comps, discount, tmonths)
 
 

@@ -94,6 +94,7 @@ def guarded(command: str, func: Callable[[], int], debug: bool = False) -> int:
     if not debug:
         sys.unraisablehook = _quiet_finalisers
     hint = RESUME_HINTS.get(command, "run the same command again")
+    sweep = "; run the same command with --resume to finish" if command == "sweep" else ""
     try:
         with termination_as_interrupt():
             return int(func() or 0)
@@ -105,13 +106,11 @@ def guarded(command: str, func: Callable[[], int], debug: bool = False) -> int:
     except Terminated as exc:
         if debug:
             raise
-        sweep = "; run the same command with --resume to finish" if command == "sweep" else ""
         print(f"{prefix}: terminated ({exc}){sweep}", file=sys.stderr)
         return 128 + exc.signum
     except KeyboardInterrupt:
         if debug:
             raise
-        sweep = "; run the same command with --resume to finish" if command == "sweep" else ""
         print(f"{prefix}: interrupted{sweep}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Failed as exc:

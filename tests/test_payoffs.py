@@ -171,7 +171,6 @@ envs = st.builds(
     tension=unit(),
     grievance=st.floats(0.0, 5.0),
     trade_dependence=unit(),
-    commitment=unit(),
 )
 # every parameter the payoffs read, drawn within its declared bounds (the rest at defaults)
 _SOURCE = "".join(inspect.getsource(m) for m in (seoul, tokyo, washington, beijing))
@@ -255,7 +254,7 @@ def test_defiance_worth_less_with_heavier_us_pressure_weight(p, env, w, ps):
 
 
 def test_us_pressure_strictly_hurts_a_standing_notice():
-    p, env = base_params(us_pressure_weight=1.0), Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 1.0)
+    p, env = base_params(us_pressure_weight=1.0), Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     u = [one(p, env, pact=Pact.NOTICE_PENDING, us=(ps, 0))[SEOUL, ALLIANCE] for ps in range(4)]
     assert all(b < a for a, b in itertools.pairwise(u))
 
@@ -296,13 +295,6 @@ def test_backdown_cost_rises_with_the_poll(p, env, q, move):
 
 
 @PROPS
-@given(p=param_sets, env=envs, c=unit_pair(), move=st.sampled_from([S_SUSPEND, S_RESCIND]))
-def test_backdown_cost_rises_with_commitment(p, env, c, move):
-    lo, hi = (backdown_cost(p, env_with(env, commitment=x), move) for x in c)
-    assert hi >= lo - TOL
-
-
-@PROPS
 @given(p=param_sets, env=envs, poll=st.floats(0.5, 1.0))
 def test_rescinding_costs_at_least_as_much_as_suspending(p, env, poll):
     # when the public leans to termination, withdrawing the notice is the bigger climb-down
@@ -321,9 +313,7 @@ def test_fresh_talks_offer_saves_face(p, env):
     with_talks = _package_audience(p, env, T_TALKS)
     without = _package_audience(p, env, T_HOLD)
     assert with_talks >= without - TOL
-    strict = (
-        p["face_saving"] * p["audience_cost"] * p["suspension_face"] * env.poll * env.commitment
-    )
+    strict = p["face_saving"] * p["audience_cost"] * p["suspension_face"] * env.poll
     if strict > 1e-6:
         assert with_talks > without
 
@@ -336,7 +326,7 @@ def test_more_face_saving_cheaper_package(p, env, f):
 
 
 def test_audience_cost_strictly_matters():
-    env = Environment(1.0, 0.6, 0.0, 0.0, 0.0, 1.0, 1.0)
+    env = Environment(1.0, 0.6, 0.0, 0.0, 0.0, 1.0)
     costs = [backdown_cost(base_params(audience_cost=a), env, S_SUSPEND) for a in (0.0, 2.0, 5.0)]
     assert all(b > a for a, b in itertools.pairwise(costs))
 
@@ -381,7 +371,7 @@ def test_security_nonnegative_and_zero_without_the_pact(p, env):
 
 def test_security_strictly_rises_with_threat():
     p = base_params(security_value=1.0, tisa_fallback=0.4)
-    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     lo = _security(p, env, Pact.ACTIVE)
     hi = _security(p, env_with(env, threat=2.0), Pact.ACTIVE)
     assert (hi > lo).all()
@@ -409,7 +399,7 @@ def test_seouls_security_falls_with_trust_loss(p, env, loss, curb):
 
 def test_curbs_strictly_erode_seouls_security():
     p = base_params(trust_loss=0.5, security_value=1.0, tisa_fallback=0.4)
-    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     values = [float(one(p, env, pact=Pact.ACTIVE, curb=c)[SEOUL, SECURITY]) for c in range(3)]
     assert values[0] > values[1] > values[2] > 0.0
 
@@ -444,7 +434,7 @@ def test_no_resolve_or_no_grievance_no_gain_from_curbs(p, env):
 
 
 def test_curb_gain_is_resolve_times_grievance():
-    env = Environment(1.0, 0.5, 0.0, 0.0, 2.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 2.0, 1.0)
     g1 = _curb_gain(base_params(japan_resolve=1.0), env)
     g2 = _curb_gain(base_params(japan_resolve=2.0), env)
     g3 = _curb_gain(base_params(japan_resolve=1.0), env_with(env, grievance=4.0))
@@ -476,7 +466,7 @@ def test_trade_damage_rises_with_curbs(p, env):
 
 
 def test_trade_damage_strictly_hurts_both():
-    env = Environment(1.0, 0.5, 0.3, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.3, 0.0, 0.0, 1.0)
     lo = _economic(base_params(trade_damage=0.5), env, 2)
     hi = _economic(base_params(trade_damage=2.0), env, 2)
     assert (hi < lo).all() and (lo < 0).all()
@@ -527,7 +517,7 @@ def test_washingtons_cost_rises_with_its_pressure(p, env, pact, lasting):
 
 
 def test_pressing_seoul_strictly_costs_washington():
-    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     p = base_params(us_pressure_cost=1.0)
     costs = [
         float(one(p, env, pact=Pact.ACTIVE, us=(ps, 0))[WASHINGTON, PRESSURE_COST])
@@ -553,7 +543,7 @@ def _profiles(p: dict[str, float], env: Environment, cal: MonthCalendar):
 
 
 def test_notice_only_inside_the_window_and_from_an_active_pact():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     for cal in ALL_CALENDARS:
         prof = _profiles(p, env, cal)
         notice_ok = prof.seoul_ok[:, :, S_NOTICE]  # (B, T)
@@ -563,7 +553,7 @@ def test_notice_only_inside_the_window_and_from_an_active_pact():
 
 
 def test_backing_down_only_from_a_standing_notice():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     prof = _profiles(p, env, QUIET)
     standing = GRID.pact == Pact.NOTICE_PENDING
     for move in (S_SUSPEND, S_PACKAGE):
@@ -573,7 +563,7 @@ def test_backing_down_only_from_a_standing_notice():
 
 
 def test_talks_need_a_standing_wto_complaint_and_curbs():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     prof = _profiles(p, env, QUIET)
     talks_ok = prof.tokyo_ok[:, T_TALKS]
     assert not talks_ok[GRID.wto != WTO_ACTIVE].any()
@@ -583,7 +573,7 @@ def test_talks_need_a_standing_wto_complaint_and_curbs():
 
 
 def test_hold_feasible_except_in_a_scheduled_signing_month():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     for cal in ALL_CALENDARS:
         prof = _profiles(p, env, cal)
         assert prof.tokyo_ok[:, T_HOLD].all()
@@ -596,7 +586,7 @@ def test_hold_feasible_except_in_a_scheduled_signing_month():
 
 
 def test_lapse_only_of_a_notice_standing_at_the_start_of_the_expiry_month():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     expiry = MonthCalendar(notice_open=True, expiry=True, signing=False)
     prof = _profiles(p, env, expiry)
     for b in range(GRID.size):

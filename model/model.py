@@ -458,9 +458,9 @@ class GSOMIAModel(mesa.Model):
             if same_month(anniversary, month) and anniversary > self.calendar.signing_date:
                 if self.pact is Pact.ACTIVE:
                     self.emit(anniversary, "both", "pact_renewed", "automatic renewal")
-                self.us_peak = 0
+                self.movers.do("deadline_passed")
         if self.pact is Pact.TERMINATED:
-            self.us_peak = 0
+            self.movers.do("deadline_passed")
 
     def _public_reacts(self) -> None:
         self.public.react(

@@ -214,3 +214,41 @@ def test_opinion_effects_are_registry_parameters():
     p = GSOMIAModel(rng=0, curb_anger=0.33, rally=0.07).params
     e = OpinionEffects.from_params(p)
     assert (e.curb_anger, e.rally) == (0.33, 0.07)
+
+
+# ---- Washington's declared pressure -----------------------------------------------------------
+
+
+def test_declared_pressure_rises_one_rung_a_month_and_holds_until_the_deadline():
+    """A public position is not withdrawn before the crisis is decided: month to month,
+    the pressure on Seoul rises by at most one rung, and falls only in a month whose
+    deadline passed (renewal, suspension at expiry, or lapse)."""
+    peaks = []
+    for seed in range(6):
+        m = GSOMIAModel.from_config("baseline_2019", rng=seed, us_pressure_cost=0.01)
+        m.run()
+        df = m.monthly()
+        rungs = np.rint(df["us_pressure_seoul"].to_numpy() * 3).astype(int)
+        decided = {e.date.strftime("%Y-%m") for e in m.timeline if e.event in DEADLINE_EVENTS}
+        months = [d[:7] for d in df.index]
+        for k in range(1, len(rungs)):
+            assert rungs[k] - rungs[k - 1] <= 1
+            if rungs[k] < rungs[k - 1]:
+                assert months[k - 1] in decided or months[k] in decided, months[k]
+        peaks.append(rungs.max())
+    assert max(peaks) >= 2  # the runs did climb
+
+
+DEADLINE_EVENTS = ("pact_renewed", "pact_terminated", "conditional_suspension")
+
+
+def test_raising_pressure_counts_the_months_it_must_be_held():
+    """The declared pressure is state: a raise's continuation carries the cost of
+    holding it to the deadline, so its value falls with the cost of pressure by more
+    than the month's own cost does."""
+    scenario = dict(JULY, start=date(2019, 8, 1))
+    lo, hi = values("washington", "raise_pressure", scenario, "us_pressure_cost", 0.5, 1.0)
+    own = lo.immediate["pressure_cost"] - hi.immediate["pressure_cost"]
+    later = lo.continuation["pressure_cost"] - hi.continuation["pressure_cost"]
+    assert own > 0
+    assert later > 1e-3

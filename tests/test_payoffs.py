@@ -47,7 +47,7 @@ S_PACKAGE, S_SIGN, S_POSTPONE, S_ABANDON = seoul.PACKAGE, seoul.SIGN, seoul.POST
 SEOUL_ACTIONS, TOKYO_ACTIONS = Seoul.moves, Tokyo.moves
 T_HOLD, T_TARGETED, T_TALKS = tokyo.HOLD, tokyo.TARGETED, tokyo.TALKS
 B_NONE, B_RHETORIC, B_INDUCEMENT = range(len(Beijing.moves))
-US_ACTIONS = washington.LEVELS
+US_ACTIONS = washington.MOVES
 PRESSURE_LEVELS = washington.PRESSURE_LEVELS
 ORDER = CAST.order.movers  # washington, beijing, tokyo, seoul
 
@@ -58,6 +58,7 @@ class States:
     curb: np.ndarray
     wto: np.ndarray
     talks: np.ndarray
+    pressure: np.ndarray | None = None  # Washington's declared pressure (0 when None)
 
     @property
     def size(self) -> int:
@@ -85,8 +86,19 @@ def _params(p: dict[str, float]):
     return make_params(defaults() | p)
 
 
+def _state(states: States) -> dict[str, np.ndarray]:
+    pressure = np.zeros_like(states.pact) if states.pressure is None else states.pressure
+    return {
+        "pact": states.pact,
+        "wto": states.wto,
+        "curb": states.curb,
+        "talks": states.talks,
+        "pressure": pressure,
+    }
+
+
 def _build(cal: MonthCalendar, states: States, menus: Menus, lasting: bool):
-    start = {"pact": states.pact, "wto": states.wto, "curb": states.curb, "talks": states.talks}
+    start = _state(states)
     m = {
         "washington": menus.us,
         "beijing": menus.beijing,
@@ -116,7 +128,7 @@ def month_profiles(p, env, cal, states, menus, lasting=False) -> Prof:
 
 def terminal_values(p, env, states, us, bj) -> np.ndarray:
     """(B, U, J, 4, C): ``terminal_months`` of a lasting month after the horizon."""
-    state = {"pact": states.pact, "wto": states.wto, "curb": states.curb, "talks": states.talks}
+    state = _state(states)
     state.update(Seoul.at_horizon(state))
     hold = Menus(us, bj, np.zeros((states.size, 1), int), np.zeros((states.size, 1), int))
     quiet = MonthCalendar(notice_open=False, expiry=False, signing=False)
@@ -208,9 +220,10 @@ def one(
         curb=np.array([curb]),
         wto=np.array([wto]),
         talks=np.array([talks]),
+        pressure=np.array([us[0]]),
     )
     menus = Menus(
-        us=np.array([US_ACTIONS.index(us)]),
+        us=np.array([washington.PRESS_TOKYO if us[1] else washington.HOLD]),
         beijing=np.array([bj]),
         tokyo=np.array([[tokyo]]),
         seoul=np.array([[seoul]]),
@@ -262,11 +275,13 @@ def test_us_pressure_strictly_hurts_a_standing_notice():
 @PROPS
 @given(p=param_sets, env=envs)
 def test_lasting_pressure_on_a_terminated_pact_lowers_seouls_terminal_value(p, env):
-    states = States(np.array([int(Pact.TERMINATED)]), np.array([0]), np.array([0]), np.array([0]))
-    codes = np.array([US_ACTIONS.index((ps, 0)) for ps in range(PRESSURE_LEVELS)])
-    v = terminal_values(p, env, states, codes, np.array([B_NONE]))  # (1, U, 1, 4, C)
+    n = PRESSURE_LEVELS
+    terminated = np.full(n, int(Pact.TERMINATED))
+    states = States(terminated, np.zeros(n, int), np.zeros(n, int), np.zeros(n, int), np.arange(n))
+    hold = np.array([washington.HOLD])
+    v = terminal_values(p, env, states, hold, np.array([B_NONE]))  # (B, 1, 1, 4, C)
     assert np.isfinite(v).all()
-    assert non_increasing(list(v[0, :, 0, SEOUL].sum(-1)))
+    assert non_increasing(list(v[:, 0, 0, SEOUL].sum(-1)))
 
 
 # ---- audience costs of backing down ------------------------------------------------------

@@ -28,15 +28,20 @@ NOT_MODELLED = ("review_hint", "dialogue_offer", "leaders_talk", "reconsider_req
 """Cheap talk the model has no move for."""
 
 SEQUENCE = (
-    ("tokyo", "targeted_export_controls", (2019, 7)),
-    ("tokyo", "whitelist_removal", (2019, 8)),
-    ("seoul", "termination_notice", (2019, 8)),
-    ("seoul", "wto_complaint", (2019, 9)),
-    ("seoul", "conditional_suspension", (2019, 11)),
-    ("seoul", "wto_suspension", (2019, 11)),
-    ("tokyo", "talks_offer", (2019, 11)),
+    ("tokyo", ("targeted_export_controls",), (2019, 7)),
+    ("washington", ("public_support",), (2019, 7)),
+    ("tokyo", ("whitelist_removal",), (2019, 8)),
+    ("seoul", ("termination_notice",), (2019, 8)),
+    ("seoul", ("wto_complaint",), (2019, 9)),
+    ("washington", ("pressure_visit", "congress_resolution"), (2019, 11)),
+    ("seoul", ("conditional_suspension",), (2019, 11)),
+    ("seoul", ("wto_suspension",), (2019, 11)),
+    ("tokyo", ("talks_offer",), (2019, 11)),
 )
-"""The 2019 sequence a run must reproduce (with the pact not lapsed)."""
+"""The 2019 sequence a run must reproduce (with the pact not lapsed): each step an actor,
+the events any of which meets it (first occurrences) and the month. Washington's steps
+are its statement of support (07-18) and a November escalation (the Defense Secretary's
+visit of 11-15 or the Congress resolution of 11-21: a rung first reached in November)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,9 @@ def reproduces_2019(firsts: dict[tuple[str, str], tuple[int, int]], outcome: str
     """Whether a run's first events and outcome match the whole 2019 sequence."""
     if outcome != "last_minute_suspension":
         return False
-    return all(firsts.get((actor, ev)) == ym for actor, ev, ym in SEQUENCE)
+    return all(
+        any(firsts.get((actor, ev)) == ym for ev in events) for actor, events, ym in SEQUENCE
+    )
 
 
 def run_seed(args: tuple[str, int, dict[str, Any]]) -> dict[str, Any]:

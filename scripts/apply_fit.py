@@ -1,0 +1,86 @@
+"""Write a committed fit's posterior medians into the registry's defaults.
+
+    .venv/bin/python scripts/apply_fit.py results/fit
+
+For every parameter the fit estimated, ``model/parameters.py`` gets the posterior median
+(``DIR/fitted.toml``, rounded to 3 significant figures) as its default, and its source
+says which fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``,
+the weighted particles of the last generation). Run it after ``gsomia fit``; then
+regenerate what depends on the defaults (README tables, golden runs, calibration counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+REGISTRY = REPO / "model" / "parameters.py"
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of weighted samples (linear in the cumulative weight)."""
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return float(np.interp(q, cum, v))
+
+
+def sig3(x: float) -> float:
+    return float(f"{x:.3g}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("fit_dir", type=Path)
+    args = parser.parse_args(argv)
+    fitted = tomllib.loads((args.fit_dir / "fitted.toml").read_text())["parameters"]
+    post = pd.read_parquet(args.fit_dir / "posterior.parquet")
+    last = post[post["generation"] == post["generation"].max()]
+    meta = json.loads((args.fit_dir / "fit.json").read_text())
+    seed = meta.get("seed", 0)
+    targets = meta["targets_name"]
+    where = args.fit_dir.resolve()
+    rel = where.relative_to(REPO) if where.is_relative_to(REPO) else where
+    text = REGISTRY.read_text()
+    for name, median in fitted.items():
+        lo = weighted_quantile(last[name].to_numpy(), last["weight"].to_numpy(), 0.05)
+        hi = weighted_quantile(last[name].to_numpy(), last["weight"].to_numpy(), 0.95)
+        start = text.find(f'        P(\n            "{name}",\n')
+        if start < 0:
+            print(f"{name}: not found in {REGISTRY}", file=sys.stderr)
+            return 2
+        end = text.index("\n        ),\n", start)
+        block = text[start:end]
+        lines = block.split("\n")
+        # line 0 "P(", 1 name, 2 kind, 3 default
+        kind = lines[2].strip().rstrip(",")
+        value = sig3(median)
+        lines[3] = f"            {round(value) if kind == 'int' else value!r},"
+        # drop the old source (a string that may continue over several lines)
+        out, skipping = [], False
+        for ln in lines:
+            if ln.lstrip().startswith("source="):
+                skipping = not ln.rstrip().endswith(",")
+                continue
+            if skipping:
+                skipping = not ln.rstrip().endswith(",")
+                continue
+            out.append(ln)
+        command = f"gsomia fit {targets} --seed {seed}"
+        out.append(f'            source="Fitted: posterior median of `{command}` "')
+        out.append(f'            "({rel}/report.md); 90% interval {sig3(lo)} - {sig3(hi)}.",')
+        text = text[:start] + "\n".join(out) + text[end:]
+    REGISTRY.write_text(text)
+    print(f"wrote {len(fitted)} fitted defaults into {REGISTRY.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -158,11 +158,8 @@ def num(value: float | None, digits: int = 2) -> str:
 
 
 def action_label(action: str) -> str:
-    """A move as a reader says it ("press Seoul 2/3, Tokyo off", "conditional suspension")."""
-    if action.startswith("pressure_seoul="):
-        parts = dict(p.split("=") for p in action.split(","))
-        tokyo = "on" if parts.get("pressure_tokyo") == "1" else "off"
-        return f"press Seoul {parts.get('pressure_seoul')}/3, Tokyo {tokyo}"
+    """A move as a reader says it ("raise pressure + press tokyo", "conditional
+    suspension")."""
     return action.replace("+", " + ").replace("_", " ")
 
 

@@ -270,6 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scenarios.set_defaults(func=cmd_scenarios)
 
+    fit = sub.add_parser(
+        "fit", help="estimate parameters from a targets file (pyabc ABC-SMC)", parents=[common]
+    )
+    fit.add_argument("targets", help="targets: a shipped name (evidence_2019) or a TOML path")
+    fit.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    fit.add_argument("--budget", type=int, default=None, help="at most N simulations")
+    fit.add_argument("--workers", type=int, default=None, help="processes (default: all)")
+    fit.add_argument("--backend", default="local", help="local or dask")
+    fit.add_argument("--scheduler", default=None, help="dask scheduler address")
+    fit.add_argument("--resume", action="store_true", help="continue an interrupted fit")
+    fit.add_argument("--seed", type=int, default=0, help="the fit's seed (default 0)")
+    fit.set_defaults(func=_lazy("experiments.fit", "cli_fit"))
+
     calibrate = sub.add_parser(
         "calibrate", help="score the 2019 baseline over many seeds", parents=[common]
     )

@@ -39,6 +39,7 @@ from experiments.backends import (
     default_workers,
     process_pool,
 )
+from experiments.boundary import Failed
 from experiments.fit_sampler import (
     Map,
     SeededMappingSampler,
@@ -329,10 +330,9 @@ def _outputs(
     names = targets.fit.names
     frame = posterior_frame(out, names)
     if frame.empty:
-        raise ConfigError(
-            f"--budget: no generation finished ({result.stopped}); allowed: a budget of at "
-            f"least {2 * targets.fit.population} simulations (the prior sample and one "
-            "generation at full acceptance)"
+        raise Failed(
+            f"no generation finished ({result.stopped}); the simulations so far are kept: "
+            "run the same command with --resume and a larger --budget"
         )
     write_parquet_atomic(out / "posterior.parquet", frame)
     summary = posterior_summary(frame, targets)

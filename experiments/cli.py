@@ -133,8 +133,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    """``gsomia scenarios``: the shipped scenarios and sweep specs with their descriptions."""
+    """``gsomia scenarios``: the shipped scenarios, sweep specs and target sets with their
+    descriptions."""
     from experiments.spec import list_specs
+    from experiments.targets import list_target_sets
     from model.config import list_scenarios
 
     print("scenarios (gsomia run --config NAME):")
@@ -142,6 +144,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         print(f"  {name:<22} {text}")
     print("sweep specs (gsomia sweep NAME):")
     for name, (_path, text) in list_specs().items():
+        print(f"  {name:<22} {text}")
+    print("target sets (gsomia fit NAME --out DIR):")
+    for name, (_path, text) in list_target_sets().items():
         print(f"  {name:<22} {text}")
     return 0
 
@@ -266,7 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(func=cmd_params)
 
     scenarios = sub.add_parser(
-        "scenarios", help="list the shipped scenarios and sweep specs", parents=[common]
+        "scenarios",
+        help="list the shipped scenarios, sweep specs and target sets",
+        parents=[common],
     )
     scenarios.set_defaults(func=cmd_scenarios)
 

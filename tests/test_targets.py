@@ -72,6 +72,16 @@ def test_event_targets_name_events_the_timeline_lists(with_quiet_scenario):
             assert (s.actor, s.events[0], s.month) in timeline, t.name
 
 
+def test_every_shipped_target_set_loads_and_is_listed(with_quiet_scenario, capsys):
+    shipped = targets_mod.list_target_sets()
+    assert {"evidence_2019", "smoke"} <= set(shipped)
+    for name in shipped:
+        assert load_targets(name).targets
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out
+    assert "target sets (gsomia fit NAME --out DIR):" in out and "evidence_2019" in out
+
+
 # ---- validation: each bad key exits 2 naming it ------------------------------------------------
 BASE = TINY.read_text()
 

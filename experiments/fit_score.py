@@ -34,9 +34,10 @@ class Run:
     monthly: pd.DataFrame | None = None
 
     @classmethod
-    def of(cls, model: Any) -> Run:
-        """The scored view of a finished model run."""
-        return cls(tuple(model.timeline), model.outcome, model.monthly())
+    def of(cls, model: Any, monthly: bool = True) -> Run:
+        """The scored view of a finished model run (without its monthly series unless
+        ``monthly``: only polls read it)."""
+        return cls(tuple(model.timeline), model.outcome, model.monthly() if monthly else None)
 
 
 def _index(ym: tuple[int, int]) -> int:
@@ -175,9 +176,10 @@ def simulate(targets: TargetSet, params: Mapping[str, float], seeds: Sequence[in
 
     runs: dict[str, list[Run]] = {}
     for scenario, path in targets.scenarios.items():
+        polls = any(t.kind == "poll" for t in targets.for_scenario(scenario))
         runs[scenario] = []
         for seed in seeds:
             m = GSOMIAModel.from_config(path, rng=int(seed), **dict(params))
             m.run()
-            runs[scenario].append(Run.of(m))
+            runs[scenario].append(Run.of(m, monthly=polls))
     return score_runs(targets, runs)

@@ -243,3 +243,60 @@ def test_bad_options_exit_2(tmp_path, capsys, argv, message):
     code = main(["fit", str(TINY), "--out", str(tmp_path / "x"), *argv])
     assert code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_second_writer_is_refused(tmp_path, capsys):
+    from experiments.storage import writer_lock
+
+    out = tmp_path / "locked"
+    with writer_lock(out, command="fit"):
+        code = main(["fit", str(TINY), "--out", str(out), "--workers", "1"])
+        assert [p.name for p in out.iterdir()] == [".lock"]  # the second wrote nothing
+    err = capsys.readouterr().err
+    assert code == 1 and "another gsomia fit" in err and "--resume" in err
+
+
+def stored_generations(out: Path) -> int:
+    import sqlite3
+
+    db = out / "history.db"
+    if not db.is_file():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+            return con.execute("SELECT count(*) FROM populations WHERE t >= 0").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_the_process_group_then_resume(reference, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "cut"
+    argv = [sys.executable, "-m", "experiments.cli", "fit", str(TINY), "--out", str(out)]
+    argv += ["--seed", str(SEED)]
+    proc = subprocess.Popen(
+        [*argv, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while stored_generations(out) < 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err and "--resume" in err
+    assert not (out / "posterior.parquet").exists()
+    res = subprocess.run([*argv, "--workers", "1", "--resume"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(posterior(out), posterior(reference))

@@ -135,6 +135,10 @@ class Government(CellAgent):
     def apply(self, r: Realised) -> None:
         """Make the realised move in the world: events and state beyond the game's."""
 
+    def deadline_passed(self) -> None:
+        """The pact's fate was decided this month (renewal, suspension or lapse): reset
+        what lasts only until then."""
+
     def record(self, payoff: Mapping[str, float]) -> None:
         """Keep the month's realised utility by component."""
         self.last_payoff = dict(payoff)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from mesa import Agent
 
-from model.opinion import OpinionNetwork, OpinionPush
+from agents.washington import PRESSURE_LEVELS
+from model.opinion import OpinionNetwork, OpinionPush, PublicBelief
+from model.pact import FIRM, N_CURB
 
 if TYPE_CHECKING:
+    from model.game import Profiles
     from model.model import GSOMIAModel
 
 
@@ -24,8 +28,13 @@ class KoreanPublic(Agent):
 
     @property
     def poll(self) -> float:
-        """Share of citizens favouring termination of the pact."""
+        """Share of all citizens favouring termination of the pact."""
         return self.network.poll()
+
+    @property
+    def shares(self) -> tuple[float, float, float]:
+        """The poll's shares of all citizens: for ending, for keeping, undecided."""
+        return self.network.shares()
 
     @property
     def mean_opinion(self) -> float:
@@ -37,6 +46,22 @@ class KoreanPublic(Agent):
         """Share of citizens committed enough to boycott Japanese goods."""
         return self.network.share_above(self.boycott_threshold)
 
+    def belief(self, launches: float) -> PublicBelief:
+        """The public the governments expect under each state of their game."""
+        return PublicBelief.expect(
+            self.network, self.boycott_threshold, N_CURB, PRESSURE_LEVELS, launches
+        )
+
     def react(self, push: OpinionPush) -> None:
         """One month of opinion dynamics after the month's events."""
         self.network.step(push)
+
+
+def expected_public(g: Profiles, env: Any) -> tuple[Any, Any, Any]:
+    """(end, keep, boycott) shares the governments expect in each profile's state after
+    the moves: the curbs, Seoul's stance, the talks and Washington's pressure on Seoul
+    (a move's effect on opinion counts in the lookahead of the government making it)."""
+    pressure = np.rint(np.asarray(g.signal("pressure_seoul")) * (PRESSURE_LEVELS - 1))
+    return env.expected_public(
+        g.state["curb"], FIRM[g.state["pact"]], g.state["talks"], pressure.astype(np.int64)
+    )

@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from agents.government import Government
+from agents.public import expected_public
 from model.calendar import PactCalendar, add_months, same_month
 from model.pact import (
     ALIVE,
+    COMMITTED,
     N_CURB,
     N_PACT,
+    STRAINED,
     WTO_ACTIVE,
     WTO_NONE,
     WTO_STATES,
@@ -181,13 +184,19 @@ class Seoul(Government):
     @classmethod
     def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
         """Seoul's month (README, "Payoffs")."""
-        s, poll = g.move("seoul"), env.poll
+        s, pact = g.move("seoul"), g.state["pact"]
+        poll, keep, _ = expected_public(g, env)
         curb_share = g.state["curb"] / (N_CURB - 1)
+        curbed = (g.state["curb"] > 0).astype(float)
         talks = g.state["talks"].astype(float)
         fresh_talks = talks * (g.start["talks"] == 0) * g.signal("talks_offered", False)
         defiance, hardness = g.signal("defiance"), g.signal("hardness")
-        trust = np.clip(1.0 - env.tension - p.trust_loss * curb_share, 0.0, 1.0)
-        curb_damage = p.trade_damage * env.trade_dependence * curb_share
+        # trust: historical tension, the notice's strain while it stands, the curbs' blow,
+        # what running talks restore
+        distrust = env.tension + p.notice_tension * STRAINED[pact] + p.trust_loss * curb_share
+        trust = np.clip(1.0 - distrust + p.talks_relief * talks, 0.0, 1.0)
+        dependence = env.trade_dependence * (1.0 - p.supply_diversification * curbed)
+        curb_damage = p.trade_damage * dependence * curb_share
         # Security: the pact's intelligence, scaled by trust, which Tokyo's curbs erode
         # ("grave change", 2019-08-22).
         security = intelligence(p, env) * trust * g.signal("alive")
@@ -196,10 +205,11 @@ class Seoul(Government):
         economic = -p.korea_exposure * curb_damage * (1.0 - p.talks_prospect * talks) - (
             p.wto_cost * (s == WTO)
         )
-        # Two-level game (Putnam 1988): approval for a hard stance when the public leans
-        # to termination; audience costs for backing down (Fearon 1994).
-        approval = p.opinion_weight * (2.0 * poll - 1.0) * hardness
-        backdown = p.audience_cost * poll * env.commitment
+        # Two-level game (Putnam 1988): approval for a hard stance by the public's net lean
+        # to termination (the undecided count for neither side); audience costs for backing
+        # down from the commitment a standing or suspended notice made (Fearon 1994).
+        approval = p.opinion_weight * (poll - keep) * hardness
+        backdown = p.audience_cost * poll * COMMITTED[g.start["pact"]]
         face = np.where(SUSPENDS[s], p.suspension_face, 0.0)
         face = np.where(s == RESCIND, 1.0, face) * (1.0 - p.face_saving * fresh_talks)
         pause = PAUSES_WTO[s] * p.wto_pause_face * p.audience_cost * poll
@@ -236,13 +246,11 @@ class Seoul(Government):
         return month
 
     def apply(self, r: Realised) -> None:
-        """Events of the move; a notice sets the lapse date and the commitment behind
-        audience costs; a signing starts the pact's calendar."""
+        """Events of the move; a notice sets the lapse date; a signing starts the pact's
+        calendar."""
         m, s, first, day = self.model, r.codes["seoul"], r.month, r.day("seoul")
         if s == NOTICE:
             m.lapse_date = m.calendar.lapse_date_for_notice(day)
-            m.commitment = 1.0
-            m.tension = min(1.0, m.tension + m.params.notice_tension)
             lapse = f"lapse at {m.lapse_date.isoformat()}"
             m.emit(max(day - timedelta(days=1), first), "seoul", "termination_decision", lapse)
             m.emit(day, "seoul", "termination_notice", lapse)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from agents.government import Government
-from model.pact import N_CURB, WTO_ACTIVE, intelligence
+from agents.public import expected_public
+from model.pact import N_CURB, STRAINED, WTO_ACTIVE, intelligence
 
 if TYPE_CHECKING:
     from model.game import Profiles
@@ -72,15 +73,21 @@ class Tokyo(Government):
         curb_share = curb / (N_CURB - 1)
         curbed = (curb > 0).astype(float)
         talks = g.state["talks"].astype(float)
-        curb_damage = p.trade_damage * env.trade_dependence * curb_share
+        # Korean firms replace part of what the curbs cut off; the boycott Tokyo expects
+        # under the curbs it keeps (July 2019)
+        dependence = env.trade_dependence * (1.0 - p.supply_diversification * curbed)
+        curb_damage = p.trade_damage * dependence * curb_share
+        _, _, boycott = expected_public(g, env)
         wto_standing = (g.state["wto"] == WTO_ACTIVE).astype(float)
-        hardline = p.japan_resolve * env.grievance
+        # while talks run, part of the grievance stops weighing on its choices
+        grievance = env.grievance * (1.0 - p.talks_grievance_relief * talks)
+        hardline = p.japan_resolve * grievance
         lifting = (t == LIFT) * p.lift_face * hardline * g.start["curb"] / (N_CURB - 1)
         talking = p.talks_cost * hardline * (talks + (t == TALKS))
         return {
             "security": p.tokyo_security_weight * intelligence(p, env) * g.signal("alive"),
             "economic": -p.japan_exposure * curb_damage
-            - p.boycott_damage * env.boycott_share * curbed
+            - p.boycott_damage * boycott * curbed
             - p.wto_pressure * wto_standing,
             "audience": hardline * curb_share - lifting - talking,
             "alliance": -p.us_pressure_weight
@@ -108,5 +115,7 @@ class Tokyo(Government):
         """Seoul-Tokyo tension (history plus the curbs' blow to trust) and Korea's
         dependence on Japanese materials."""
         m = self.model
-        tension = min(1.0, m.tension + m.params.trust_loss * m.curb / (N_CURB - 1))
+        p, curb_share = m.params, m.curb / (N_CURB - 1)
+        distrust = m.tension + p.notice_tension * STRAINED[int(m.pact)] + p.trust_loss * curb_share
+        tension = float(np.clip(distrust - p.talks_relief * m.talks, 0.0, 1.0))
         return {("seoul", "tokyo"): {"tension": tension, "trade_dependence": m.trade_dependence}}

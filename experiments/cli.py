@@ -124,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_timeline(model))
         for actor in args.explain:
             for d in model.explain(actor):
-                if d.chosen not in ("hold", "none", "pressure_seoul=0,pressure_tokyo=0"):
+                if d.chosen not in ("hold", "none"):
                     print()
                     print(format_decision(d))
         if args.out is not None:

@@ -2,8 +2,11 @@
 
 The value of the state a month leads to comes from the same game played over the months
 to the next deadline (the lapse of a notice, the anniversary, or a scheduled signing),
-each government choosing by logit, with the slow variables (poll, threat, trust, Tokyo's
-grievance) held at their current values: governments expect today's mood to last. After
+each government choosing by logit. Every government counts what its moves do to what its
+payoffs read, read from the state of each month (``model.environment.Environment``: the
+commitment a notice creates, trust, the expected public); what no move changes (the
+threat, the historical tension, the growth of Tokyo's grievance) is held at its current
+value. After
 the deadline the resulting state is valued as ``terminal_months`` of its monthly payoff,
 with the actors that keep their stance (``Government.keeps_stance``) keeping the move
 they made in the deadline month and the others holding; a notice still standing then

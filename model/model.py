@@ -200,12 +200,10 @@ class GSOMIAModel(mesa.Model):
         )
         self.episode = Episode(ever_active=self.pact is not Pact.NEGOTIATING)
         self.lapse_date: date | None = None
-        self.commitment = 0.0
         if self.pact in (Pact.NOTICE_PENDING, Pact.SUSPENDED):
             self.lapse_date = self.calendar.lapse_date_for_notice(values["notice_date"])
             self.episode.notice_month = month_start(values["notice_date"])
             self.episode.lapse_date = self.lapse_date
-            self.commitment = 1.0
         if self.pact is Pact.SUSPENDED:
             self.episode.reversal_month = month_start(values["suspension_date"])
             self.episode.reversal_action = "conditional_suspension"
@@ -254,6 +252,7 @@ class GSOMIAModel(mesa.Model):
             effects=OpinionEffects.from_params(self.params),
             rewiring=self.params.opinion_rewiring,
             concentration=self.params.predisposition_concentration,
+            undecided_band=self.params.undecided_band,
         )
         self.public = resolve_actor(PUBLIC)(self, network, values["boycott_threshold"])
         self.public.cell = None
@@ -357,7 +356,7 @@ class GSOMIAModel(mesa.Model):
             tension=self.tension,
             grievance=self.grievance,
             trade_dependence=self.trade_dependence,
-            commitment=self.commitment,
+            public=self.public.belief(self.launch_stock),
         )
 
     def reduced_state(self) -> dict[str, int]:
@@ -459,9 +458,9 @@ class GSOMIAModel(mesa.Model):
             if same_month(anniversary, month) and anniversary > self.calendar.signing_date:
                 if self.pact is Pact.ACTIVE:
                     self.emit(anniversary, "both", "pact_renewed", "automatic renewal")
-                self.us_peak = 0
+                self.movers.do("deadline_passed")
         if self.pact is Pact.TERMINATED:
-            self.us_peak = 0
+            self.movers.do("deadline_passed")
 
     def _public_reacts(self) -> None:
         self.public.react(
@@ -475,16 +474,13 @@ class GSOMIAModel(mesa.Model):
         )
 
     def _drift(self) -> None:
-        """Slow variables: Tokyo's grievance, once a dispute has given it one, grows while
-        the ruling is enforced and no talks run, and falls while they do; trade dependence
-        falls under curbs; talks ease historical tension."""
-        growth = self.params.grievance_growth
+        """The one slow variable that moves on its own: Tokyo's grievance, once a dispute
+        has given it one, grows while the ruling is enforced (asset seizures advanced
+        through 2019). What the governments' moves do to trust, trade dependence and
+        Tokyo's grievance is read from the state by their payoffs (so each government's
+        lookahead counts it), not accumulated here."""
         if self.grievance > 0:  # a dispute to aggrieve Tokyo exists (the 2018 ruling)
-            self.grievance = max(0.0, self.grievance + (-growth if self.talks else growth))
-        if self.curb:
-            self.trade_dependence *= 1.0 - self.params.supply_diversification
-        if self.talks:
-            self.tension = max(0.0, self.tension - self.params.talks_relief)
+            self.grievance += self.params.grievance_growth
 
     def _update_relations(self) -> None:
         """Edges and nodes of the relations network, as each government sees its ties."""
@@ -555,7 +551,9 @@ def _payoff(name: str) -> Any:
 _BASE_REPORTERS: dict[str, Any] = {
     "date": lambda m: month_end(add_months(m.date, -1)).isoformat(),
     "pact_state": lambda m: m.pact.label,
-    "opinion_share": lambda m: m.public.poll,
+    "opinion_share": lambda m: m.public.shares[0],
+    "opinion_keep_share": lambda m: m.public.shares[1],
+    "opinion_undecided_share": lambda m: m.public.shares[2],
     "opinion_mean": lambda m: m.public.mean_opinion,
     "boycott_share": lambda m: m.public.boycott_share if m.curb else 0.0,
     "curb_level": lambda m: m.curb,

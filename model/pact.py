@@ -45,6 +45,16 @@ WTO_STATES = ("none", "active", "suspended")
 ALIVE = np.array([0.0, 1.0, 1.0, 1.0, 0.0])
 """Whether the pact is in force, by pact state (a notice keeps it in force until it
 lapses; a suspended notice too)."""
+FIRM = np.array([0, 0, 1, 0, 1])
+"""Whether Seoul stands firm in the public's eyes, by pact state: a standing notice or a
+terminated pact rallies the hard line."""
+COMMITTED = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
+"""Whether Seoul is publicly committed to ending the pact, by pact state: a notice
+standing or held in abeyance ("could terminate at any moment") makes backing down cost
+face (Fearon 1994)."""
+STRAINED = np.array([0.0, 0.0, 1.0, 1.0, 1.0])
+"""Whether a notice strains Seoul's trust in Tokyo, by pact state (Tokyo's protest of
+2019-08-23 lasts while the notice stands, is held in abeyance, or has ended the pact)."""
 
 
 def intelligence(p: Any, env: Any) -> float:

@@ -482,8 +482,8 @@ PARAMETERS: dict[str, Param] = {
             0.0,
             1.0,
             unit="grievance units/month",
-            meaning="Monthly growth of Tokyo's grievance while the ruling is enforced and no "
-            "talks run (asset seizures advance).",
+            meaning="Monthly growth of Tokyo's grievance while the ruling is enforced (asset "
+            "seizures advance); a trend no government's move changes.",
             source="Calibrated: curbs become worth their cost to Tokyo in July 2019 (asset "
             "seizures advanced through the first half of 2019).",
         ),
@@ -650,6 +650,17 @@ PARAMETERS: dict[str, Param] = {
             meaning="Standard deviation of idiosyncratic monthly opinion shocks.",
         ),
         P(
+            "undecided_band",
+            float,
+            0.05,
+            0.0,
+            0.5,
+            unit="opinion units",
+            meaning="Half-width of the band around 0.5 in which a polled citizen is undecided "
+            "(neither for ending nor for keeping the pact).",
+            source="Realmeter, 2019-07-30 and 08-07: 11-13% no opinion (DOMAIN.md). " + HAND,
+        ),
+        P(
             "boycott_threshold",
             float,
             0.65,
@@ -768,9 +779,9 @@ PARAMETERS: dict[str, Param] = {
             0.05,
             0.0,
             1.0,
-            unit="tension",
-            meaning="Rise of Seoul-Tokyo historical tension with a termination notice (Tokyo's "
-            "protest).",
+            unit="trust",
+            meaning="Strain on Seoul's trust in Tokyo while a termination notice stands or is "
+            "held in abeyance (Tokyo's protest, 2019-08-23).",
             source=HAND,
         ),
         P(
@@ -796,21 +807,33 @@ PARAMETERS: dict[str, Param] = {
         P(
             "supply_diversification",
             float,
-            0.02,
+            0.1,
             0.0,
             0.5,
-            unit="per month",
-            meaning="Monthly fall of Korea's dependence on Japanese materials while curbs stand.",
+            unit="share of dependence",
+            meaning="Share of Korea's dependence on Japanese materials that its firms replace "
+            "while curbs stand.",
             source="The localisation drive that followed July 2019. " + HAND,
         ),
         P(
             "talks_relief",
             float,
-            0.03,
+            0.1,
             0.0,
             0.5,
-            unit="tension per month",
-            meaning="Monthly fall of Seoul-Tokyo historical tension while talks run.",
+            unit="trust",
+            meaning="Seoul's trust in Tokyo restored while working-level talks on the curbs run.",
+            source=HAND,
+        ),
+        P(
+            "talks_grievance_relief",
+            float,
+            0.0,
+            0.0,
+            1.0,
+            unit="share of grievance",
+            meaning="Share of Tokyo's grievance that stops weighing on its choices while talks "
+            "on the curbs run (talks address the ruling's fallout).",
             source=HAND,
         ),
         P(

@@ -47,7 +47,7 @@ S_PACKAGE, S_SIGN, S_POSTPONE, S_ABANDON = seoul.PACKAGE, seoul.SIGN, seoul.POST
 SEOUL_ACTIONS, TOKYO_ACTIONS = Seoul.moves, Tokyo.moves
 T_HOLD, T_TARGETED, T_TALKS = tokyo.HOLD, tokyo.TARGETED, tokyo.TALKS
 B_NONE, B_RHETORIC, B_INDUCEMENT = range(len(Beijing.moves))
-US_ACTIONS = washington.LEVELS
+US_ACTIONS = washington.MOVES
 PRESSURE_LEVELS = washington.PRESSURE_LEVELS
 ORDER = CAST.order.movers  # washington, beijing, tokyo, seoul
 
@@ -58,6 +58,7 @@ class States:
     curb: np.ndarray
     wto: np.ndarray
     talks: np.ndarray
+    pressure: np.ndarray | None = None  # Washington's declared pressure (0 when None)
 
     @property
     def size(self) -> int:
@@ -85,8 +86,19 @@ def _params(p: dict[str, float]):
     return make_params(defaults() | p)
 
 
+def _state(states: States) -> dict[str, np.ndarray]:
+    pressure = np.zeros_like(states.pact) if states.pressure is None else states.pressure
+    return {
+        "pact": states.pact,
+        "wto": states.wto,
+        "curb": states.curb,
+        "talks": states.talks,
+        "pressure": pressure,
+    }
+
+
 def _build(cal: MonthCalendar, states: States, menus: Menus, lasting: bool):
-    start = {"pact": states.pact, "wto": states.wto, "curb": states.curb, "talks": states.talks}
+    start = _state(states)
     m = {
         "washington": menus.us,
         "beijing": menus.beijing,
@@ -116,7 +128,7 @@ def month_profiles(p, env, cal, states, menus, lasting=False) -> Prof:
 
 def terminal_values(p, env, states, us, bj) -> np.ndarray:
     """(B, U, J, 4, C): ``terminal_months`` of a lasting month after the horizon."""
-    state = {"pact": states.pact, "wto": states.wto, "curb": states.curb, "talks": states.talks}
+    state = _state(states)
     state.update(Seoul.at_horizon(state))
     hold = Menus(us, bj, np.zeros((states.size, 1), int), np.zeros((states.size, 1), int))
     quiet = MonthCalendar(notice_open=False, expiry=False, signing=False)
@@ -171,7 +183,6 @@ envs = st.builds(
     tension=unit(),
     grievance=st.floats(0.0, 5.0),
     trade_dependence=unit(),
-    commitment=unit(),
 )
 # every parameter the payoffs read, drawn within its declared bounds (the rest at defaults)
 _SOURCE = "".join(inspect.getsource(m) for m in (seoul, tokyo, washington, beijing))
@@ -209,9 +220,10 @@ def one(
         curb=np.array([curb]),
         wto=np.array([wto]),
         talks=np.array([talks]),
+        pressure=np.array([us[0]]),
     )
     menus = Menus(
-        us=np.array([US_ACTIONS.index(us)]),
+        us=np.array([washington.PRESS_TOKYO if us[1] else washington.HOLD]),
         beijing=np.array([bj]),
         tokyo=np.array([[tokyo]]),
         seoul=np.array([[seoul]]),
@@ -255,7 +267,7 @@ def test_defiance_worth_less_with_heavier_us_pressure_weight(p, env, w, ps):
 
 
 def test_us_pressure_strictly_hurts_a_standing_notice():
-    p, env = base_params(us_pressure_weight=1.0), Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 1.0)
+    p, env = base_params(us_pressure_weight=1.0), Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     u = [one(p, env, pact=Pact.NOTICE_PENDING, us=(ps, 0))[SEOUL, ALLIANCE] for ps in range(4)]
     assert all(b < a for a, b in itertools.pairwise(u))
 
@@ -263,11 +275,13 @@ def test_us_pressure_strictly_hurts_a_standing_notice():
 @PROPS
 @given(p=param_sets, env=envs)
 def test_lasting_pressure_on_a_terminated_pact_lowers_seouls_terminal_value(p, env):
-    states = States(np.array([int(Pact.TERMINATED)]), np.array([0]), np.array([0]), np.array([0]))
-    codes = np.array([US_ACTIONS.index((ps, 0)) for ps in range(PRESSURE_LEVELS)])
-    v = terminal_values(p, env, states, codes, np.array([B_NONE]))  # (1, U, 1, 4, C)
+    n = PRESSURE_LEVELS
+    terminated = np.full(n, int(Pact.TERMINATED))
+    states = States(terminated, np.zeros(n, int), np.zeros(n, int), np.zeros(n, int), np.arange(n))
+    hold = np.array([washington.HOLD])
+    v = terminal_values(p, env, states, hold, np.array([B_NONE]))  # (B, 1, 1, 4, C)
     assert np.isfinite(v).all()
-    assert non_increasing(list(v[0, :, 0, SEOUL].sum(-1)))
+    assert non_increasing(list(v[:, 0, 0, SEOUL].sum(-1)))
 
 
 # ---- audience costs of backing down ------------------------------------------------------
@@ -296,13 +310,6 @@ def test_backdown_cost_rises_with_the_poll(p, env, q, move):
 
 
 @PROPS
-@given(p=param_sets, env=envs, c=unit_pair(), move=st.sampled_from([S_SUSPEND, S_RESCIND]))
-def test_backdown_cost_rises_with_commitment(p, env, c, move):
-    lo, hi = (backdown_cost(p, env_with(env, commitment=x), move) for x in c)
-    assert hi >= lo - TOL
-
-
-@PROPS
 @given(p=param_sets, env=envs, poll=st.floats(0.5, 1.0))
 def test_rescinding_costs_at_least_as_much_as_suspending(p, env, poll):
     # when the public leans to termination, withdrawing the notice is the bigger climb-down
@@ -321,9 +328,7 @@ def test_fresh_talks_offer_saves_face(p, env):
     with_talks = _package_audience(p, env, T_TALKS)
     without = _package_audience(p, env, T_HOLD)
     assert with_talks >= without - TOL
-    strict = (
-        p["face_saving"] * p["audience_cost"] * p["suspension_face"] * env.poll * env.commitment
-    )
+    strict = p["face_saving"] * p["audience_cost"] * p["suspension_face"] * env.poll
     if strict > 1e-6:
         assert with_talks > without
 
@@ -336,7 +341,7 @@ def test_more_face_saving_cheaper_package(p, env, f):
 
 
 def test_audience_cost_strictly_matters():
-    env = Environment(1.0, 0.6, 0.0, 0.0, 0.0, 1.0, 1.0)
+    env = Environment(1.0, 0.6, 0.0, 0.0, 0.0, 1.0)
     costs = [backdown_cost(base_params(audience_cost=a), env, S_SUSPEND) for a in (0.0, 2.0, 5.0)]
     assert all(b > a for a, b in itertools.pairwise(costs))
 
@@ -381,7 +386,7 @@ def test_security_nonnegative_and_zero_without_the_pact(p, env):
 
 def test_security_strictly_rises_with_threat():
     p = base_params(security_value=1.0, tisa_fallback=0.4)
-    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     lo = _security(p, env, Pact.ACTIVE)
     hi = _security(p, env_with(env, threat=2.0), Pact.ACTIVE)
     assert (hi > lo).all()
@@ -409,7 +414,7 @@ def test_seouls_security_falls_with_trust_loss(p, env, loss, curb):
 
 def test_curbs_strictly_erode_seouls_security():
     p = base_params(trust_loss=0.5, security_value=1.0, tisa_fallback=0.4)
-    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     values = [float(one(p, env, pact=Pact.ACTIVE, curb=c)[SEOUL, SECURITY]) for c in range(3)]
     assert values[0] > values[1] > values[2] > 0.0
 
@@ -444,7 +449,7 @@ def test_no_resolve_or_no_grievance_no_gain_from_curbs(p, env):
 
 
 def test_curb_gain_is_resolve_times_grievance():
-    env = Environment(1.0, 0.5, 0.0, 0.0, 2.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 2.0, 1.0)
     g1 = _curb_gain(base_params(japan_resolve=1.0), env)
     g2 = _curb_gain(base_params(japan_resolve=2.0), env)
     g3 = _curb_gain(base_params(japan_resolve=1.0), env_with(env, grievance=4.0))
@@ -476,7 +481,7 @@ def test_trade_damage_rises_with_curbs(p, env):
 
 
 def test_trade_damage_strictly_hurts_both():
-    env = Environment(1.0, 0.5, 0.3, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.3, 0.0, 0.0, 1.0)
     lo = _economic(base_params(trade_damage=0.5), env, 2)
     hi = _economic(base_params(trade_damage=2.0), env, 2)
     assert (hi < lo).all() and (lo < 0).all()
@@ -527,7 +532,7 @@ def test_washingtons_cost_rises_with_its_pressure(p, env, pact, lasting):
 
 
 def test_pressing_seoul_strictly_costs_washington():
-    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0)
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
     p = base_params(us_pressure_cost=1.0)
     costs = [
         float(one(p, env, pact=Pact.ACTIVE, us=(ps, 0))[WASHINGTON, PRESSURE_COST])
@@ -553,7 +558,7 @@ def _profiles(p: dict[str, float], env: Environment, cal: MonthCalendar):
 
 
 def test_notice_only_inside_the_window_and_from_an_active_pact():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     for cal in ALL_CALENDARS:
         prof = _profiles(p, env, cal)
         notice_ok = prof.seoul_ok[:, :, S_NOTICE]  # (B, T)
@@ -563,7 +568,7 @@ def test_notice_only_inside_the_window_and_from_an_active_pact():
 
 
 def test_backing_down_only_from_a_standing_notice():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     prof = _profiles(p, env, QUIET)
     standing = GRID.pact == Pact.NOTICE_PENDING
     for move in (S_SUSPEND, S_PACKAGE):
@@ -573,7 +578,7 @@ def test_backing_down_only_from_a_standing_notice():
 
 
 def test_talks_need_a_standing_wto_complaint_and_curbs():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     prof = _profiles(p, env, QUIET)
     talks_ok = prof.tokyo_ok[:, T_TALKS]
     assert not talks_ok[GRID.wto != WTO_ACTIVE].any()
@@ -583,7 +588,7 @@ def test_talks_need_a_standing_wto_complaint_and_curbs():
 
 
 def test_hold_feasible_except_in_a_scheduled_signing_month():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     for cal in ALL_CALENDARS:
         prof = _profiles(p, env, cal)
         assert prof.tokyo_ok[:, T_HOLD].all()
@@ -596,7 +601,7 @@ def test_hold_feasible_except_in_a_scheduled_signing_month():
 
 
 def test_lapse_only_of_a_notice_standing_at_the_start_of_the_expiry_month():
-    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0)
+    p, env = base_params(), Environment(1.0, 0.5, 0.0, 0.0, 1.0, 1.0)
     expiry = MonthCalendar(notice_open=True, expiry=True, signing=False)
     prof = _profiles(p, env, expiry)
     for b in range(GRID.size):

@@ -1,0 +1,254 @@
+"""Consistent beliefs: every government's lookahead counts what its own move does to the
+state its payoffs read (issue: validity, item 1).
+
+Each test compares the expected utility a government gives one of its moves under two
+values of a parameter that acts only through a consequence of that move: the
+commitment behind audience costs that a notice creates, the strain a notice puts on
+trust, the trust talks restore, the grievance talks relieve, the boycott and the poll
+that curbs and a firm stance move, Korea's substitutes for curbed materials. A lookahead
+that forgot the consequence would give the move exactly the same value under both (the
+parameter would not enter any utility it reads). Which way the value moves depends on how
+the others answer, so most tests assert that it moves; where the consequence is felt in
+the month itself, they assert the direction too. Both runs must reach the same node of
+the month's game (the earlier movers drew the same moves).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from agents.public import PRESSURE_LEVELS
+from model import GSOMIAModel
+from model.opinion import OpinionEffects, OpinionNetwork, OpinionPush, PublicBelief
+from model.pact import N_CURB
+
+AUGUST = dict(start=date(2019, 8, 1), end=date(2019, 12, 31), grievance_initial=1.0)
+"""The last month of the notice window of 2019, curbs not yet in force."""
+
+
+def option(actor: str, move: str, scenario: dict, **params: float) -> tuple:
+    """``actor``'s option ``move`` in the scenario's first month, and the moves drawn
+    before it (the node of the month's game the option is valued at)."""
+    m = GSOMIAModel(rng=0, **scenario, **params)
+    m.step()
+    chosen = {d.actor: d.chosen for d in m.explain()}
+    movers = m.cast.order.movers
+    earlier = tuple(chosen[a] for a in movers[: movers.index(actor)])
+    return m.explain(actor)[0].option(move), earlier
+
+
+def values(actor: str, move: str, scenario: dict, name: str, lo: float, hi: float) -> tuple:
+    """The option's expected utility with parameter ``name`` at ``lo`` and at ``hi``."""
+    (a, node_a), (b, node_b) = (option(actor, move, scenario, **{name: x}) for x in (lo, hi))
+    assert node_a == node_b, "the two runs reached different nodes; pick another state"
+    return a, b
+
+
+def moves(a, b) -> bool:
+    return abs(a.expected_utility - b.expected_utility) > 1e-3
+
+
+def test_notice_counts_the_commitment_it_creates():
+    """Audience costs are paid only on backing down from a standing or suspended notice:
+    a notice's value falls with them because the notice creates the commitment."""
+    lo, hi = values("seoul", "termination_notice", AUGUST, "audience_cost", 2.0, 8.0)
+    assert moves(lo, hi)
+    # a notice is no climb-down: the month's own audience payoff is unchanged
+    assert lo.immediate["audience"] == pytest.approx(hi.immediate["audience"])
+
+
+def test_hold_does_not_pay_for_a_commitment_it_never_makes():
+    """Without a notice there is nothing to back down from: holding through the window
+    is worth the same whatever audience costs are (no climb-down is possible)."""
+    scenario = dict(AUGUST, end=date(2019, 8, 31), lookahead_months=1)
+    lo, hi = values("seoul", "hold", scenario, "audience_cost", 0.0, 8.0)
+    assert hi.expected_utility == pytest.approx(lo.expected_utility, abs=1e-9)
+
+
+def test_notice_counts_the_strain_it_puts_on_trust():
+    lo, hi = values("seoul", "termination_notice", AUGUST, "notice_tension", 0.0, 0.5)
+    assert moves(lo, hi)
+    assert hi.immediate["security"] < lo.immediate["security"]
+
+
+def test_notice_counts_the_rally_it_causes():
+    """A firm stance rallies the public; with approval for hardness and no audience cost,
+    a stronger rally makes the notice's approval larger."""
+    lo, hi = values("seoul", "termination_notice", AUGUST, "rally", 0.0, 0.3)
+    assert moves(lo, hi)
+    assert hi.immediate["audience"] > lo.immediate["audience"]
+
+
+CURBED = dict(
+    start=date(2019, 9, 1),
+    end=date(2019, 12, 31),
+    pact_state="notice_pending",
+    notice_date=date(2019, 8, 23),
+    initial_curb_level=2,
+    grievance_initial=1.0,
+)
+"""September 2019: full curbs, a standing notice, no WTO complaint yet."""
+
+
+def test_taking_up_talks_counts_the_trust_they_restore():
+    """November, Tokyo offering talks against the standing WTO complaint: suspending the
+    notice with the complaint starts talks, and talks restore trust, so that move's
+    value (in the month and after) grows with what they restore."""
+    scenario = dict(CURBED, start=date(2019, 11, 1), initial_wto="active")
+    move = "conditional_suspension+wto_suspension"
+    lo, hi = values("seoul", move, scenario, "talks_relief", 0.4, 0.5)
+    assert option("seoul", move, scenario, talks_relief=0.5)[1][-1] == "talks_offer"
+    assert hi.immediate["security"] > lo.immediate["security"]
+    assert hi.expected_utility > lo.expected_utility + 1e-3
+
+
+def test_talks_offer_counts_the_grievance_talks_relieve():
+    scenario = dict(CURBED, initial_wto="active")
+    lo, hi = values("tokyo", "talks_offer", scenario, "talks_grievance_relief", 0.0, 1.0)
+    assert moves(lo, hi)
+
+
+JULY = dict(start=date(2019, 7, 1), end=date(2019, 12, 31), grievance_initial=1.0)
+
+
+def test_curbs_count_the_boycott_they_provoke():
+    """Nobody boycotts before the curbs; the anger curbs cause is what makes them pay
+    the boycott, so their month's cost grows with the anger."""
+    lo, hi = values("tokyo", "targeted_export_controls", JULY, "curb_anger", 0.0, 0.5)
+    assert moves(lo, hi)
+    assert hi.immediate["economic"] < lo.immediate["economic"]
+
+
+def test_curbs_count_the_substitutes_korea_finds():
+    """Korean firms replace part of what the curbs cut off, which also spares Tokyo's
+    exporters less: the curbs' own cost to Tokyo falls with the substitution."""
+    lo, hi = values("tokyo", "targeted_export_controls", JULY, "supply_diversification", 0, 0.5)
+    assert moves(lo, hi)
+    assert hi.immediate["economic"] > lo.immediate["economic"]
+
+
+# ---- the public the governments expect ----------------------------------------------------
+
+
+def network(**kw: float) -> OpinionNetwork:
+    args = dict(
+        n=3000,
+        degree=8,
+        initial_opinion=0.45,
+        conformity=0.3,
+        noise=0.0,
+        sensitivity=1.0,
+        rng=np.random.default_rng(5),
+        graph_seed=6,
+        undecided_band=0.05,
+    )
+    return OpinionNetwork(**(args | kw))
+
+
+@pytest.mark.parametrize(
+    "push",
+    [
+        OpinionPush(2, firm=True, talks=False, launches=0.0, us_pressure=0.0),
+        OpinionPush(1, firm=False, talks=True, launches=0.0, us_pressure=2 / 3),
+        OpinionPush(0, firm=False, talks=False, launches=0.0, us_pressure=1.0),
+    ],
+)
+def test_belief_is_where_the_public_settles_under_the_state(push):
+    """The expected public of a state is where the opinion update settles when that
+    state's push goes on (without noise): beliefs and the world agree."""
+    net = network()
+    belief = PublicBelief.expect(net, 0.65, N_CURB, PRESSURE_LEVELS, launches=0.0)
+    level = round(push.us_pressure * (PRESSURE_LEVELS - 1))
+    end, keep, boycott = belief.at(push.curbs, int(push.firm), int(push.talks), level)
+    for _ in range(40):
+        net.step(push)
+    world_end, world_keep, _ = net.shares()
+    assert world_end == pytest.approx(float(end), abs=0.02)
+    assert world_keep == pytest.approx(float(keep), abs=0.02)
+    assert net.share_above(0.65) == pytest.approx(float(boycott), abs=0.02)
+
+
+def test_belief_of_todays_state_is_todays_public():
+    net = network()
+    belief = PublicBelief.expect(net, 0.65, N_CURB, PRESSURE_LEVELS, launches=0.0)
+    end, keep, boycott = belief.at(0, 0, 0, 0)
+    assert (float(end), float(keep)) == pytest.approx(net.shares()[:2])
+    assert float(boycott) == pytest.approx(net.share_above(0.65))
+
+
+def test_us_pressure_moves_the_expected_poll_toward_keeping():
+    """US pressure polarises (alliance-minded citizens move to keep the pact); with a
+    public predisposed to keep it, pressure raises the expected share for keeping more
+    than any hardening of nationalists raises the share for ending."""
+    net = network(initial_opinion=0.35)
+    belief = PublicBelief.expect(net, 0.65, N_CURB, PRESSURE_LEVELS, launches=0.0)
+    end, keep, _ = belief.at(0, 0, 0, np.arange(PRESSURE_LEVELS))
+    assert np.all(np.diff(keep) > 0)
+    assert end[-1] - keep[-1] < end[0] - keep[0]
+
+
+def test_poll_shares_sum_to_one_and_undecided_grow_with_the_band():
+    narrow, wide = network(undecided_band=0.0), network(undecided_band=0.1)
+    for net in (narrow, wide):
+        assert sum(net.shares()) == pytest.approx(1.0)
+    assert wide.shares()[2] > narrow.shares()[2]
+    assert narrow.shares()[2] == pytest.approx(float(np.mean(narrow.opinion == 0.5)))
+
+
+def test_monthly_poll_columns_are_the_publics_shares():
+    m = GSOMIAModel(rng=3, end=date(2019, 1, 31), undecided_band=0.08)
+    m.run()
+    row = m.monthly().iloc[-1]
+    end, keep, undecided = m.public.shares
+    assert row["opinion_share"] == end
+    assert row["opinion_keep_share"] == keep
+    assert row["opinion_undecided_share"] == pytest.approx(undecided)
+    assert end + keep + undecided == pytest.approx(1.0)
+    assert undecided > 0
+
+
+def test_opinion_effects_are_registry_parameters():
+    p = GSOMIAModel(rng=0, curb_anger=0.33, rally=0.07).params
+    e = OpinionEffects.from_params(p)
+    assert (e.curb_anger, e.rally) == (0.33, 0.07)
+
+
+# ---- Washington's declared pressure -----------------------------------------------------------
+
+
+def test_declared_pressure_rises_one_rung_a_month_and_holds_until_the_deadline():
+    """A public position is not withdrawn before the crisis is decided: month to month,
+    the pressure on Seoul rises by at most one rung, and falls only in a month whose
+    deadline passed (renewal, suspension at expiry, or lapse)."""
+    peaks = []
+    for seed in range(6):
+        m = GSOMIAModel.from_config("baseline_2019", rng=seed, us_pressure_cost=0.01)
+        m.run()
+        df = m.monthly()
+        rungs = np.rint(df["us_pressure_seoul"].to_numpy() * 3).astype(int)
+        decided = {e.date.strftime("%Y-%m") for e in m.timeline if e.event in DEADLINE_EVENTS}
+        months = [d[:7] for d in df.index]
+        for k in range(1, len(rungs)):
+            assert rungs[k] - rungs[k - 1] <= 1
+            if rungs[k] < rungs[k - 1]:
+                assert months[k - 1] in decided or months[k] in decided, months[k]
+        peaks.append(rungs.max())
+    assert max(peaks) >= 2  # the runs did climb
+
+
+DEADLINE_EVENTS = ("pact_renewed", "pact_terminated", "conditional_suspension")
+
+
+def test_raising_pressure_counts_the_months_it_must_be_held():
+    """The declared pressure is state: a raise's continuation carries the cost of
+    holding it to the deadline, so its value falls with the cost of pressure by more
+    than the month's own cost does."""
+    scenario = dict(JULY, start=date(2019, 8, 1))
+    lo, hi = values("washington", "raise_pressure", scenario, "us_pressure_cost", 0.5, 1.0)
+    own = lo.immediate["pressure_cost"] - hi.immediate["pressure_cost"]
+    later = lo.continuation["pressure_cost"] - hi.continuation["pressure_cost"]
+    assert own > 0
+    assert later > 1e-3

@@ -214,13 +214,60 @@ def test_budget_caps_simulations(reference, tmp_path, capsys):
     ref = posterior(reference)
     pd.testing.assert_frame_equal(posterior(out), ref[ref["generation"] == 0])
 
-    # a budget generation 0 cannot finish in: exit 1, resumable with a larger budget
+    # a budget of the prior sample and one search each: generation 0 finishes only if
+    # each of its searches was accepted at once (as in the reference); else exit 1 and
+    # the fit resumes with a larger budget
     small = tmp_path / "small"
+    pop = load_targets(TINY).fit.population
     argv = ["fit", str(TINY), "--out", str(small), "--seed", str(SEED), "--workers", "1"]
-    code = main([*argv, "--budget", str(int(spent[-1] + 6))])
-    assert code == 1 and "--resume and a larger --budget" in capsys.readouterr().err
-    code = main([*argv, "--resume", "--budget", str(budget + 100)])
-    assert code == 0
+    code = main([*argv, "--budget", str(int(spent[-1]) + pop)])
+    err = capsys.readouterr().err
+    if spent[0] > pop:
+        assert code == 1 and "--resume and a larger --budget" in err
+        assert main([*argv, "--resume", "--budget", str(budget + 100)]) == 0
+    else:
+        assert code == 0 and posterior(small)["generation"].max() == 0
+
+
+def flaky_particle():
+    """A pyabc particle accepted with probability 0.3 (from numpy's global generator)."""
+    from pyabc.parameters import Parameter
+    from pyabc.population import Particle
+
+    accepted = bool(np.random.random() < 0.3)  # noqa: NPY002 (what the sampler seeds)
+    return Particle(0, Parameter({"x": 1.0}), 1.0, {}, 0.0, accepted=accepted)
+
+
+def test_sampler_is_seeded_per_search_and_limit_discards_a_generation():
+    from experiments.fit_sampler import SeededMappingSampler, inprocess_map
+
+    def sample(limit, seed=7):
+        sampler = SeededMappingSampler(inprocess_map, seed)
+        sampler.limit = limit
+        s = sampler.sample_until_n_accepted(20, flaky_particle, 0)
+        return s, sampler
+
+    full, sampler = sample(np.inf)
+    assert full.ok and full.n_accepted == 20
+    evals = sampler.nr_evaluations_
+    assert evals > 20 and sampler.incomplete_evaluations == 0
+    _, sampler2 = sample(np.inf)
+    assert sampler2.nr_evaluations_ == evals  # the same seeds, the same searches
+    _, other = sample(np.inf, seed=8)
+    assert other.nr_evaluations_ != evals
+    cut, sampler3 = sample(2)
+    assert not cut.ok  # some search needed more than 2 draws: the generation is discarded
+    assert sampler3.incomplete_evaluations == sampler3.nr_evaluations_ <= 2 * 20
+
+
+def test_no_stored_generation_is_a_failure_to_resume(tmp_path, capsys):
+    from experiments.fit import FitResult, _outputs, inprocess_map
+
+    ts = load_targets(TINY)
+    result = FitResult(tmp_path, 0, 9, "budget: 9 of 12 simulations spent")
+    with pytest.raises(fit_mod.Failed, match="--resume and a larger --budget"):
+        _outputs(ts, tmp_path, inprocess_map, "test", 0, result)
+    assert not (tmp_path / "report.md").exists()
 
 
 def test_budget_below_one_generation_is_bad_input(tmp_path, capsys):

@@ -47,7 +47,7 @@ from experiments.fit_sampler import (
     inprocess_map,
     pool_map,
 )
-from experiments.fit_score import Score, simulate
+from experiments.fit_score import poll_deviations, score_runs, simulate, simulate_runs
 from experiments.fit_store import (
     FORMAT,
     check_out,
@@ -124,15 +124,39 @@ def mapper(backend: str, workers: int, scheduler: str | None) -> Iterator[tuple[
             _stop_pool(pool)
 
 
-def _check_one(args: tuple[TargetSet, dict[str, float], int]) -> Score:
+def _check_one(
+    args: tuple[TargetSet, dict[str, float], int],
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     targets, params, seed = args
-    return simulate(targets, params, [seed])
+    runs = simulate_runs(targets, params, [seed])
+    polls = {
+        t.name: poll_deviations(t, runs[t.scenario][0]) for t in targets.targets if t.kind == "poll"
+    }
+    return score_runs(targets, runs).met_shares, polls
 
 
-def check_at(targets: TargetSet, params: dict[str, float], map_: Map) -> dict[str, float]:
-    """Share of seeds 0..check_seeds-1 meeting each target at ``params``."""
-    scores = list(map_(_check_one, [(targets, params, s) for s in range(targets.fit.check_seeds)]))
-    return {t.name: float(np.mean([s.met_shares[t.name] for s in scores])) for t in targets.targets}
+@dataclass(frozen=True)
+class Check:
+    """The posterior-median check: share of seeds meeting each target, and per poll
+    target and answer the median over seeds of the model's share (points)."""
+
+    met: dict[str, float]
+    poll_medians: dict[str, dict[str, float]]
+
+
+def check_at(targets: TargetSet, params: dict[str, float], map_: Map) -> Check:
+    """Runs of ``params`` for seeds 0..check_seeds-1, scored."""
+    seeds = range(targets.fit.check_seeds)
+    results = list(map_(_check_one, [(targets, params, s) for s in seeds]))
+    met = {t.name: float(np.mean([r[0][t.name] for r in results])) for t in targets.targets}
+    medians = {}
+    for t in targets.targets:
+        if t.kind == "poll":
+            medians[t.name] = {
+                answer: observed + float(np.median([r[1][t.name][answer] for r in results]))
+                for answer, observed in t.shares
+            }
+    return Check(met, medians)
 
 
 def pilot(targets: TargetSet) -> float:
@@ -337,13 +361,13 @@ def _outputs(
     write_parquet_atomic(out / "posterior.parquet", frame)
     summary = posterior_summary(frame, targets)
     medians = {n: summary[n]["median"] for n in names}
-    at_median = check_at(targets, medians, map_)
+    check = check_at(targets, medians, map_)
     header = (
         f"Posterior medians of `{command}` (seed {seed}); use as scenario overrides:\n"
         f"gsomia run --config baseline_2019 --set KEY=VALUE ..., or copy into a scenario."
     )
     write_text_atomic(out / "fitted.toml", fitted_toml(medians, header))
-    write_report(out, targets, frame, summary, at_median, command, seed, result)
+    write_report(out, targets, frame, summary, check, command, seed, result)
 
 
 def _check_inputs(

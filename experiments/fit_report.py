@@ -107,7 +107,7 @@ def report_text(
     targets: TargetSet,
     frame: pd.DataFrame,
     summary: dict[str, dict[str, Any]],
-    at_median: dict[str, float],
+    check: Any,
     command: str,
     seed: int,
     result: Any,
@@ -166,8 +166,24 @@ def report_text(
     for t in targets.targets:
         lines.append(
             f"| {t.name} | {t.scenario} | {t.kind} | {t.weight:g} | {at_post[t.name]:.0%} | "
-            f"{at_median[t.name]:.0%} |"
+            f"{check.met[t.name]:.0%} |"
         )
+    if check.poll_medians:
+        lines += [
+            "",
+            "Polls at the posterior medians: the model's share on the poll's date, median "
+            f"over seeds 0–{targets.fit.check_seeds - 1}, against the poll (points).",
+            "",
+            "| target | answer | poll | model (median) | difference | tolerance |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for t in targets.targets:
+            for answer, observed in t.shares:
+                model = check.poll_medians[t.name][answer]
+                lines.append(
+                    f"| {t.name} | {answer} | {observed:.1f} | {model:.1f} | "
+                    f"{model - observed:+.1f} | {t.tolerance:g} |"
+                )
     lines += ["", f"Particles in the posterior: {len(post)}.", ""]
     return "\n".join(lines)
 
@@ -177,12 +193,12 @@ def write_report(
     targets: TargetSet,
     frame: pd.DataFrame,
     summary: dict[str, dict[str, Any]],
-    at_median: dict[str, float],
+    check: Any,
     command: str,
     seed: int,
     result: Any,
 ) -> None:
     """pairs.png, then report.md (last, whole or not at all)."""
     pairs_figure(frame, targets, out / "pairs.png")
-    text = report_text(targets, frame, summary, at_median, command, seed, result)
+    text = report_text(targets, frame, summary, check, command, seed, result)
     write_text_atomic(out / "report.md", text)

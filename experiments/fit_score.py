@@ -170,8 +170,10 @@ def weighted_distance(targets: TargetSet, distances: Mapping[str, float]) -> flo
     return sum(t.weight * distances[t.name] for t in targets.targets) / total
 
 
-def simulate(targets: TargetSet, params: Mapping[str, float], seeds: Sequence[int]) -> Score:
-    """Run every scenario the targets name for each seed with ``params`` and score them."""
+def simulate_runs(
+    targets: TargetSet, params: Mapping[str, float], seeds: Sequence[int]
+) -> dict[str, list[Run]]:
+    """Run every scenario the targets name for each seed with ``params``."""
     from model import GSOMIAModel
 
     runs: dict[str, list[Run]] = {}
@@ -182,4 +184,9 @@ def simulate(targets: TargetSet, params: Mapping[str, float], seeds: Sequence[in
             m = GSOMIAModel.from_config(path, rng=int(seed), **dict(params))
             m.run()
             runs[scenario].append(Run.of(m, monthly=polls))
-    return score_runs(targets, runs)
+    return runs
+
+
+def simulate(targets: TargetSet, params: Mapping[str, float], seeds: Sequence[int]) -> Score:
+    """Run every scenario the targets name for each seed with ``params`` and score them."""
+    return score_runs(targets, simulate_runs(targets, params, seeds))

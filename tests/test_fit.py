@@ -347,3 +347,20 @@ def test_ctrl_c_to_the_process_group_then_resume(reference, tmp_path):
     res = subprocess.run([*argv, "--workers", "1", "--resume"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     pd.testing.assert_frame_equal(posterior(out), posterior(reference))
+
+
+def test_report_poll_table_is_the_median_over_check_seeds(reference):
+    from datetime import date
+
+    from experiments.fit_score import share_on
+
+    fitted = tomllib.loads((reference / "fitted.toml").read_text())["parameters"]
+    ts = load_targets(TINY)
+    shares = []
+    for seed in range(ts.fit.check_seeds):
+        m = GSOMIAModel.from_config(FIXTURES / "tiny_2019.toml", rng=seed, **fitted)
+        m.run()
+        shares.append(100 * share_on(m.monthly(), "opinion_share", date(2019, 8, 7)))
+    model = float(np.median(shares))
+    text = (reference / "report.md").read_text()
+    assert f"| poll_2019_08_07 | end | 47.7 | {model:.1f} | {model - 47.7:+.1f} | 5 |" in text

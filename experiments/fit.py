@@ -15,6 +15,7 @@ depend on the worker count or backend.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
@@ -307,7 +308,7 @@ def _generations(
                 abc.load(db_url(out), 1)
             else:
                 abc.new(db_url(out), {"distance": 0.0})
-            abc.run(max_nr_populations=1, minimum_epsilon=0.0)
+            run_generation(abc)
             meta["incomplete_simulations"] += sampler.incomplete_evaluations
             write_meta(out, meta)
             if sampler.incomplete_evaluations:
@@ -321,6 +322,49 @@ def _generations(
     history = _history(out)
     sims = _spent(history) + meta["incomplete_simulations"]
     return FitResult(out, stored_generations(history), sims, stopped)
+
+
+def run_generation(abc: Any) -> None:
+    """One generation of ``abc``. A Ctrl-C (or SIGTERM) inside a database write leaves
+    pyabc's session needing a rollback, and pyabc's clean-up then raises about that
+    instead: the interrupt is what happened, so it is raised again (the uncommitted
+    generation is rolled back; ``--resume`` redoes it)."""
+    try:
+        abc.run(max_nr_populations=1, minimum_epsilon=0.0)
+    except BaseException as exc:
+        interrupt = _interrupt_in(exc)
+        if interrupt is None:
+            raise
+        _release(abc.history)
+        if interrupt is exc:
+            raise
+        raise interrupt from None
+
+
+def _interrupt_in(exc: BaseException | None) -> BaseException | None:
+    """The KeyboardInterrupt (Ctrl-C, or SIGTERM as ``Terminated``) ``exc`` is or arose
+    while handling, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__context__
+    return None
+
+
+def _release(history: Any) -> None:
+    """Roll back and close the history's open session, if any (best effort: the
+    interrupt that follows matters more than a failure here)."""
+    session = getattr(history, "_session", None)
+    engine = getattr(history, "_engine", None)
+    with contextlib.suppress(Exception):
+        if session is not None:
+            session.rollback()
+            session.close()
+    with contextlib.suppress(Exception):
+        if engine is not None:
+            engine.dispose()
 
 
 def _spent(history: Any) -> int:

@@ -364,3 +364,37 @@ def test_report_poll_table_is_the_median_over_check_seeds(reference):
     model = float(np.median(shares))
     text = (reference / "report.md").read_text()
     assert f"| poll_2019_08_07 | end | 47.7 | {model:.1f} | {model - 47.7:+.1f} | 5 |" in text
+
+
+def test_an_interrupt_inside_a_database_write_stays_an_interrupt(reference, tmp_path, monkeypatch):
+    """Ctrl-C during pyabc's write of a generation: pyabc's clean-up then fails on the
+    session (PendingRollbackError, seen with a real Ctrl-C); the fit still reports the
+    interrupt, and the resume redoes the generation."""
+    import pyabc.storage.history as hist
+
+    out = tmp_path / "cut"
+    original = hist.History._save_to_population_db
+    original_done = hist.History.done
+    calls = {"n": 0}
+
+    def interrupted_write(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the write of generation 1
+            if self._session is None:
+                self._make_session()
+            self._session.add(hist.Population(t=99, epsilon=0.0))  # a pending change
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    def failing_done(self, *args, **kwargs):
+        if calls["n"] < 2:
+            return original_done(self, *args, **kwargs)
+        raise RuntimeError("Can't reconnect until invalid transaction is rolled back")
+
+    with monkeypatch.context() as m:
+        m.setattr(hist.History, "_save_to_population_db", interrupted_write)
+        m.setattr(hist.History, "done", failing_done)
+        with pytest.raises(KeyboardInterrupt):
+            run_fit(TINY, out, workers=1, seed=SEED, progress=False, command="test")
+    run_fit(TINY, out, workers=1, seed=SEED, resume=True, progress=False, command="test")
+    pd.testing.assert_frame_equal(posterior(out), posterior(reference))

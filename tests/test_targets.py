@@ -19,20 +19,10 @@ from model.parameters import PARAMETERS, ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny_targets.toml"
-QUIET_FIXTURE = FIXTURES / "quiet_2017_2018.toml"
-
-
-@pytest.fixture
-def with_quiet_scenario(monkeypatch):
-    """The lead's configs/quiet_2017_2018.toml, or the placeholder fixture until it lands."""
-    shipped = targets_mod.list_scenarios()
-    if "quiet_2017_2018" not in shipped:
-        extra = {"quiet_2017_2018": (QUIET_FIXTURE, "placeholder")}
-        monkeypatch.setattr(targets_mod, "list_scenarios", lambda: shipped | extra)
 
 
 # ---- the shipped evidence -------------------------------------------------------------------
-def test_shipped_evidence_loads_with_every_kind(with_quiet_scenario):
+def test_shipped_evidence_loads_with_every_kind():
     ts = load_targets("evidence_2019")
     kinds = {t.kind for t in ts.targets}
     assert kinds == set(targets_mod.KINDS)
@@ -48,7 +38,7 @@ def test_shipped_evidence_loads_with_every_kind(with_quiet_scenario):
         assert p.low <= lo < hi <= p.high
 
 
-def test_shipped_sequence_holds_calibrate_sequence_plus_washington(with_quiet_scenario):
+def test_shipped_sequence_holds_calibrate_sequence_plus_washington():
     ts = load_targets("evidence_2019")
     (seq,) = [t for t in ts.targets if t.kind == "sequence"]
     steps = {(s.actor, e, s.month) for s in seq.steps for e in s.events}
@@ -59,7 +49,7 @@ def test_shipped_sequence_holds_calibrate_sequence_plus_washington(with_quiet_sc
     assert seq.outcome == "last_minute_suspension"
 
 
-def test_event_targets_name_events_the_timeline_lists(with_quiet_scenario):
+def test_event_targets_name_events_the_timeline_lists():
     from experiments.calibration import DEFAULT_TIMELINE, read_timeline
 
     timeline = {
@@ -72,7 +62,7 @@ def test_event_targets_name_events_the_timeline_lists(with_quiet_scenario):
             assert (s.actor, s.events[0], s.month) in timeline, t.name
 
 
-def test_every_shipped_target_set_loads_and_is_listed(with_quiet_scenario, capsys):
+def test_every_shipped_target_set_loads_and_is_listed(capsys):
     shipped = targets_mod.list_target_sets()
     assert {"evidence_2019", "smoke"} <= set(shipped)
     for name in shipped:
@@ -289,7 +279,7 @@ def test_poll_names_a_missing_column(tiny):
         distance(t, run)
 
 
-def test_sequence_absent_and_not_followed(with_quiet_scenario):
+def test_sequence_absent_and_not_followed():
     ts = load_targets("evidence_2019")
     seq = target(ts, "sequence_2019")
     history = [

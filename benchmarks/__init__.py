@@ -14,7 +14,9 @@ measures, in one process run so that ratios are fair on a noisy machine:
    against ``mesa.batch_run``;
 5. ``scaling``: run time against months simulated and against the number of citizens,
    with fitted log-log exponents;
-6. ``ui``: the browser page: first render, one step, a 50-seed ensemble (benchmarks/ui.py).
+6. ``ui``: the browser page: first render, one step, a 50-seed ensemble (benchmarks/ui.py);
+7. ``fit``: ``gsomia fit`` of the shipped small targets: wall time, simulations/s and model
+   runs/s, and one particle of ``evidence_2019`` (benchmarks/fit.py).
 
 Every measurement is a median over repeated runs with min and max. Nothing here asserts
 on speed: the targets of the issue are reported as met or missed, never enforced.
@@ -23,5 +25,5 @@ on speed: the targets of the issue are reported as met or missed, never enforced
 SCHEMA = 1
 """Version of the layout of results/bench/latest.json."""
 
-FIGURES = ("run", "throughput", "overhead", "memory", "scaling", "ui")
+FIGURES = ("run", "throughput", "overhead", "memory", "scaling", "ui", "fit")
 """The figures, in the order they run and print."""

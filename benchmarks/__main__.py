@@ -178,6 +178,10 @@ def _figure(name: str, plan: Plan, workers: int) -> dict[str, Any]:
         from benchmarks.ui import figure
 
         return figure(plan.smoke_repeats, 10 if plan is PLANS["quick"] else 50, _log)
+    if name == "fit":
+        from benchmarks.fit import figure
+
+        return figure(plan is PLANS["quick"], workers, 1, _log)
     raise ValueError(f"unknown figure {name!r}")
 
 

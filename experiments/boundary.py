@@ -76,6 +76,7 @@ RESUME_HINTS = {
     "sweep": "finished chunks are kept; fix the cause and run the same command with --resume",
     "analyze": "no report was written; fix the cause and run `gsomia analyze` again",
     "calibrate": "nothing was written; fix the cause and run the same command again",
+    "fit": "finished generations are kept; fix the cause and run the same command with --resume",
     "ui": "fix the cause and run `gsomia ui` again",
 }
 
@@ -94,7 +95,8 @@ def guarded(command: str, func: Callable[[], int], debug: bool = False) -> int:
     if not debug:
         sys.unraisablehook = _quiet_finalisers
     hint = RESUME_HINTS.get(command, "run the same command again")
-    sweep = "; run the same command with --resume to finish" if command == "sweep" else ""
+    resumable = command in ("sweep", "fit")
+    sweep = "; run the same command with --resume to finish" if resumable else ""
     try:
         with termination_as_interrupt():
             return int(func() or 0)

@@ -133,8 +133,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    """``gsomia scenarios``: the shipped scenarios and sweep specs with their descriptions."""
+    """``gsomia scenarios``: the shipped scenarios, sweep specs and target sets with their
+    descriptions."""
     from experiments.spec import list_specs
+    from experiments.targets import list_target_sets
     from model.config import list_scenarios
 
     print("scenarios (gsomia run --config NAME):")
@@ -142,6 +144,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         print(f"  {name:<22} {text}")
     print("sweep specs (gsomia sweep NAME):")
     for name, (_path, text) in list_specs().items():
+        print(f"  {name:<22} {text}")
+    print("target sets (gsomia fit NAME --out DIR):")
+    for name, (_path, text) in list_target_sets().items():
         print(f"  {name:<22} {text}")
     return 0
 
@@ -266,9 +271,24 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(func=cmd_params)
 
     scenarios = sub.add_parser(
-        "scenarios", help="list the shipped scenarios and sweep specs", parents=[common]
+        "scenarios",
+        help="list the shipped scenarios, sweep specs and target sets",
+        parents=[common],
     )
     scenarios.set_defaults(func=cmd_scenarios)
+
+    fit = sub.add_parser(
+        "fit", help="estimate parameters from a targets file (pyabc ABC-SMC)", parents=[common]
+    )
+    fit.add_argument("targets", help="targets: a shipped name (evidence_2019) or a TOML path")
+    fit.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    fit.add_argument("--budget", type=int, default=None, help="at most N simulations")
+    fit.add_argument("--workers", type=int, default=None, help="processes (default: all)")
+    fit.add_argument("--backend", default="local", help="local or dask")
+    fit.add_argument("--scheduler", default=None, help="dask scheduler address")
+    fit.add_argument("--resume", action="store_true", help="continue an interrupted fit")
+    fit.add_argument("--seed", type=int, default=0, help="the fit's seed (default 0)")
+    fit.set_defaults(func=_lazy("experiments.fit", "cli_fit"))
 
     calibrate = sub.add_parser(
         "calibrate", help="score the 2019 baseline over many seeds", parents=[common]

@@ -12,8 +12,10 @@ QUIET_PROGRESS_EVERY_S = 30.0
 class Progress:
     """A tqdm bar (rate, ETA) on a terminal; a quiet line every 30 s otherwise."""
 
-    def __init__(self, total: int, done: int, enabled: bool | None, label: str) -> None:
-        self.total, self.done, self.label = total, done, label
+    def __init__(
+        self, total: int, done: int, enabled: bool | None, label: str, unit: str = "run"
+    ) -> None:
+        self.total, self.done, self.label, self.unit = total, done, label, unit
         self.enabled = enabled is not False
         self.tty = sys.stderr.isatty()
         self.bar: Any = None
@@ -23,7 +25,7 @@ class Progress:
         if self.enabled and self.tty:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=done, unit="run", desc=label, smoothing=0.05)
+            self.bar = tqdm(total=total, initial=done, unit=unit, desc=label, smoothing=0.05)
         elif self.enabled:
             self._line()
 
@@ -34,8 +36,8 @@ class Progress:
         left = self.total - self.done
         eta = f"{left / rate:.0f} s" if rate > 0 else "?"
         print(
-            f"{self.label}: {self.done}/{self.total} runs ({self.done / max(1, self.total):.0%})"
-            f", {rate:.1f} runs/s, ETA {eta}",
+            f"{self.label}: {self.done}/{self.total} {self.unit}s "
+            f"({self.done / max(1, self.total):.0%}), {rate:.1f} {self.unit}s/s, ETA {eta}",
             file=sys.stderr,
             flush=True,
         )

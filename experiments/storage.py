@@ -175,7 +175,7 @@ def check_out(out: Path, fingerprint: str, spec_name: str, resume: bool) -> dict
 
 
 @contextlib.contextmanager
-def writer_lock(out: Path) -> Iterator[None]:
+def writer_lock(out: Path, command: str = "sweep") -> Iterator[None]:
     """Hold ``DIR/.lock`` while writing: a second writer is refused (exit 1) while this one
     runs; the lock dies with the process, so a killed sweep leaves nothing stale."""
     created = not out.exists()
@@ -191,7 +191,7 @@ def writer_lock(out: Path) -> Iterator[None]:
                 raise
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
             raise Failed(
-                f"another gsomia sweep (pid {holder}) is writing to {out}; wait for it to "
+                f"another gsomia {command} (pid {holder}) is writing to {out}; wait for it to "
                 "finish (or stop it), then run the same command with --resume"
             ) from exc
         locked = True

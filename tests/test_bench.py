@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIGURES = ("run", "throughput", "overhead", "memory", "scaling", "ui")
+FIGURES = ("run", "throughput", "overhead", "memory", "scaling", "ui", "fit")
 
 
 def _summaries(node):

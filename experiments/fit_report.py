@@ -1,0 +1,204 @@
+"""A fit's report: posterior medians and 90% credible intervals against the prior, the
+pairwise plot, the posterior predictive table and the parameters the evidence leaves
+unidentified."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.atomic import write_text_atomic
+from experiments.targets import TargetSet
+
+UNIDENTIFIED_SHARE = 0.75
+"""A parameter is reported unidentified when its 90% credible interval covers at least
+this share of its prior range: the evidence barely narrowed it (a uniform prior's own 90%
+interval covers 0.9)."""
+CREDIBLE = 0.90
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The q-quantile of weighted samples (pyabc's definition)."""
+    from pyabc.weighted_statistics import weighted_quantile as wq
+
+    return float(wq(np.asarray(values, float), np.asarray(weights, float), alpha=q))
+
+
+def final_population(frame: pd.DataFrame) -> pd.DataFrame:
+    """The last stored generation (the posterior)."""
+    return frame[frame["generation"] == frame["generation"].max()]
+
+
+def posterior_summary(frame: pd.DataFrame, targets: TargetSet) -> dict[str, dict[str, Any]]:
+    """Per parameter: median, 90% credible interval, prior range and whether it is
+    identified (see UNIDENTIFIED_SHARE)."""
+    post = final_population(frame)
+    w = post["weight"].to_numpy()
+    out = {}
+    tail = (1 - CREDIBLE) / 2
+    for name, lo, hi in targets.fit.bounds:
+        x = post[name].to_numpy()
+        low, med, high = (weighted_quantile(x, w, q) for q in (tail, 0.5, 1 - tail))
+        share = (high - low) / (hi - lo)
+        out[name] = {
+            "median": med,
+            "low": low,
+            "high": high,
+            "prior": (lo, hi),
+            "share": share,
+            "identified": share < UNIDENTIFIED_SHARE,
+        }
+    return out
+
+
+def predictive_at_posterior(frame: pd.DataFrame, targets: TargetSet) -> dict[str, float]:
+    """Share of seeds meeting each target, averaged over the posterior (weighted
+    particles of the last generation, each over its own seeds)."""
+    post = final_population(frame)
+    w = post["weight"].to_numpy() / post["weight"].sum()
+    return {t.name: float(np.dot(w, post[f"met:{t.name}"].to_numpy())) for t in targets.targets}
+
+
+def pairs_figure(frame: pd.DataFrame, targets: TargetSet, path: Path) -> None:
+    """Pairwise scatter of the posterior particles (size ~ weight) over the prior box,
+    with weighted histograms on the diagonal."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    post = final_population(frame)
+    bounds = targets.fit.bounds
+    k = len(bounds)
+    size = min(2.2 * k, 24)
+    fig, axes = plt.subplots(k, k, figsize=(size, size), squeeze=False)
+    w = post["weight"].to_numpy()
+    marker = 4 + 60 * w / max(w.max(), 1e-12)
+    for i, (ni, loi, hii) in enumerate(bounds):
+        for j, (nj, loj, hij) in enumerate(bounds):
+            ax = axes[i][j]
+            if i == j:
+                ax.hist(post[ni], bins=20, range=(loi, hii), weights=w, color="tab:blue")
+                ax.set_xlim(loi, hii)
+            else:
+                ax.scatter(post[nj], post[ni], s=marker, alpha=0.5, color="tab:blue")
+                ax.set_xlim(loj, hij)
+                ax.set_ylim(loi, hii)
+            if i == k - 1:
+                ax.set_xlabel(nj, fontsize=7)
+            if j == 0:
+                ax.set_ylabel(ni, fontsize=7)
+            ax.tick_params(labelsize=6)
+    fig.suptitle("Posterior (last generation): pairs over the prior ranges", fontsize=9)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    try:
+        fig.savefig(tmp, dpi=80)
+        tmp.replace(path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
+
+
+def report_text(
+    targets: TargetSet,
+    frame: pd.DataFrame,
+    summary: dict[str, dict[str, Any]],
+    check: Any,
+    command: str,
+    seed: int,
+    result: Any,
+) -> str:
+    """report.md as text."""
+    post = final_population(frame)
+    gens = frame.groupby("generation")["epsilon"].first()
+    at_post = predictive_at_posterior(frame, targets)
+    lines = [
+        f"# Fit of {targets.name}",
+        "",
+        f"Produced by `{command}` (seed {seed}). {result.generations} generation(s) of "
+        f"{targets.fit.population} particles, {result.simulations} simulations of "
+        f"{len(targets.scenarios)} scenario(s) x {targets.fit.seeds} seed(s) each; stopped: "
+        f"{result.stopped}. Epsilon by generation: "
+        + ", ".join(f"{e:.3f}" for e in gens.to_numpy())
+        + ".",
+        "",
+        "## Parameters",
+        "",
+        f"Posterior median and {CREDIBLE:.0%} credible interval (weighted particles of the "
+        "last generation) against the prior range. *Unidentified*: the interval covers at "
+        f"least {UNIDENTIFIED_SHARE:.0%} of the prior range.",
+        "",
+        "| parameter | median | 90% interval | prior | share of prior | identified |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, s in summary.items():
+        lo, hi = s["prior"]
+        lines.append(
+            f"| `{name}` | {s['median']:.3g} | {s['low']:.3g} – {s['high']:.3g} | "
+            f"{lo:g} – {hi:g} | {s['share']:.0%} | {'yes' if s['identified'] else '**no**'} |"
+        )
+    free = [n for n, s in summary.items() if not s["identified"]]
+    lines += [
+        "",
+        "Left unidentified by this evidence: "
+        + (", ".join(f"`{n}`" for n in free) if free else "none")
+        + ".",
+        "",
+        "![pairwise posterior](pairs.png)",
+        "",
+        "[Pairwise plot of the posterior](pairs.png); all particles of every generation "
+        "are in `posterior.parquet`, the posterior medians as scenario overrides in "
+        "[`fitted.toml`](fitted.toml).",
+        "",
+        "## Posterior predictive",
+        "",
+        "Share of seeds meeting each target: averaged over the posterior (each particle's "
+        f"own {targets.fit.seeds} seed(s)), and at the posterior medians over seeds 0–"
+        f"{targets.fit.check_seeds - 1}.",
+        "",
+        "| target | scenario | kind | weight | at the posterior | at the posterior median |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for t in targets.targets:
+        lines.append(
+            f"| {t.name} | {t.scenario} | {t.kind} | {t.weight:g} | {at_post[t.name]:.0%} | "
+            f"{check.met[t.name]:.0%} |"
+        )
+    if check.poll_medians:
+        lines += [
+            "",
+            "Polls at the posterior medians: the model's share on the poll's date, median "
+            f"over seeds 0–{targets.fit.check_seeds - 1}, against the poll (points).",
+            "",
+            "| target | answer | poll | model (median) | difference | tolerance |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for t in targets.targets:
+            for answer, observed in t.shares:
+                model = check.poll_medians[t.name][answer]
+                lines.append(
+                    f"| {t.name} | {answer} | {observed:.1f} | {model:.1f} | "
+                    f"{model - observed:+.1f} | {t.tolerance:g} |"
+                )
+    lines += ["", f"Particles in the posterior: {len(post)}.", ""]
+    return "\n".join(lines)
+
+
+def write_report(
+    out: Path,
+    targets: TargetSet,
+    frame: pd.DataFrame,
+    summary: dict[str, dict[str, Any]],
+    check: Any,
+    command: str,
+    seed: int,
+    result: Any,
+) -> None:
+    """pairs.png, then report.md (last, whole or not at all)."""
+    pairs_figure(frame, targets, out / "pairs.png")
+    text = report_text(targets, frame, summary, check, command, seed, result)
+    write_text_atomic(out / "report.md", text)

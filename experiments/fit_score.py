@@ -1,0 +1,192 @@
+"""Scoring runs against targets: pure functions from runs to met / not met and a distance.
+
+Each target gets a distance in [0, 1] per run: 0 when the run meets it (that is what
+"met" means), 1 when it misses it entirely; a poll grows with the excess over its
+tolerance (1 at twice the tolerance) and a sequence counts its missed steps. A parameter
+vector's runs (its seeds, per scenario) score each target by the mean distance over its
+seeds; its distance is the weighted mean over targets (0 = every seed meets every
+target). The posterior predictive of a target is the share of seeds meeting it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.calibration import first_months
+from experiments.targets import POLL_SHARES, Step, Target, TargetSet
+from model.parameters import ConfigError
+
+
+@dataclass(frozen=True)
+class Run:
+    """What scoring reads of one run: its dated events (objects with ``date``, ``actor``
+    and ``event``, e.g. ``GSOMIAModel.timeline``), outcome and monthly series
+    (``GSOMIAModel.monthly()``; only poll targets read it)."""
+
+    events: Sequence[Any]
+    outcome: str
+    monthly: pd.DataFrame | None = None
+
+    @classmethod
+    def of(cls, model: Any, monthly: bool = True) -> Run:
+        """The scored view of a finished model run (without its monthly series unless
+        ``monthly``: only polls read it)."""
+        return cls(tuple(model.timeline), model.outcome, model.monthly() if monthly else None)
+
+
+def _index(ym: tuple[int, int]) -> int:
+    return ym[0] * 12 + ym[1] - 1
+
+
+def _months(run: Run, actor: str, events: Iterable[str]) -> list[tuple[int, int]]:
+    names = set(events)
+    return [
+        (e.date.year, e.date.month) for e in run.events if e.actor == actor and e.event in names
+    ]
+
+
+def _firsts(run: Run) -> dict[tuple[str, str], tuple[int, int]]:
+    return first_months(
+        {"date": e.date.isoformat(), "actor": e.actor, "event": e.event} for e in run.events
+    )
+
+
+def step_met(step: Step, run: Run, tolerance_months: int = 0) -> bool:
+    """Whether ``step`` happens in its month (within ``tolerance_months``): the actor's
+    first such event (``occurrence = "first"``, as ``gsomia calibrate`` counts) or any."""
+    months = _months(run, step.actor, step.events)
+    if not months:
+        return False
+    if step.occurrence == "first":
+        months = [min(months)]
+    want = _index(step.month)
+    return any(abs(_index(m) - want) <= tolerance_months for m in months)
+
+
+def share_on(monthly: pd.DataFrame, column: str, day: date, where: str = "poll") -> float:
+    """A monthly column on ``day``: each row is the state at the end of its month (the
+    index), so a day between two month ends is interpolated linearly in days."""
+    if column not in monthly.columns:
+        raise ConfigError(
+            f"{where}: the model's monthly series has no column {column!r} (columns: "
+            + ", ".join(map(str, monthly.columns))
+            + "); allowed: a poll target giving only the answers the model reports"
+        )
+    days = pd.to_datetime(pd.Index(monthly.index)).to_numpy(dtype="datetime64[D]")
+    values = monthly[column].to_numpy(dtype=float)
+    t = np.datetime64(day, "D")
+    if t < days[0] or t > days[-1]:
+        raise ConfigError(
+            f"{where}: date {day.isoformat()} is outside the run's months ({days[0]} to "
+            f"{days[-1]}); allowed: a date inside the scenario's span"
+        )
+    x = (days - days[0]).astype(float)
+    return float(np.interp(float((t - days[0]).astype(int)), x, values))
+
+
+def poll_deviations(target: Target, run: Run) -> dict[str, float]:
+    """Model share minus poll share, in points, for each answer the poll gives."""
+    where = f"target {target.name!r}"
+    if run.monthly is None or target.poll_date is None:
+        raise ValueError(f"{where}: a poll needs its date and the run's monthly series")
+    return {
+        answer: 100.0 * share_on(run.monthly, POLL_SHARES[answer], target.poll_date, where)
+        - observed
+        for answer, observed in target.shares
+    }
+
+
+def distance(target: Target, run: Run) -> float:
+    """The target's distance for one run, in [0, 1]; 0 exactly when the run meets it."""
+    kind = target.kind
+    if kind == "event":
+        return 0.0 if step_met(target.steps[0], run, target.tolerance_months) else 1.0
+    if kind == "sequence":
+        missed = sum(not step_met(s, run) for s in target.steps)
+        parts = len(target.steps)
+        if target.outcome is not None:
+            missed += run.outcome != target.outcome
+            parts += 1
+        return missed / parts
+    if kind == "poll":
+        worst = max(abs(d) for d in poll_deviations(target, run).values())
+        return min(1.0, max(0.0, worst - target.tolerance) / target.tolerance)
+    if target.absent is None:
+        raise ValueError(f"target {target.name!r}: kind {kind!r} without its event")
+    actor, event = target.absent
+    if kind == "absent":
+        return 1.0 if _months(run, actor, (event,)) else 0.0
+    # event_not_followed: the anchor in its month, then no such event within the window
+    anchor = target.steps[0]
+    if not step_met(anchor, run):
+        return 1.0
+    start = _index(min(_months(run, anchor.actor, anchor.events)))
+    after = [_index(m) - start for m in _months(run, actor, (event,))]
+    return 1.0 if any(0 <= d <= target.within_months for d in after) else 0.0
+
+
+def met(target: Target, run: Run) -> bool:
+    """Whether one run meets the target."""
+    return distance(target, run) == 0.0
+
+
+@dataclass(frozen=True)
+class Score:
+    """A parameter vector's score over its runs: per target the mean distance and the
+    share of seeds meeting it, and the weighted distance."""
+
+    distances: dict[str, float]
+    met_shares: dict[str, float]
+    distance: float
+
+    def stats(self) -> dict[str, float]:
+        """Flat summary statistics (what the ABC-SMC history stores per particle)."""
+        out = {f"d:{k}": v for k, v in self.distances.items()}
+        out |= {f"met:{k}": v for k, v in self.met_shares.items()}
+        return out
+
+
+def score_runs(targets: TargetSet, runs: Mapping[str, Sequence[Run]]) -> Score:
+    """Score the runs of one parameter vector (``runs[scenario]``: its seeds' runs)."""
+    dist, shares = {}, {}
+    for t in targets.targets:
+        ds = [distance(t, r) for r in runs[t.scenario]]
+        if not ds:
+            raise ValueError(f"no runs of scenario {t.scenario!r} for target {t.name!r}")
+        dist[t.name] = float(np.mean(ds))
+        shares[t.name] = float(np.mean([d == 0.0 for d in ds]))
+    return Score(dist, shares, weighted_distance(targets, dist))
+
+
+def weighted_distance(targets: TargetSet, distances: Mapping[str, float]) -> float:
+    """Weighted mean of per-target distances (weights from the targets file)."""
+    total = sum(t.weight for t in targets.targets)
+    return sum(t.weight * distances[t.name] for t in targets.targets) / total
+
+
+def simulate_runs(
+    targets: TargetSet, params: Mapping[str, float], seeds: Sequence[int]
+) -> dict[str, list[Run]]:
+    """Run every scenario the targets name for each seed with ``params``."""
+    from model import GSOMIAModel
+
+    runs: dict[str, list[Run]] = {}
+    for scenario, path in targets.scenarios.items():
+        polls = any(t.kind == "poll" for t in targets.for_scenario(scenario))
+        runs[scenario] = []
+        for seed in seeds:
+            m = GSOMIAModel.from_config(path, rng=int(seed), **dict(params))
+            m.run()
+            runs[scenario].append(Run.of(m, monthly=polls))
+    return runs
+
+
+def simulate(targets: TargetSet, params: Mapping[str, float], seeds: Sequence[int]) -> Score:
+    """Run every scenario the targets name for each seed with ``params`` and score them."""
+    return score_runs(targets, simulate_runs(targets, params, seeds))

@@ -1,0 +1,322 @@
+"""Targets as data (issue 9, item 3): the schema of configs/targets/*.toml, the shipped
+evidence, and scoring runs against targets on hand-built timelines."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import experiments.targets as targets_mod
+from experiments.calibration import SEQUENCE
+from experiments.cli import main
+from experiments.fit_score import Run, distance, met, poll_deviations, score_runs, share_on
+from experiments.targets import load_targets, parse_targets
+from model.outcome import Event
+from model.parameters import PARAMETERS, ConfigError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY = FIXTURES / "tiny_targets.toml"
+
+
+# ---- the shipped evidence -------------------------------------------------------------------
+def test_shipped_evidence_loads_with_every_kind():
+    ts = load_targets("evidence_2019")
+    kinds = {t.kind for t in ts.targets}
+    assert kinds == set(targets_mod.KINDS)
+    assert set(ts.scenarios) == {"baseline_2019", "quiet_2017_2018", "signing_2016"}
+    polls = {t.poll_date: dict(t.shares) for t in ts.targets if t.kind == "poll"}
+    assert polls == {
+        date(2019, 7, 30): {"end": 47.0, "keep": 41.6, "undecided": 11.4},
+        date(2019, 8, 7): {"end": 47.7, "keep": 39.3, "undecided": 13.0},
+        date(2019, 8, 23): {"end": 54.9, "keep": 38.4, "undecided": 6.7},
+    }
+    for name, lo, hi in ts.fit.bounds:
+        p = PARAMETERS[name]
+        assert p.low <= lo < hi <= p.high
+
+
+def test_shipped_sequence_holds_calibrate_sequence_plus_washington():
+    ts = load_targets("evidence_2019")
+    (seq,) = [t for t in ts.targets if t.kind == "sequence"]
+    steps = {(s.actor, e, s.month) for s in seq.steps for e in s.events}
+    assert set(SEQUENCE) <= steps
+    assert ("washington", "public_support", (2019, 7)) in steps
+    november = [s for s in seq.steps if s.actor == "washington" and s.month == (2019, 11)]
+    assert november and set(november[0].events) == {"pressure_visit", "congress_resolution"}
+    assert seq.outcome == "last_minute_suspension"
+
+
+def test_event_targets_name_events_the_timeline_lists():
+    from experiments.calibration import DEFAULT_TIMELINE, read_timeline
+
+    timeline = {
+        (e.actor, e.event, (e.date.year, e.date.month)) for e in read_timeline(DEFAULT_TIMELINE)
+    }
+    ts = load_targets("evidence_2019")
+    for t in ts.targets:
+        if t.kind == "event":
+            s = t.steps[0]
+            assert (s.actor, s.events[0], s.month) in timeline, t.name
+
+
+def test_every_shipped_target_set_loads_and_is_listed(capsys):
+    shipped = targets_mod.list_target_sets()
+    assert {"evidence_2019", "smoke"} <= set(shipped)
+    for name in shipped:
+        assert load_targets(name).targets
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out
+    assert "target sets (gsomia fit NAME --out DIR):" in out and "evidence_2019" in out
+
+
+# ---- validation: each bad key exits 2 naming it ------------------------------------------------
+BASE = TINY.read_text()
+
+BAD = [
+    ('kind = "event"\nactor = "tokyo"', 'kind = "evnt"\nactor = "tokyo"', "unknown kind 'evnt'"),
+    (
+        'kind = "event"\nactor = "tokyo"',
+        'kind = "evnt"\nactor = "tokyo"',
+        "allowed: one of event, sequence, poll, absent, event_not_followed",
+    ),
+    (
+        '"audience_cost", "opinion_sensitivity"',
+        '"audience_cost", "audiense"',
+        "unknown parameter 'audiense'",
+    ),
+    (
+        '"audience_cost", "opinion_sensitivity"',
+        '"audience_cost", "n_citizens"',
+        "parameter not fittable 'n_citizens'",
+    ),
+    (
+        "low = 1.0\nhigh = 8.0",
+        "low = 1.0\nhigh = 12.0",
+        "'fit.bounds.audience_cost.high' (outside the model's bounds); allowed: a number in [0,",
+    ),
+    (
+        "low = 1.0\nhigh = 8.0",
+        "low = 8.0\nhigh = 1.0",
+        "invalid range for 'fit.bounds.audience_cost'",
+    ),
+    ("low = 1.0\nhigh = 8.0", "low = 1.0", "missing key 'fit.bounds.audience_cost.high'"),
+    (
+        'scenario = "tiny_2019.toml"\nkind = "poll"',
+        'scenario = "tiny_2091"\nkind = "poll"',
+        "unknown scenario 'tiny_2091'",
+    ),
+    ('month = "2019-07"', 'month = "2019-13"', "invalid value '2019-13' for 'month' (not a month)"),
+    (
+        'month = "2019-07"',
+        'month = "2020-07"',
+        "outside the scenario's span); allowed: a month from 2018-10 to 2019-09",
+    ),
+    ("date = 2019-08-07", 'date = "2019-08-07"', "for 'date'; allowed: a date written YYYY-MM-DD"),
+    ("date = 2019-08-07", "date = 2021-08-07", "outside the scenario's span"),
+    (
+        "tolerance = 5.0",
+        "tolerance = 0.0",
+        "invalid value 0.0 for 'tolerance'; allowed: a number of points > 0",
+    ),
+    ("tolerance = 5.0", "tolerance = -1", "for 'tolerance'; allowed: a number of points > 0"),
+    (
+        "end = 47.7",
+        "end = 147.7",
+        "invalid value 147.7 for 'end'; allowed: a percentage from 0 to 100",
+    ),
+    ("weight = 2.0", "weight = 0", "invalid value 0 for 'weight'; allowed: a number > 0"),
+    ("seeds = 1\n", "", "missing key 'fit.seeds'"),
+    (
+        "population = 6",
+        "population = 1",
+        "invalid value 1 for 'fit.population'; allowed: an integer from 2",
+    ),
+    ("generations = 2", "generations = 2\ngeneration = 3", "unknown key 'fit.generation'"),
+    (
+        'actor = "seoul"\nevent = "termination_notice"\nmonth = "2019-08"',
+        'actor = "seoul"\nevent = "termination_notice"',
+        "missing key 'month'",
+    ),
+    (
+        'name = "curbs_2019_07"',
+        'name = "notice_2019_08"',
+        "invalid value 'notice_2019_08' for 'target.name' (repeated)",
+    ),
+    ('month = "2019-07"', 'month = "2019-07"\ntolerance = 2.0', "unknown key 'tolerance'"),
+    ("[fit]", "[fitt]", "unknown table 'fitt'"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BAD)
+def test_bad_targets_exit_2_naming_the_key(tmp_path, capsys, old, new, message):
+    assert old in BASE
+    text = BASE.replace(old, new, 1)
+    (tmp_path / "tiny_2019.toml").write_text((FIXTURES / "tiny_2019.toml").read_text())
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = tmp_path / "fit"
+    code = main(["fit", str(path), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err, err
+    assert "Traceback" not in err
+    assert not out.exists()  # nothing written
+
+
+def test_three_poll_shares_must_sum_to_100(tmp_path):
+    text = BASE.replace("end = 47.7", "end = 47.7\nkeep = 39.3\nundecided = 33.0")
+    (tmp_path / "tiny_2019.toml").write_text((FIXTURES / "tiny_2019.toml").read_text())
+    path = tmp_path / "t.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="they sum to 120"):
+        load_targets(path)
+
+
+def test_missing_fit_table_and_no_targets():
+    with pytest.raises(ConfigError, match=r"missing table '\[fit\]'"):
+        parse_targets({"target": []})
+    fit = {"parameters": ["audience_cost"], "seeds": 1, "population": 2, "generations": 1}
+    with pytest.raises(ConfigError, match=r"missing table '\[\[target\]\]'"):
+        parse_targets({"fit": fit})
+
+
+def test_unknown_targets_file_name_lists_shipped(capsys, tmp_path):
+    code = main(["fit", "evidense_2019", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and "evidence_2019" in err
+
+
+# ---- scoring on hand-built timelines -------------------------------------------------------------
+def ev(day: str, actor: str, event: str) -> Event:
+    return Event(date.fromisoformat(day), actor, event, "")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_targets(TINY)
+
+
+def monthly(end: list[float], start: str = "2019-06-30") -> pd.DataFrame:
+    """A month-end series like GSOMIAModel.monthly(): keep = 1 - end, no undecided."""
+    idx = [d.date().isoformat() for d in pd.date_range(start, periods=len(end), freq="ME")]
+    return pd.DataFrame(
+        {
+            "opinion_share": end,
+            "opinion_keep_share": [1 - e for e in end],
+            "opinion_undecided_share": [0.0] * len(end),
+        },
+        index=pd.Index(idx, name="date"),
+    )
+
+
+def target(ts, name):
+    return next(t for t in ts.targets if t.name == name)
+
+
+def test_event_met_only_in_its_month(tiny):
+    t = target(tiny, "notice_2019_08")
+    assert met(t, Run([ev("2019-08-24", "seoul", "termination_notice")], "pending"))
+    assert not met(t, Run([ev("2019-09-01", "seoul", "termination_notice")], "pending"))
+    assert not met(t, Run([ev("2019-08-24", "tokyo", "termination_notice")], "pending"))
+    # first occurrence counts: an earlier notice in July misses August
+    early = [
+        ev("2019-07-02", "seoul", "termination_notice"),
+        ev("2019-08-24", "seoul", "termination_notice"),
+    ]
+    assert not met(t, Run(early, "pending"))
+
+
+def test_event_tolerance_and_any_occurrence(tiny):
+    base = target(tiny, "notice_2019_08")
+    from dataclasses import replace
+
+    loose = replace(base, tolerance_months=1)
+    assert met(loose, Run([ev("2019-09-01", "seoul", "termination_notice")], "pending"))
+    assert not met(loose, Run([ev("2019-10-01", "seoul", "termination_notice")], "pending"))
+    step = replace(base.steps[0], occurrence="any")
+    anyt = replace(base, steps=(step,))
+    early = [
+        ev("2019-07-02", "seoul", "termination_notice"),
+        ev("2019-08-24", "seoul", "termination_notice"),
+    ]
+    assert met(anyt, Run(early, "pending"))
+
+
+def test_poll_within_tolerance_and_interpolated(tiny):
+    t = target(tiny, "poll_2019_08_07")  # end 47.7, tolerance 5 points, on 2019-08-07
+    # July end 0.40, August end 0.71: on Aug 7 the share is 0.40 + 7/31 * 0.31 = 0.47
+    run = Run([], "pending", monthly([0.3, 0.40, 0.71]))
+    assert share_on(run.monthly, "opinion_share", date(2019, 8, 7)) == pytest.approx(0.47)
+    assert poll_deviations(t, run)["end"] == pytest.approx(47.0 - 47.7)
+    assert met(t, run)
+    far = Run([], "pending", monthly([0.3, 0.55, 0.56]))  # about 55.2: 7.5 points off
+    assert not met(t, far)
+    assert distance(t, far) == pytest.approx((55 + 7 / 31 - 47.7 - 5) / 5)
+    very_far = Run([], "pending", monthly([0.9, 0.9, 0.9]))
+    assert distance(t, very_far) == 1.0
+
+
+def test_poll_with_all_three_shares_uses_each(tiny):
+    from dataclasses import replace
+
+    t = replace(
+        target(tiny, "poll_2019_08_07"), shares=(("end", 47.7), ("keep", 39.3), ("undecided", 13.0))
+    )
+    # keep = 1 - end in this hand-built model: 53 points kept against 39.3 polled
+    run = Run([], "pending", monthly([0.47, 0.47, 0.47]))
+    dev = poll_deviations(t, run)
+    assert dev["keep"] == pytest.approx(53 - 39.3) and dev["undecided"] == pytest.approx(-13.0)
+    assert not met(t, run)
+
+
+def test_poll_names_a_missing_column(tiny):
+    t = target(tiny, "poll_2019_08_07")
+    run = Run([], "pending", monthly([0.4, 0.4, 0.4]).drop(columns="opinion_share"))
+    with pytest.raises(ConfigError, match="no column 'opinion_share'"):
+        distance(t, run)
+
+
+def test_sequence_absent_and_not_followed():
+    ts = load_targets("evidence_2019")
+    seq = target(ts, "sequence_2019")
+    history = [
+        ev("2019-07-04", "tokyo", "targeted_export_controls"),
+        ev("2019-07-18", "washington", "public_support"),
+        ev("2019-08-02", "tokyo", "whitelist_removal"),
+        ev("2019-08-23", "seoul", "termination_notice"),
+        ev("2019-08-30", "washington", "pressure_visit"),  # an August visit, then November
+        ev("2019-09-11", "seoul", "wto_complaint"),
+        ev("2019-11-21", "washington", "congress_resolution"),
+        ev("2019-11-22", "seoul", "conditional_suspension"),
+        ev("2019-11-22", "seoul", "wto_suspension"),
+        ev("2019-11-22", "tokyo", "talks_offer"),
+    ]
+    assert met(seq, Run(history, "last_minute_suspension"))
+    assert distance(seq, Run(history, "terminated")) == pytest.approx(1 / 10)
+    no_us = [e for e in history if e.actor != "washington"]
+    assert distance(seq, Run(no_us, "last_minute_suspension")) == pytest.approx(2 / 10)
+
+    quiet = target(ts, "silent_renewals_2017_2018")
+    assert met(quiet, Run([ev("2017-11-23", "both", "pact_renewed")], "renewed"))
+    assert not met(quiet, Run([ev("2018-08-20", "seoul", "termination_notice")], "terminated"))
+
+    sign = target(ts, "signing_2016")
+    signed = ev("2016-11-23", "both", "pact_signed")
+    assert met(sign, Run([signed], "renewed"))
+    assert not met(sign, Run([signed, ev("2017-11-01", "seoul", "termination_notice")], "pending"))
+    assert met(sign, Run([signed, ev("2017-12-01", "seoul", "termination_notice")], "pending"))
+    assert not met(sign, Run([ev("2017-02-01", "both", "pact_signed")], "renewed"))
+
+
+def test_score_runs_is_the_weighted_share_of_misses(tiny):
+    notice = [ev("2019-08-24", "seoul", "termination_notice")]
+    curbs = [ev("2019-07-01", "tokyo", "targeted_export_controls")]
+    good = monthly([0.3, 0.40, 0.71])
+    runs = {"tiny_2019.toml": [Run(curbs + notice, "pending", good), Run(curbs, "pending", good)]}
+    score = score_runs(tiny, runs)
+    assert score.met_shares == {"curbs_2019_07": 1.0, "notice_2019_08": 0.5, "poll_2019_08_07": 1.0}
+    # weights 1, 2, 1: (0 + 2 * 0.5 + 0) / 4
+    assert score.distance == pytest.approx(0.25)

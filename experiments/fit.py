@@ -88,7 +88,9 @@ def particle_distance(x: Mapping[str, float], x_0: Mapping[str, float]) -> float
 
 
 def make_abc(targets: TargetSet, sampler: SeededMappingSampler) -> Any:
-    """The ABC-SMC object of a fit: uniform priors, the targets' distance, median epsilon."""
+    """The ABC-SMC object of a fit: uniform priors, the targets' distance, and an epsilon
+    at the ``epsilon_quantile`` of the last generation's distances (the median by
+    default)."""
     import pyabc
 
     prior = pyabc.Distribution(
@@ -100,7 +102,7 @@ def make_abc(targets: TargetSet, sampler: SeededMappingSampler) -> Any:
         particle_distance,
         population_size=targets.fit.population,
         sampler=sampler,
-        eps=pyabc.MedianEpsilon(),
+        eps=pyabc.QuantileEpsilon(alpha=targets.fit.epsilon_quantile, weighted=True),
     )
 
 

@@ -12,6 +12,7 @@ tables and, in ``[fit]``, what ``gsomia fit`` estimates::
     population = 100     # particles per ABC-SMC generation
     generations = 8      # at most this many generations
     check_seeds = 100    # seeds of the posterior-median check in the report
+    epsilon_quantile = 0.5   # optional: each generation's epsilon, as a quantile of the last
     [fit.bounds.audience_cost]           # optional: a narrower prior than the registry's
     low = 1.0
     high = 8.0
@@ -54,7 +55,15 @@ from model.parameters import (
 
 TABLES = ("targets", "fit", "target")
 HEADER_KEYS = ("description",)
-FIT_KEYS = ("parameters", "bounds", "seeds", "population", "generations", "check_seeds")
+FIT_KEYS = (
+    "parameters",
+    "bounds",
+    "seeds",
+    "population",
+    "generations",
+    "check_seeds",
+    "epsilon_quantile",
+)
 BOUND_KEYS = ("low", "high")
 COMMON_KEYS = ("name", "scenario", "kind", "weight", "source")
 STEP_KEYS = ("actor", "event", "month", "occurrence")
@@ -123,6 +132,11 @@ class FitSettings:
     population: int
     generations: int
     check_seeds: int
+    epsilon_quantile: float = 0.5
+    """Each generation's epsilon: this weighted quantile of the previous generation's
+    distances (0.5: the median). Lower it when many particles tie at one distance (a
+    median at the largest distance would accept every particle and the fit would not
+    move)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -299,7 +313,18 @@ def parse_fit(body: Any, source: str) -> FitSettings:
         population=_int(body["population"], where, "fit.population", 2, MAX_POPULATION),
         generations=_int(body["generations"], where, "fit.generations", 1, MAX_GENERATIONS),
         check_seeds=_int(body.get("check_seeds", 100), where, "fit.check_seeds", 1, MAX_SEEDS),
+        epsilon_quantile=_quantile(body.get("epsilon_quantile", 0.5), where),
     )
+
+
+def _quantile(raw: Any, where: str) -> float:
+    allowed = "a number in (0, 1): the quantile of the last generation's distances"
+    q = _num(raw, where, "fit.epsilon_quantile", allowed)
+    if not 0.0 < q < 1.0:
+        raise ConfigError(
+            f"{where}: invalid value {q:g} for 'fit.epsilon_quantile'; allowed: {allowed}"
+        )
+    return q
 
 
 # ---- [[target]] ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_shipped_sequence_holds_calibrate_sequence_plus_washington():
     ts = load_targets("evidence_2019")
     (seq,) = [t for t in ts.targets if t.kind == "sequence"]
     steps = {(s.actor, e, s.month) for s in seq.steps for e in s.events}
-    assert set(SEQUENCE) <= steps
+    assert {(a, e, ym) for a, events, ym in SEQUENCE for e in events} == steps
     assert ("washington", "public_support", (2019, 7)) in steps
     november = [s for s in seq.steps if s.actor == "washington" and s.month == (2019, 11)]
     assert november and set(november[0].events) == {"pressure_visit", "congress_resolution"}
@@ -135,6 +135,11 @@ BAD = [
         "invalid value 1 for 'fit.population'; allowed: an integer from 2",
     ),
     ("generations = 2", "generations = 2\ngeneration = 3", "unknown key 'fit.generation'"),
+    (
+        "generations = 2",
+        "generations = 2\nepsilon_quantile = 1.5",
+        "invalid value 1.5 for 'fit.epsilon_quantile'; allowed: a number in (0, 1)",
+    ),
     (
         'actor = "seoul"\nevent = "termination_notice"\nmonth = "2019-08"',
         'actor = "seoul"\nevent = "termination_notice"',

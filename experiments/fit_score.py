@@ -2,7 +2,10 @@
 
 Each target gets a distance in [0, 1] per run: 0 when the run meets it (that is what
 "met" means), 1 when it misses it entirely; a poll grows with the excess over its
-tolerance (1 at twice the tolerance) and a sequence counts its missed steps. A parameter
+tolerance (1 at twice the tolerance) and a sequence counts its missed steps. With
+``miss_months`` (the ``[fit]`` key) an event or step that comes late or early counts
+the months it is off over ``miss_months`` (a full miss from ``miss_months`` off, or when it
+never happens), so an ABC-SMC fit can move toward the right months step by step. A parameter
 vector's runs (its seeds, per scenario) score each target by the mean distance over its
 seeds; its distance is the weighted mean over targets (0 = every seed meets every
 target). The posterior predictive of a target is the share of seeds meeting it.
@@ -69,6 +72,22 @@ def step_met(step: Step, run: Run, tolerance_months: int = 0) -> bool:
     return any(abs(_index(m) - want) <= tolerance_months for m in months)
 
 
+def step_distance(step: Step, run: Run, tolerance_months: int = 0, miss_months: int = 0) -> float:
+    """0 when ``step`` is met (``step_met``); otherwise 1, or with ``miss_months`` > 0 the
+    months it is off beyond the tolerance over ``miss_months`` (at most 1; 1 when the
+    event never happens)."""
+    months = _months(run, step.actor, step.events)
+    if not months:
+        return 1.0
+    if step.occurrence == "first":
+        months = [min(months)]
+    want = _index(step.month)
+    off = min(abs(_index(m) - want) for m in months) - tolerance_months
+    if off <= 0:
+        return 0.0
+    return 1.0 if miss_months <= 0 else min(1.0, off / miss_months)
+
+
 def share_on(monthly: pd.DataFrame, column: str, day: date, where: str = "poll") -> float:
     """A monthly column on ``day``: each row is the state at the end of its month (the
     index), so a day between two month ends is interpolated linearly in days."""
@@ -102,13 +121,14 @@ def poll_deviations(target: Target, run: Run) -> dict[str, float]:
     }
 
 
-def distance(target: Target, run: Run) -> float:
-    """The target's distance for one run, in [0, 1]; 0 exactly when the run meets it."""
+def distance(target: Target, run: Run, miss_months: int = 0) -> float:
+    """The target's distance for one run, in [0, 1]; 0 exactly when the run meets it
+    (``miss_months``: see the module's docstring)."""
     kind = target.kind
     if kind == "event":
-        return 0.0 if step_met(target.steps[0], run, target.tolerance_months) else 1.0
+        return step_distance(target.steps[0], run, target.tolerance_months, miss_months)
     if kind == "sequence":
-        missed = sum(not step_met(s, run) for s in target.steps)
+        missed = sum(step_distance(s, run, 0, miss_months) for s in target.steps)
         parts = len(target.steps)
         if target.outcome is not None:
             missed += run.outcome != target.outcome
@@ -156,7 +176,7 @@ def score_runs(targets: TargetSet, runs: Mapping[str, Sequence[Run]]) -> Score:
     """Score the runs of one parameter vector (``runs[scenario]``: its seeds' runs)."""
     dist, shares = {}, {}
     for t in targets.targets:
-        ds = [distance(t, r) for r in runs[t.scenario]]
+        ds = [distance(t, r, targets.fit.miss_months) for r in runs[t.scenario]]
         if not ds:
             raise ValueError(f"no runs of scenario {t.scenario!r} for target {t.name!r}")
         dist[t.name] = float(np.mean(ds))

@@ -13,6 +13,7 @@ tables and, in ``[fit]``, what ``gsomia fit`` estimates::
     generations = 8      # at most this many generations
     check_seeds = 100    # seeds of the posterior-median check in the report
     epsilon_quantile = 0.5   # optional: each generation's epsilon, as a quantile of the last
+    miss_months = 0      # optional: months off that make a full miss (0: any month off)
     [fit.bounds.audience_cost]           # optional: a narrower prior than the registry's
     low = 1.0
     high = 8.0
@@ -63,6 +64,7 @@ FIT_KEYS = (
     "generations",
     "check_seeds",
     "epsilon_quantile",
+    "miss_months",
 )
 BOUND_KEYS = ("low", "high")
 COMMON_KEYS = ("name", "scenario", "kind", "weight", "source")
@@ -137,6 +139,9 @@ class FitSettings:
     distances (0.5: the median). Lower it when many particles tie at one distance (a
     median at the largest distance would accept every particle and the fit would not
     move)."""
+    miss_months: int = 0
+    """Months off at which a late or early event counts as a full miss (0: any month off
+    is a full miss); see ``experiments.fit_score``."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -314,6 +319,7 @@ def parse_fit(body: Any, source: str) -> FitSettings:
         generations=_int(body["generations"], where, "fit.generations", 1, MAX_GENERATIONS),
         check_seeds=_int(body.get("check_seeds", 100), where, "fit.check_seeds", 1, MAX_SEEDS),
         epsilon_quantile=_quantile(body.get("epsilon_quantile", 0.5), where),
+        miss_months=_int(body.get("miss_months", 0), where, "fit.miss_months", 0, 24),
     )
 
 

@@ -137,6 +137,11 @@ BAD = [
     ("generations = 2", "generations = 2\ngeneration = 3", "unknown key 'fit.generation'"),
     (
         "generations = 2",
+        "generations = 2\nmiss_months = -1",
+        "invalid value -1 for 'fit.miss_months'; allowed: an integer from 0 to 24",
+    ),
+    (
+        "generations = 2",
         "generations = 2\nepsilon_quantile = 1.5",
         "invalid value 1.5 for 'fit.epsilon_quantile'; allowed: a number in (0, 1)",
     ),
@@ -248,6 +253,25 @@ def test_event_tolerance_and_any_occurrence(tiny):
         ev("2019-08-24", "seoul", "termination_notice"),
     ]
     assert met(anyt, Run(early, "pending"))
+
+
+def test_event_months_off_count_with_miss_months(tiny):
+    """With miss_months, an event k months off is k/miss_months of a miss (full from
+    miss_months off, or never); met still means the exact month."""
+    t = target(tiny, "notice_2019_08")
+    runs = {
+        month: Run([ev(f"2019-{month:02d}-10", "seoul", "termination_notice")], "pending")
+        for month in (8, 9, 11, 12)
+    }
+    assert [distance(t, runs[m], miss_months=6) for m in (8, 9, 11)] == [0.0, 1 / 6, 3 / 6]
+    assert distance(t, Run([], "pending"), miss_months=6) == 1.0
+    assert distance(t, runs[9]) == 1.0  # miss_months 0: any month off is a full miss
+    assert distance(t, runs[12], miss_months=2) == 1.0
+    seq = target(load_targets("evidence_2019"), "sequence_2019")
+    assert load_targets("evidence_2019").fit.miss_months == 6
+    late = [ev("2019-09-05", "tokyo", "targeted_export_controls")]  # two months late
+    # ten parts (nine steps and the outcome): 2/6 for the curbs, 1 for each other part
+    assert distance(seq, Run(late, "pending"), miss_months=6) == pytest.approx((2 / 6 + 9) / 10)
 
 
 def test_poll_within_tolerance_and_interpolated(tiny):

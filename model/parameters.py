@@ -282,7 +282,8 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month",
             meaning="Beijing's inducement to Seoul for distancing from the triangle, and "
             "Beijing's gain from a weakened triangle.",
-            source="Calibrated: Beijing's inducement can tip Seoul only when the other forces are "
+            source="Hand-set, not fitted (tuned by hand to the 2019 sequence): "
+            "Beijing's inducement can tip Seoul only when the other forces are "
             "close (Beijing called the pact part of US containment).",
         ),
         P(
@@ -440,7 +441,8 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month",
             meaning="Tokyo's cost of a standing WTO complaint against its curbs (legal and "
             "reputational risk).",
-            source="Calibrated: below the cost of talks, so Tokyo offers talks to save the pact, "
+            source="Hand-set, not fitted (tuned by hand to the 2019 sequence): "
+            "below the cost of talks, so Tokyo offers talks to save the pact, "
             "not merely to stop the WTO case.",
         ),
         P(
@@ -463,7 +465,8 @@ PARAMETERS: dict[str, Param] = {
             unit="months of hardline reward",
             meaning="Tokyo's one-off cost of lifting its curbs, in months of the hardline "
             "reward it gives up.",
-            source="Calibrated: lifting the curbs stays off the table through 2019, as it did.",
+            source="Hand-set, not fitted (tuned by hand to the 2019 sequence): "
+            "lifting the curbs stays off the table through 2019, as it did.",
         ),
         P(
             "grievance_initial",
@@ -495,7 +498,8 @@ PARAMETERS: dict[str, Param] = {
             3.0,
             unit="x security_value",
             meaning="Tokyo's value of the pact relative to Seoul's.",
-            source="Calibrated: Tokyo wanted to keep GSOMIA but not at the price of its curbs "
+            source="Hand-set, not fitted (tuned by hand to the 2019 sequence): "
+            "Tokyo wanted to keep GSOMIA but not at the price of its curbs "
             "(DOMAIN.md).",
         ),
         P(
@@ -558,7 +562,8 @@ PARAMETERS: dict[str, Param] = {
             3.0,
             unit="u/month",
             meaning="Beijing's cost of a full inducement (rhetoric costs a fifth).",
-            source="Calibrated: Beijing does not spend on inducements when Seoul is not defiant.",
+            source="Hand-set, not fitted (tuned by hand to the 2019 sequence): "
+            "Beijing does not spend on inducements when Seoul is not defiant.",
         ),
         # ---- dynamics --------------------------------------------------------------------
         P(
@@ -637,7 +642,8 @@ PARAMETERS: dict[str, Param] = {
             unit="share",
             meaning="Weight of neighbours' opinion in a citizen's monthly update "
             "(Friedkin & Johnsen 1990); the rest is the citizen's predisposition.",
-            source="Calibrated: opinion reacts within a month to the curbs (boycott started in "
+            source="Hand-set, not fitted (tuned by hand to the 2019 sequence): "
+            "opinion reacts within a month to the curbs (boycott started in "
             "July 2019).",
         ),
         P(

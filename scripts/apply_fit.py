@@ -3,7 +3,8 @@
     .venv/bin/python scripts/apply_fit.py results/fit
 
 For every parameter the fit estimated, ``model/parameters.py`` gets the posterior median
-(``DIR/fitted.toml``, rounded to 3 significant figures) as its default, and its source
+(``DIR/fitted.toml``, exactly: the report's check at the posterior medians is then a check
+at the defaults) as its default, and its source
 says which fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``,
 the weighted particles of the last generation). Run it after ``gsomia fit``; then
 regenerate what depends on the defaults (README tables, golden runs, calibration counts).
@@ -61,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = block.split("\n")
         # line 0 "P(", 1 name, 2 kind, 3 default
         kind = lines[2].strip().rstrip(",")
-        value = sig3(median)
-        lines[3] = f"            {round(value) if kind == 'int' else value!r},"
+        lines[3] = f"            {round(median) if kind == 'int' else float(median)!r},"
         # drop the old source (a string that may continue over several lines)
         out, skipping = [], False
         for ln in lines:

@@ -1,9 +1,10 @@
 """Regenerate the generated tables of README.md (between <!-- name:start/end --> markers).
 
-    .venv/bin/python scripts/readme_tables.py [parameters] [calibration] [counterfactuals]
+    .venv/bin/python scripts/readme_tables.py [parameters] [calibration] [counterfactuals] [fit]
 
-With no argument, all three. The calibration and counterfactual tables run 100 seeds per
-config on all cores (about a minute each on two cores).
+With no argument, all four. The calibration and counterfactual tables run 100 seeds per
+config on all cores (about a minute each on two cores); the fit block is the committed
+fit's report (``results/fit/report.md``: parameters and posterior predictive).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ COUNTERFACTUALS = (
     "china_pull",
 )
 SEEDS = range(100)
+FIT = REPO / "results" / "fit"
 
 
 def replace_block(text: str, name: str, body: str) -> str:
@@ -69,9 +71,25 @@ def counterfactual_table(workers: int) -> str:
     return "\n".join(lines)
 
 
+def fit_block(fit_dir: Path = FIT) -> str:
+    """The committed fit's parameter table and posterior predictive, from its report
+    (headings one level down, links into ``results/fit/``)."""
+    report = (fit_dir / "report.md").read_text()
+    keep = []
+    for section in report.split("\n## ")[1:]:
+        title, _, body = section.partition("\n")
+        body = "\n".join(ln for ln in body.splitlines() if not ln.startswith("!["))
+        keep.append(f"#### {title}\n{body.strip()}\n")
+    text = "\n".join(keep)
+    rel = fit_dir.relative_to(REPO).as_posix()
+    for name in ("pairs.png", "fitted.toml"):
+        text = text.replace(f"]({name})", f"]({rel}/{name})")
+    return text
+
+
 def main(which: list[str]) -> None:
     """Rewrite the requested blocks of README.md."""
-    which = which or ["parameters", "calibration", "counterfactuals"]
+    which = which or ["parameters", "calibration", "counterfactuals", "fit"]
     workers = os.cpu_count() or 1
     readme = REPO / "README.md"
     text = readme.read_text()
@@ -84,6 +102,8 @@ def main(which: list[str]) -> None:
         )
     if "counterfactuals" in which:
         text = replace_block(text, "counterfactuals", counterfactual_table(workers))
+    if "fit" in which:
+        text = replace_block(text, "fit", fit_block())
     readme.write_text(text)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tomllib
@@ -20,6 +21,7 @@ from experiments.calibration import (
     run_seeds,
 )
 from experiments.cli import parameter_table
+from model.parameters import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
@@ -35,6 +37,22 @@ def block(name: str) -> str:
 
 def test_readme_parameter_table_is_the_registry():
     assert block("parameters") == parameter_table().strip()
+
+
+def test_readme_fit_block_is_the_committed_fit_report():
+    """The README's fit results are the committed fit's report (scripts/readme_tables.py
+    fit), and every fitted default is that fit's posterior median."""
+    spec = importlib.util.spec_from_file_location(
+        "readme_tables", REPO / "scripts" / "readme_tables.py"
+    )
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    assert block("fit") == tables.fit_block().strip()
+    fitted = tomllib.loads((tables.FIT / "fitted.toml").read_text())["parameters"]
+    for name, median in fitted.items():
+        assert PARAMETERS[name].default == median, name
+        assert PARAMETERS[name].source.startswith("Fitted: posterior median"), name
+    assert not [n for n, p in PARAMETERS.items() if p.source.startswith("Calibrated")]
 
 
 def test_default_timeline_is_the_repositorys_own_copy():

@@ -634,3 +634,26 @@ def test_run_chunk_rows_hold_exactly_the_schema_columns(tmp_path):
     assert set(bad[0]) == set(sch.names)
     assert bad[0]["status"] == "error" and bad[0]["error"].startswith("KeyError: ")
     assert all(bad[0][k] is None for k in METRICS)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 5, 14])
+def test_runs_parquet_row_groups_do_not_depend_on_the_chunking(tmp_path, monkeypatch, chunk_size):
+    """The merge writes full row groups of MERGE_ROW_GROUP rows (here 4) and one short
+    last group, whatever the chunk size, so the file is the same byte for byte."""
+    import pyarrow.parquet as pq
+
+    from experiments import storage
+
+    monkeypatch.setattr(storage, "MERGE_ROW_GROUP", 4)
+    ref_spec = values_spec(tmp_path, 7, 2, 2)
+    ref = run_sweep(
+        ref_spec, out=tmp_path / "ref", workers=1, progress=False, experiment=cheap_experiment
+    )
+    spec = values_spec(tmp_path, 7, 2, chunk_size)
+    out = run_sweep(
+        spec, out=tmp_path / "out", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert_every_run_once(out, 7, 2)
+    meta = pq.ParquetFile(out / "runs.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 4, 4, 2]
+    assert (out / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()

@@ -45,7 +45,7 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
     ),
     "runner": (
         "experiments/runner.py",
-        _fns("experiments.runner", "run_seed", "run_chunk", "run_sweep"),
+        _fns("experiments.runner", "run_seed", "run_chunk", "run_sweep", "_run_locked"),
     ),
     "storage": (
         "experiments/storage.py",
@@ -53,8 +53,10 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
             "experiments.storage",
             "default_chunk_size",
             "chunk_path",
+            "expected_ids",
             "done_chunks",
             "merge_chunks",
+            "_read_chunk",
         ),
     ),
     "analysis": (

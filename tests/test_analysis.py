@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -421,3 +422,176 @@ def test_prim_box_description_without_restrictions():
 def test_meta_json_of_smoke_sweep_has_the_spec_for_analysis(smoke):
     meta = json.loads((smoke / "meta.json").read_text())
     assert analysis.varied_names(meta) == ["us_pressure_weight", "audience_cost"]
+
+
+def test_builtin_peeling_from_the_high_end_mirrors_the_low_end():
+    """Cases at the low end: each peel keeps u <= the 90% quantile of the box (rounded
+    down to a data value): 0..99 -> 0..89 -> 0..80 -> 0..72."""
+    x = pd.DataFrame({"u": np.arange(100.0)})
+    traj = prim_trajectory_builtin(x, (x["u"] < 50).to_numpy(), peel_alpha=0.1, mass_min=0.3)
+    assert [t[3] for t in traj[:4]] == [1.0, 0.9, 0.81, 0.73]
+    assert [t[0]["u"][1] for t in traj[:4]] == [99.0, 89.0, 80.0, 72.0]
+    assert all(t[0]["u"][0] == 0.0 for t in traj if t[2] < 1.0)  # not the cases' side
+
+
+def test_prim_finds_the_low_quadrant_of_a_grid_by_dropping_tied_top_levels():
+    """On a grid every level is tied 10 times: a peel from the top drops the whole top
+    level (the 95% quantile is the maximum itself)."""
+    x, _ = grid_case()
+    y = ((x["a"] <= 4) & (x["b"] <= 4)).to_numpy()
+    box, _ = prim_box(x, y, threshold=0.8, impl="builtin")
+    assert box.limits == {"a": (0.0, 4.0), "b": (0.0, 4.0)}
+    assert (box.coverage, box.density, box.mass, box.n) == (1.0, 1.0, 0.25, 25)
+
+
+def test_builtin_peeling_defaults_peel_5_percent_down_to_5_percent_of_runs():
+    x = pd.DataFrame({"u": np.arange(100.0)})
+    traj = prim_trajectory_builtin(x, (x["u"] >= 90).to_numpy())
+    assert [t[4] for t in traj[:3]] == [100, 95, 90]
+    assert min(t[3] for t in traj) >= 0.05 and traj[-1][2] == 1.0
+
+
+def test_peeling_may_end_at_a_box_of_exactly_mass_min():
+    """'Until fewer than mass_min of all runs remain': a box of exactly mass_min (one run
+    of 20) is allowed, and the peel goes down to it."""
+    x = pd.DataFrame({"u": np.arange(20.0)})
+    traj = prim_trajectory_builtin(x, (x["u"] == 19).to_numpy(), peel_alpha=0.05, mass_min=0.05)
+    assert traj[-1][0]["u"] == (19.0, 19.0)
+    assert traj[-1][1:] == (1.0, 1.0, 0.05, 1)
+
+
+def test_peeling_skips_constant_parameters_and_peels_the_others():
+    x = pd.DataFrame({"const": np.ones(20), "u": np.arange(20.0)})
+    box, _ = prim_box(x, (x["u"] >= 12).to_numpy(), threshold=0.99, impl="builtin")
+    assert box.limits == {"u": (12.0, 19.0)}
+    assert (box.coverage, box.density, box.n) == (1.0, 1.0, 8)
+
+
+def test_peeling_tries_the_high_end_when_the_low_end_would_leave_too_few_runs():
+    """Dropping the tied bottom level (11 of 20 runs) would leave less than mass_min, so
+    the peels come from the top until only the cases (the bottom level) remain."""
+    x = pd.DataFrame({"u": [0.0] * 11 + [float(v) for v in range(1, 10)]})
+    traj = prim_trajectory_builtin(x, (x["u"] == 0).to_numpy(), peel_alpha=0.05, mass_min=0.5)
+    assert len(traj) > 1
+    assert traj[-1][0]["u"] == (0.0, 0.0) and traj[-1][2] == 1.0
+
+
+def test_each_peel_takes_the_densest_box_not_the_biggest():
+    """A tied level of 'a' (half the runs) removes most non-cases; peeling one run of 'b'
+    keeps more runs but is less dense: the peel restricts 'a'."""
+    a = np.repeat([0.0, 1.0], 10)
+    y = np.concatenate([[True, True] + [False] * 8, [True] * 8 + [False] * 2])
+    x = pd.DataFrame({"a": a, "b": np.arange(20.0)})
+    traj = prim_trajectory_builtin(x, y, peel_alpha=0.05, mass_min=0.05)
+    assert traj[1][0]["a"] == (1.0, 1.0) and traj[1][2] == 0.8 and traj[1][4] == 10
+
+
+def test_equally_dense_peels_keep_the_most_runs():
+    """When every run is a case every peel is as dense as the others; the one keeping the
+    most runs wins (one run off the top, not the tied bottom level of five)."""
+    x = pd.DataFrame({"a": [0.0] * 5 + [float(v) for v in range(1, 16)]})
+    traj = prim_trajectory_builtin(x, np.ones(20, dtype=bool), peel_alpha=0.05, mass_min=0.05)
+    assert traj[1][4] == 19 and traj[1][0]["a"] == (0.0, 14.0)
+
+
+def test_prim_without_cases_has_undefined_coverage_without_warnings():
+    x = pd.DataFrame({"u": np.arange(10.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = prim_trajectory_builtin(x, np.zeros(10, dtype=bool))
+    assert math.isnan(traj[0][1]) and traj[0][2] == 0.0
+
+
+def test_prim_box_uses_the_implementation_asked_for():
+    """'ema' and (with EMA Workbench installed) the default 'auto' give EMA's trajectory,
+    whose bounds interpolate between grid levels; 'builtin' the built-in one."""
+    x, y = grid_case()
+    built = prim_trajectory_builtin(x, y, 0.05, 0.05)
+    assert prim_box(x, y, impl="builtin")[1] == built
+    if analysis.ema_available():
+        ema = analysis.prim_trajectory_ema(x, y, 0.05, 0.05)
+        assert ema != built
+        assert prim_box(x, y, impl="ema")[1] == ema
+        assert prim_box(x, y)[1] == prim_box(x, y, impl="auto")[1] == ema
+    else:
+        assert prim_box(x, y)[1] == built
+    with pytest.raises(ValueError, match="impl: 'fast'"):
+        prim_box(x, y, impl="fast")
+
+
+def test_outcome_shares_are_in_point_order_with_run_and_error_counts():
+    """Rows come out by point id whatever the row order; each counts its runs, ok runs
+    and failed runs; the dominant outcome of a point with one ok run is that outcome."""
+    df = pd.DataFrame(
+        {
+            "point_id": [2, 0, 2, 1, 0, 2],
+            "a": [3.0, 1.0, 3.0, 2.0, 1.0, 3.0],
+            "outcome": ["terminated", "renewed", None, "renewed", "renewed", "terminated"],
+            "status": ["ok", "ok", "error", "ok", "error", "ok"],
+        }
+    )
+    shares = outcome_shares(df, ["a"])
+    assert list(shares["point_id"]) == [0, 1, 2] and list(shares["a"]) == [1.0, 2.0, 3.0]
+    assert list(shares["runs"]) == [2, 1, 3]
+    assert list(shares["ok"]) == [1, 1, 2]
+    assert list(shares["errors"]) == [1, 0, 1]
+    assert list(shares["dominant"]) == ["renewed", "renewed", "terminated"]
+
+
+def test_dominant_outcome_ties_go_to_the_first_outcome_in_both_tables():
+    """A tie between two outcomes goes to the one listed first in OUTCOMES, in the
+    per-point shares and in the phase-map cells alike."""
+    first, second = OUTCOMES[1], OUTCOMES[3]
+    df = pd.DataFrame(
+        {
+            "point_id": [0, 0, 1, 1],
+            "a": [0.0, 0.0, 1.0, 1.0],
+            "b": [0.0, 0.0, 0.0, 0.0],
+            "outcome": [second, first, first, second],
+            "status": ["ok"] * 4,
+        }
+    )
+    assert list(outcome_shares(df, ["a", "b"])["dominant"]) == [first, first]
+    meta = {"spec": {"parameters": [{"name": n, "low": 0.0, "high": 1.0} for n in "ab"]}}
+    assert set(phase_maps(df, meta)["dominant"]) == {first}
+
+
+def test_near_base_includes_runs_at_exactly_a_fifth_of_the_range_despite_rounding():
+    """0.55 - 0.35 is 0.2 plus a rounding error in floating point: still near."""
+    meta = {"spec": {"parameters": [{"name": "u", "low": 0.0, "high": 1.0}]}}
+    df = pd.DataFrame({"u": [0.55, 0.15, 0.5501, 0.35]})
+    assert list(analysis.near_base(df, meta, {"u": 0.35})) == [True, True, False, True]
+
+
+def test_marginals_bin_each_parameter_over_its_swept_range():
+    """One block per parameter, in spec order: parameter, bin, bin centre, then the
+    cell statistics; a continuous parameter gets MAX_BINS equal-width bins over
+    [low, high], a grid parameter its own levels; the index runs 0..n-1."""
+    rng = np.random.default_rng(3)
+    u = rng.uniform(0.0, 4.0, 400)
+    df = pd.DataFrame(
+        {
+            "u": u,
+            "g": np.tile([1.0, 2.0], 200),
+            "outcome": np.where(u > 2.0, "terminated", "renewed"),
+            "status": "ok",
+        }
+    )
+    meta = {
+        "spec": {
+            "parameters": [
+                {"name": "u", "low": 0.0, "high": 4.0},
+                {"name": "g", "low": 1.0, "high": 2.0},
+            ]
+        }
+    }
+    table = analysis.marginals(df, meta)
+    assert list(table.columns[:3]) == ["parameter", "bin", "value"]
+    assert table.index.equals(pd.RangeIndex(len(table)))
+    u_rows = table[table["parameter"] == "u"]
+    width = 4.0 / analysis.MAX_BINS
+    assert list(u_rows["value"]) == pytest.approx([width * (i + 0.5) for i in range(8)])
+    assert u_rows["n"].sum() == 400
+    assert list(u_rows["p_terminated"]) == [0.0] * 4 + [1.0] * 4
+    g_rows = table[table["parameter"] == "g"]
+    assert list(g_rows["value"]) == [1.0, 2.0] and list(g_rows["n"]) == [200, 200]

@@ -595,3 +595,16 @@ def test_marginals_bin_each_parameter_over_its_swept_range():
     assert list(u_rows["p_terminated"]) == [0.0] * 4 + [1.0] * 4
     g_rows = table[table["parameter"] == "g"]
     assert list(g_rows["value"]) == [1.0, 2.0] and list(g_rows["n"]) == [200, 200]
+
+
+def test_phase_cells_give_outcomes_that_never_occur_a_zero_share():
+    """Outcomes absent from every run have share 0 (not missing), and a cell without a
+    last-minute suspension still gets its Wilson interval (0 of n)."""
+    df, meta = synthetic_grid()
+    df["outcome"] = df["outcome"].replace("last_minute_suspension", "renewed")
+    table = phase_maps(df, meta)
+    for o in OUTCOMES:
+        assert table[f"p_{o}"].notna().all()
+    assert (table["p_pending"] == 0.0).all() and (table["p_last_minute_suspension"] == 0.0).all()
+    assert (table["p_last_minute_suspension_lo"] == 0.0).all()
+    assert (table["p_last_minute_suspension_hi"] == wilson(0, 4)[1]).all()

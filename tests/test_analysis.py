@@ -606,5 +606,36 @@ def test_phase_cells_give_outcomes_that_never_occur_a_zero_share():
     for o in OUTCOMES:
         assert table[f"p_{o}"].notna().all()
     assert (table["p_pending"] == 0.0).all() and (table["p_last_minute_suspension"] == 0.0).all()
+    assert list(table.columns[4:8]) == ["a_value", "b_value", "n", f"p_{OUTCOMES[0]}"]
     assert (table["p_last_minute_suspension_lo"] == 0.0).all()
     assert (table["p_last_minute_suspension_hi"] == wilson(0, 4)[1]).all()
+
+
+def leaky_case() -> tuple[pd.DataFrame, np.ndarray]:
+    """u = 0..19; the cases are u >= 10 but for u = 11 (9 of 20): the box u >= 10 holds
+    every case at density 0.9, the box u >= 12 is pure but misses one case."""
+    x = pd.DataFrame({"u": np.arange(20.0)})
+    return x, ((x["u"] >= 10) & (x["u"] != 11)).to_numpy()
+
+
+def test_prim_box_takes_the_most_covering_box_at_or_above_the_threshold():
+    x, y = leaky_case()
+    box, _ = prim_box(x, y, threshold=0.9, impl="builtin")
+    assert box.limits == {"u": (10.0, 19.0)}
+    assert (box.coverage, box.density, box.mass, box.n) == (1.0, 0.9, 0.5, 10)
+
+
+def test_prim_box_below_the_threshold_takes_the_densest_then_most_covering_box():
+    x, y = leaky_case()
+    box, traj = prim_box(x, y, threshold=1.01, impl="builtin")
+    assert box.limits == {"u": (12.0, 19.0)}
+    assert (box.coverage, box.density, box.n) == (8 / 9, 1.0, 8)
+    assert len([t for t in traj if t[2] == 1.0]) > 1  # smaller pure boxes were passed over
+
+
+def test_prim_box_peels_with_the_given_alpha_and_minimum_mass():
+    x, y = grid_case()
+    _, traj = prim_box(x, y, peel_alpha=0.1, mass_min=0.3, impl="builtin")
+    assert traj == prim_trajectory_builtin(x, y, 0.1, 0.3)
+    assert traj != prim_trajectory_builtin(x, y, 0.3, 0.3)
+    assert min(t[3] for t in traj) >= 0.3

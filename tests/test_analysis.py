@@ -639,3 +639,23 @@ def test_prim_box_peels_with_the_given_alpha_and_minimum_mass():
     assert traj == prim_trajectory_builtin(x, y, 0.1, 0.3)
     assert traj != prim_trajectory_builtin(x, y, 0.3, 0.3)
     assert min(t[3] for t in traj) >= 0.3
+
+
+def test_phase_maps_bin_continuous_parameters_over_their_swept_range():
+    """A continuous parameter's cells are MAX_BINS equal-width bins over [low, high] (not
+    over the values seen); only the first MAX_PHASE_PARAMS parameters are paired."""
+    rng = np.random.default_rng(5)
+    n_params = analysis.MAX_PHASE_PARAMS + 1
+    names = [f"p{i}" for i in range(n_params)]
+    df = pd.DataFrame({k: rng.uniform(1.0, 3.0, 300) for k in names})
+    df["outcome"], df["status"] = "renewed", "ok"
+    meta = {"spec": {"parameters": [{"name": k, "low": 0.0, "high": 4.0} for k in names]}}
+    table = phase_maps(df, meta)
+    width = 4.0 / analysis.MAX_BINS
+    centres = {width * (i + 0.5) for i in range(analysis.MAX_BINS)}
+    assert set(table["a_value"]) <= centres and set(table["b_value"]) <= centres
+    assert set(table["a_value"]) == {c for c in centres if 1.0 < c < 3.0}
+    pairs = set(zip(table["a"], table["b"], strict=True))
+    assert len(pairs) == analysis.MAX_PHASE_PARAMS * (analysis.MAX_PHASE_PARAMS - 1) // 2
+    assert all(names[-1] not in pair for pair in pairs)
+    assert table.groupby(["a", "b"])["n"].sum().eq(300).all()

@@ -606,7 +606,9 @@ def test_phase_cells_give_outcomes_that_never_occur_a_zero_share():
     for o in OUTCOMES:
         assert table[f"p_{o}"].notna().all()
     assert (table["p_pending"] == 0.0).all() and (table["p_last_minute_suspension"] == 0.0).all()
-    assert list(table.columns[4:8]) == ["a_value", "b_value", "n", f"p_{OUTCOMES[0]}"]
+    head = ["a", "b", "a_bin", "b_bin", "a_value", "b_value", "n", f"p_{OUTCOMES[0]}"]
+    assert list(table.columns[:8]) == head
+    assert set(zip(table["a"], table["b"], strict=True)) == {("a", "b")}
     assert (table["p_last_minute_suspension_lo"] == 0.0).all()
     assert (table["p_last_minute_suspension_hi"] == wilson(0, 4)[1]).all()
 

@@ -661,3 +661,10 @@ def test_phase_maps_bin_continuous_parameters_over_their_swept_range():
     assert len(pairs) == analysis.MAX_PHASE_PARAMS * (analysis.MAX_PHASE_PARAMS - 1) // 2
     assert all(names[-1] not in pair for pair in pairs)
     assert table.groupby(["a", "b"])["n"].sum().eq(300).all()
+    assert table.index.equals(pd.RangeIndex(len(table)))
+
+
+def test_phase_maps_of_a_single_parameter_are_empty():
+    df, meta = synthetic_grid()
+    meta["spec"]["parameters"] = meta["spec"]["parameters"][:1]
+    assert phase_maps(df, meta).empty

@@ -233,6 +233,8 @@ def test_reversal_timing_counts_and_deadline_ratio_by_hand():
     assert counts == {-1: 1, 2: 1, 1: 0, 0: 4}
     revived = dict(zip(table["months_before_expiry"], table["revived"], strict=True))
     assert revived == {-1: 0, 2: 0, 1: 0, 0: 1}  # the suspended-then-revived run
+    labels = ["lapsed, no reversal", "2 months", "1 month", "expiry month"]
+    assert list(table["label"]) == labels
     assert stats["reversals"] == 5 and stats["noticed"] == 7 and stats["held"] == 4
     assert stats["held_share_at_expiry"] == pytest.approx(3 / 4)
     assert stats["share_at_expiry"] == pytest.approx(4 / 5)
@@ -264,6 +266,7 @@ def test_reversal_timing_without_reversals():
     table, stats = reversal_timing(runs_frame([("renewed", None, None, None)] * 3))
     assert stats["reversals"] == 0 and math.isnan(stats["share_at_expiry"])
     assert table["reversals"].sum() == 0
+    assert list(table["months_before_expiry"]) == [-1, 0]  # no rows before the expiry month
 
 
 # ---- shares, phase maps ------------------------------------------------------------------------

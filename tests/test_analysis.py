@@ -235,6 +235,9 @@ def test_reversal_timing_counts_and_deadline_ratio_by_hand():
     assert revived == {-1: 0, 2: 0, 1: 0, 0: 1}  # the suspended-then-revived run
     labels = ["lapsed, no reversal", "2 months", "1 month", "expiry month"]
     assert list(table["label"]) == labels
+    assert list(table["held"]) == [0, 1, 0, 3]
+    assert table.index.equals(pd.RangeIndex(4))
+    assert list(table["share_of_noticed_runs"]) == pytest.approx([1 / 7, 1 / 7, 0.0, 4 / 7])
     assert stats["reversals"] == 5 and stats["noticed"] == 7 and stats["held"] == 4
     assert stats["held_share_at_expiry"] == pytest.approx(3 / 4)
     assert stats["share_at_expiry"] == pytest.approx(4 / 5)
@@ -267,6 +270,7 @@ def test_reversal_timing_without_reversals():
     assert stats["reversals"] == 0 and math.isnan(stats["share_at_expiry"])
     assert table["reversals"].sum() == 0
     assert list(table["months_before_expiry"]) == [-1, 0]  # no rows before the expiry month
+    assert math.isnan(stats["uniform_share"]) and math.isnan(stats["ratio"])
 
 
 # ---- shares, phase maps ------------------------------------------------------------------------

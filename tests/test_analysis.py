@@ -239,6 +239,7 @@ def test_reversal_timing_counts_and_deadline_ratio_by_hand():
     assert table.index.equals(pd.RangeIndex(4))
     assert list(table["share_of_noticed_runs"]) == pytest.approx([1 / 7, 1 / 7, 0.0, 4 / 7])
     assert stats["reversals"] == 5 and stats["noticed"] == 7 and stats["held"] == 4
+    assert stats["runs_ok"] == 8 and stats["at_expiry"] == 4
     assert stats["held_share_at_expiry"] == pytest.approx(3 / 4)
     assert stats["share_at_expiry"] == pytest.approx(4 / 5)
     # uniform timing: 1/3 for the four Aug notices, 1/1 for the Oct one
@@ -675,3 +676,38 @@ def test_phase_maps_of_a_single_parameter_are_empty():
     df, meta = synthetic_grid()
     meta["spec"]["parameters"] = meta["spec"]["parameters"][:1]
     assert phase_maps(df, meta).empty
+
+
+def test_wilson_interval_of_one_run_and_its_bounds_stay_in_0_1():
+    """One run is enough for an interval (0 of 1: [0, z^2 / (1 + z^2)]); rounding never
+    takes a bound outside [0, 1] (k = n = 16 computes 1 + 2e-16 before clamping)."""
+    z2 = analysis.Z95**2
+    assert wilson(0, 1) == pytest.approx((0.0, z2 / (1 + z2)))
+    assert wilson(1, 1) == pytest.approx((1 / (1 + z2), 1.0))
+    for n in (16, 21, 37, 40, 100):
+        for k in (0, n):
+            lo, hi = wilson(k, n)
+            assert 0.0 <= lo <= hi <= 1.0
+
+
+def test_bins_for_a_grid_of_max_bins_levels_keeps_the_levels():
+    levels = [0.0, 0.1, 0.3, 0.7, 1.5, 3.1, 6.3, 12.7]  # MAX_BINS levels, unevenly spaced
+    assert len(levels) == analysis.MAX_BINS
+    values = pd.Series(levels * 2, index=range(100, 116))
+    index, centres = analysis.bins_for(values, 0.0, 12.7)
+    assert centres == levels
+    assert list(index) == list(range(8)) * 2
+    assert index.index.equals(values.index)
+
+
+def test_bins_for_continuous_values_edges_and_out_of_range_values():
+    """Equal-width bins over [low, high] closed on the left: a value on an inner edge
+    starts the next bin; high itself and values outside the range go to the end bins;
+    the result keeps the values' index."""
+    width = 10.0 / analysis.MAX_BINS
+    inner = [0.3 + 0.11 * i for i in range(12)]  # more than MAX_BINS distinct values
+    values = pd.Series([0.0, width, 2 * width, 10.0, -1.0, 11.0, *inner])
+    values.index = values.index + 50
+    index, _ = analysis.bins_for(values, 0.0, 10.0)
+    assert list(index.iloc[:6]) == [0, 1, 2, analysis.MAX_BINS - 1, 0, analysis.MAX_BINS - 1]
+    assert index.index.equals(values.index)

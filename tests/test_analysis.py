@@ -711,3 +711,32 @@ def test_bins_for_continuous_values_edges_and_out_of_range_values():
     index, _ = analysis.bins_for(values, 0.0, 10.0)
     assert list(index.iloc[:6]) == [0, 1, 2, analysis.MAX_BINS - 1, 0, analysis.MAX_BINS - 1]
     assert index.index.equals(values.index)
+
+
+def test_sobol_indices_fill_a_point_whose_runs_all_failed_with_the_mean():
+    """A design point with no ok run gets the mean of the others (SALib needs every
+    point); the indices barely move when one point of 768 is missing."""
+    params = (Varied("a", float, 0.0, 1.0), Varied("b", float, 0.0, 1.0))
+    points = saltelli(params, 256, seed=1, second_order=False)
+    rows = [
+        {"point_id": pid, **p, "status": "ok"}
+        | {"outcome": "last_minute_suspension" if p["a"] > 0.5 else "terminated"}
+        for pid, p in enumerate(points)
+    ]
+    meta = {
+        "points": len(points),
+        "spec": {
+            "design": "saltelli",
+            "second_order": False,
+            "seed": 1,
+            "parameters": [
+                {"name": "a", "low": 0.0, "high": 1.0},
+                {"name": "b", "low": 0.0, "high": 1.0},
+            ],
+        },
+    }
+    df = pd.DataFrame(rows)
+    df.loc[df["point_id"] == 7, ["status", "outcome"]] = ["error", None]
+    table = sobol_indices(df, meta).set_index(["outcome", "parameter"])
+    assert len(table) == 4 and table["S1"].notna().all()
+    assert table.loc[("terminated", "a"), "S1"] == pytest.approx(1.0, abs=0.1)

@@ -740,3 +740,51 @@ def test_sobol_indices_fill_a_point_whose_runs_all_failed_with_the_mean():
     table = sobol_indices(df, meta).set_index(["outcome", "parameter"])
     assert len(table) == 4 and table["S1"].notna().all()
     assert table.loc[("terminated", "a"), "S1"] == pytest.approx(1.0, abs=0.1)
+
+
+def saltelli_frame(second_order: bool, outcome) -> tuple[pd.DataFrame, dict]:
+    params = (Varied("a", float, 0.0, 1.0), Varied("b", float, 0.0, 1.0))
+    points = saltelli(params, 64, seed=3, second_order=second_order)
+    rows = [
+        {"point_id": pid, **p, "status": "ok", "outcome": outcome(p)}
+        for pid, p in enumerate(points)
+    ]
+    spec = {"design": "saltelli", "second_order": second_order, "seed": 3}
+    spec["parameters"] = [{"name": n, "low": 0.0, "high": 1.0} for n in "ab"]
+    return pd.DataFrame(rows), {"points": len(points), "spec": spec}
+
+
+def test_sobol_indices_of_an_outcome_that_never_varies_are_undefined():
+    df, meta = saltelli_frame(False, lambda p: "terminated")
+    table = sobol_indices(df, meta)
+    assert list(table.columns) == ["outcome", "parameter", "S1"]
+    assert list(zip(table["outcome"], table["parameter"], strict=True)) == [
+        ("last_minute_suspension", "a"),
+        ("last_minute_suspension", "b"),
+        ("terminated", "a"),
+        ("terminated", "b"),
+    ]
+    assert table["S1"].isna().all()
+
+
+@pytest.mark.parametrize("second_order", [False, True])
+def test_sobol_indices_are_salibs_with_the_documented_bootstrap_seed(second_order):
+    """S1, ST and their bootstrap half-widths are SALib's for the spec's second_order
+    and the seed derived from the spec seed, so a report is reproducible."""
+    from SALib.analyze import sobol
+
+    from experiments.designs import design_rng_seed
+
+    df, meta = saltelli_frame(
+        second_order, lambda p: "terminated" if p["a"] + 0.3 * p["b"] > 0.6 else "renewed"
+    )
+    table = sobol_indices(df, meta).set_index(["outcome", "parameter"])
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0.0, 1.0]] * 2}
+    y = (df["outcome"] == "terminated").to_numpy(dtype=float)
+    seed = int(design_rng_seed(3).generate_state(2)[1]) % 2**32
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = sobol.analyze(problem, y, calc_second_order=second_order, seed=seed)
+    for i, name in enumerate("ab"):
+        for key in ("S1", "S1_conf", "ST", "ST_conf"):
+            assert table.loc[("terminated", name), key] == pytest.approx(ref[key][i])

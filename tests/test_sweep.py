@@ -657,3 +657,25 @@ def test_runs_parquet_row_groups_do_not_depend_on_the_chunking(tmp_path, monkeyp
     meta = pq.ParquetFile(out / "runs.parquet").metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 4, 4, 2]
     assert (out / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+
+
+def test_sweep_files_are_renamed_into_place_from_their_own_directory(tmp_path, monkeypatch):
+    """Chunks and runs.parquet are written to a temporary file next to their target and
+    renamed (atomic, one filesystem): no rename comes from another directory."""
+    from experiments import storage
+
+    renames = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        renames.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(storage.os, "replace", replace)
+    spec = values_spec(tmp_path, 4, 2, 3)
+    out = run_sweep(
+        spec, out=tmp_path / "out", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert_every_run_once(out, 4, 2)
+    assert (out / "runs.parquet") in [dst for _, dst in renames]
+    assert all(src.parent == dst.parent for src, dst in renames)

@@ -115,8 +115,9 @@ bench: install
 # Mutation testing with mutmut (config: [tool.mutmut] in pyproject.toml) against the fast
 # suite, niced, on MUTATE_WORKERS processes. MUTATE_MODULES="calendar opinion" limits the
 # run to some modules (names in scripts/mutation_report.py), MUTANTS="model.calendar.*" to
-# some mutants. Results are cached in mutants/ (a rerun only tests what is new); the score
-# per module and the surviving mutants go to results/mutation/ (summary.json, README.md).
+# some mutants. mutmut re-tests every mutant the patterns name (results of others stay in
+# mutants/); the score per module and the surviving mutants go to results/mutation/
+# (summary.json, README.md; modules not run keep their last results).
 mutate: install
 	pats="$(MUTANTS)"; \
 	[ -n "$$pats" ] || pats="$$($(PY) scripts/mutation_report.py --patterns $(MUTATE_MODULES))"; \

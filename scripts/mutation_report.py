@@ -45,7 +45,7 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
     ),
     "runner": (
         "experiments/runner.py",
-        _fns("experiments.runner", "run_seed", "run_chunk", "run_sweep"),
+        _fns("experiments.runner", "run_seed", "run_chunk", "run_sweep", "_run_locked"),
     ),
     "storage": (
         "experiments/storage.py",
@@ -53,8 +53,10 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
             "experiments.storage",
             "default_chunk_size",
             "chunk_path",
+            "expected_ids",
             "done_chunks",
             "merge_chunks",
+            "_read_chunk",
         ),
     ),
     "analysis": (
@@ -115,6 +117,7 @@ def diff_of(name: str) -> str:
 def summarise() -> dict:
     """Counts and survivors per module from mutmut's result files."""
     equivalent = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     modules = {}
     for module, (path, pats) in SCOPES.items():
         meta = REPO / "mutants" / (path + ".meta")
@@ -146,8 +149,22 @@ def summarise() -> dict:
             "equivalent": n_equiv,
             "score": None if not checked else round(killed / max(1, denominator), 4),
             "survivors": survivors,
+            "measured": now,
         }
-    return {"generated": datetime.now(UTC).isoformat(timespec="seconds"), "modules": modules}
+    return {"generated": now, "modules": _keep_earlier(modules)}
+
+
+def _keep_earlier(modules: dict) -> dict:
+    """Modules this mutants/ folder has no results for keep the results of the summary
+    already written (with the date they were measured), so a run of some modules does
+    not erase the others' scores."""
+    old_file = OUT / "summary.json"
+    old = json.loads(old_file.read_text()) if old_file.exists() else {"modules": {}}
+    for module, m in modules.items():
+        before = old["modules"].get(module)
+        if not m["checked"] and before and before.get("checked"):
+            modules[module] = before | {"measured": before.get("measured", old.get("generated"))}
+    return modules
 
 
 def markdown(summary: dict) -> str:
@@ -162,8 +179,8 @@ def markdown(summary: dict) -> str:
         f"Generated {summary['generated']}.",
         "",
         "| module | file | mutants | checked | killed | timeout | survived | no tests "
-        "| equivalent | score |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| equivalent | score | measured |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for module, m in summary["modules"].items():
         c = m["counts"]
@@ -171,7 +188,8 @@ def markdown(summary: dict) -> str:
         lines.append(
             f"| {module} | `{m['file']}` | {m['mutants']} | {m['checked']} | "
             f"{c.get('killed', 0)} | {c.get('timeout', 0)} | {c.get('survived', 0)} | "
-            f"{c.get('no tests', 0)} | {m['equivalent']} | {score} |"
+            f"{c.get('no tests', 0)} | {m['equivalent']} | {score} | "
+            f"{m.get('measured', '') if m['checked'] else ''} |"
         )
     for module, m in summary["modules"].items():
         if not m["survivors"]:

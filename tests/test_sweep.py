@@ -20,8 +20,9 @@ import pytest
 
 from experiments import designs
 from experiments.cli import main
-from experiments.runner import METRICS, run_one, run_seed, run_sweep, schema
+from experiments.runner import METRICS, Chunk, run_chunk, run_one, run_seed, run_sweep, schema
 from experiments.spec import load_spec
+from experiments.storage import default_chunk_size
 from model import OUTCOMES, GSOMIAModel
 from model.parameters import PARAMETERS, ConfigError
 
@@ -596,3 +597,85 @@ def test_spec_built_in_code_renders_dates_as_toml():
     rendered = tomllib.loads(_spec_toml(spec))
     assert rendered["fixed"]["end"] == date(2019, 3, 31)
     assert rendered["fixed"]["n_citizens"] == spec.fixed["n_citizens"]
+
+
+# ---- chunk sizes and chunk rows ---------------------------------------------------------------
+@pytest.mark.parametrize("total", [1, 2, 499, 500, 501, 999, 1000, 1001, 24_999, 25_000, 25_001])
+def test_default_chunk_size_is_the_smallest_giving_at_most_500_chunks(total):
+    """About 500 chunks: the smallest chunk size that keeps the chunk count at or under
+    500, capped at 50 runs (huge sweeps then get more chunks)."""
+    size = default_chunk_size(total)
+    assert 1 <= size <= min(50, total)
+    assert -(-total // size) <= 500 or size == 50
+    if size > 1:  # one run fewer per chunk would give more than 500 chunks
+        assert -(-total // (size - 1)) > 500
+
+
+def test_default_chunk_size_of_huge_sweeps_is_capped_at_50():
+    assert default_chunk_size(10**7) == 50
+    assert default_chunk_size(1) == 1
+
+
+def test_run_chunk_rows_hold_exactly_the_schema_columns(tmp_path):
+    """Every row of a chunk, ok or failed, has the id columns, the point's values, the
+    metrics and status/error, and nothing else (the merge writes them by name)."""
+    spec = load_spec(values_spec(tmp_path, 2, 2, 3))
+    sch = schema(spec)
+    pts = designs.points(spec)
+    runs = tuple(
+        (rid, rid // 2, rid % 2, run_seed(5, rid // 2, rid % 2), pts[rid // 2]) for rid in range(3)
+    )
+    cid, rows = run_chunk(Chunk(4, runs, {}, cheap_experiment))
+    assert cid == 4
+    assert [set(r) for r in rows] == [set(sch.names)] * 3
+    assert [(r["status"], r["error"]) for r in rows] == [("ok", None)] * 3
+    assert [r["outcome"] for r in rows] == [OUTCOMES[s % 5] for *_, s, _ in runs]
+    _, bad = run_chunk(Chunk(0, runs[:1], {}, fail_at_high_audience_cost))
+    assert set(bad[0]) == set(sch.names)
+    assert bad[0]["status"] == "error" and bad[0]["error"].startswith("KeyError: ")
+    assert all(bad[0][k] is None for k in METRICS)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 5, 14])
+def test_runs_parquet_row_groups_do_not_depend_on_the_chunking(tmp_path, monkeypatch, chunk_size):
+    """The merge writes full row groups of MERGE_ROW_GROUP rows (here 4) and one short
+    last group, whatever the chunk size, so the file is the same byte for byte."""
+    import pyarrow.parquet as pq
+
+    from experiments import storage
+
+    monkeypatch.setattr(storage, "MERGE_ROW_GROUP", 4)
+    ref_spec = values_spec(tmp_path, 7, 2, 2)
+    ref = run_sweep(
+        ref_spec, out=tmp_path / "ref", workers=1, progress=False, experiment=cheap_experiment
+    )
+    spec = values_spec(tmp_path, 7, 2, chunk_size)
+    out = run_sweep(
+        spec, out=tmp_path / "out", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert_every_run_once(out, 7, 2)
+    meta = pq.ParquetFile(out / "runs.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 4, 4, 2]
+    assert (out / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+
+
+def test_sweep_files_are_renamed_into_place_from_their_own_directory(tmp_path, monkeypatch):
+    """Chunks and runs.parquet are written to a temporary file next to their target and
+    renamed (atomic, one filesystem): no rename comes from another directory."""
+    from experiments import storage
+
+    renames = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        renames.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(storage.os, "replace", replace)
+    spec = values_spec(tmp_path, 4, 2, 3)
+    out = run_sweep(
+        spec, out=tmp_path / "out", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert_every_run_once(out, 4, 2)
+    assert (out / "runs.parquet") in [dst for _, dst in renames]
+    assert all(src.parent == dst.parent for src, dst in renames)

@@ -235,9 +235,9 @@ PARAMETERS: dict[str, Param] = {
             meaning="Seoul's alliance cost of defying Washington per unit of pressure (0..1, plus "
             "the baseline displeasure) while its stance defies the US: full with a notice "
             "pending or the pact terminated, a quarter when suspended.",
-            source="Calibrated: at the baseline poll, US pressure alone does not buy a November "
-            "reversal but pressure plus Tokyo's talks offer does (Esper visit, Congress "
-            "resolution, Nov 2019).",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.283 - 0.987.",
         ),
         P(
             "audience_cost",
@@ -248,8 +248,9 @@ PARAMETERS: dict[str, Param] = {
             unit="u (one-off)",
             meaning="Domestic cost of backing down from a public commitment, times the share "
             "of the public favouring termination (Fearon 1994).",
-            source="Calibrated: a bare climb-down in November costs more than the pact is worth to"
-            " Seoul; a face-saving one does not.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 3.35 - 8.35.",
         ),
         P(
             "trade_damage",
@@ -307,8 +308,9 @@ PARAMETERS: dict[str, Param] = {
             unit="1/u",
             meaning="Logit precision lambda of all decisions (0 = uniform random, large = "
             "best response); McKelvey & Palfrey 1995.",
-            source="Calibrated: the 2019 sequence is typical (most seeds) while some seeds lapse "
-            "or reverse early.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 30.6 - 90.8.",
         ),
         P(
             "opinion_sensitivity",
@@ -319,7 +321,9 @@ PARAMETERS: dict[str, Param] = {
             unit="x",
             meaning="Scale of how strongly events (curbs, notice, US pressure, missile "
             "launches, talks) move Korean opinion each month.",
-            source="Calibrated to the August 2019 lean toward scrapping the pact.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.403 - 2.97.",
         ),
         P(
             "nk_threat",
@@ -363,7 +367,9 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month",
             meaning="Seoul's approval gain from a hard stance when the public leans toward "
             "termination (and loss when it leans against); Putnam 1988 two-level game.",
-            source="Calibrated.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.51 - 2.24.",
         ),
         P(
             "suspension_face",
@@ -385,8 +391,9 @@ PARAMETERS: dict[str, Param] = {
             unit="share",
             meaning="Reduction of Seoul's audience cost when the reversal is a symmetric "
             "pause: Tokyo offers talks and Seoul suspends its WTO complaint the same month.",
-            source="Calibrated; stylised fact 4 (DOMAIN.md): the reversal came as a symmetric "
-            "pause.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.285 - 0.921.",
         ),
         P(
             "korea_exposure",
@@ -407,8 +414,9 @@ PARAMETERS: dict[str, Param] = {
             2.0,
             unit="share of trade_damage",
             meaning="Tokyo's share of the curbs' damage (lost exports).",
-            source="Calibrated with grievance_growth to the July 2019 timing; below Korea's "
-            "exposure (1.0).",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.422 - 1.95.",
         ),
         P(
             "boycott_damage",
@@ -419,8 +427,9 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month at full boycott",
             meaning="Damage to Tokyo of the Korean consumer boycott (share of citizens "
             "boycotting, while curbs stand).",
-            source="Assumption: the July 2019 boycott hit Japanese beer, cars and travel, a small "
-            "share of Japan's economy.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.286 - 0.769.",
         ),
         P(
             "wto_cost",
@@ -454,7 +463,9 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month per grievance unit",
             meaning="Tokyo's domestic cost of ongoing working-level talks, times resolve and "
             "grievance (talks look soft).",
-            source="Calibrated with wto_pressure (talks came only at the deadline, 2019-11-22).",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.107 - 0.537.",
         ),
         P(
             "lift_face",
@@ -487,8 +498,9 @@ PARAMETERS: dict[str, Param] = {
             unit="grievance units/month",
             meaning="Monthly growth of Tokyo's grievance while the ruling is enforced (asset "
             "seizures advance); a trend no government's move changes.",
-            source="Calibrated: curbs become worth their cost to Tokyo in July 2019 (asset "
-            "seizures advanced through the first half of 2019).",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.0781 - 0.236.",
         ),
         P(
             "tokyo_security_weight",
@@ -520,8 +532,9 @@ PARAMETERS: dict[str, Param] = {
             5.0,
             unit="u/month at full pressure",
             meaning="Washington's cost of pressing Seoul (credibility, friction).",
-            source="Calibrated: pressure is costly enough that Washington saves it for the "
-            "deadline month.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.46 - 2.58.",
         ),
         P(
             "us_tokyo_pressure_cost",
@@ -630,8 +643,9 @@ PARAMETERS: dict[str, Param] = {
             1.0,
             unit="share",
             meaning="Mean initial support for a hard line (scrapping the pact).",
-            source="Calibrated: about 30% favour scrapping the pact before the curbs, a majority "
-            "after them (August 2019).",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.222 - 0.545.",
         ),
         P(
             "opinion_conformity",
@@ -664,7 +678,9 @@ PARAMETERS: dict[str, Param] = {
             unit="opinion units",
             meaning="Half-width of the band around 0.5 in which a polled citizen is undecided "
             "(neither for ending nor for keeping the pact).",
-            source="Realmeter, 2019-07-30 and 08-07: 11-13% no opinion (DOMAIN.md). " + HAND,
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.00751 - 0.184.",
         ),
         P(
             "boycott_threshold",
@@ -873,7 +889,9 @@ PARAMETERS: dict[str, Param] = {
             unit="opinion per month",
             meaning="Monthly push toward a hard line while any curbs stand (the July 2019 "
             "boycott mood), before opinion_sensitivity.",
-            source=HAND,
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.168 - 0.494.",
         ),
         P(
             "curb_escalation",
@@ -895,7 +913,9 @@ PARAMETERS: dict[str, Param] = {
             unit="opinion per month",
             meaning="Monthly push while Seoul stands firm (notice pending or pact terminated): "
             "rally round the flag.",
-            source=HAND,
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
+            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
+            "90% interval 0.00713 - 0.0284.",
         ),
         P(
             "talks_calm",

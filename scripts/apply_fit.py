@@ -1,6 +1,7 @@
 """Write a committed fit's posterior medians into the registry's defaults.
 
     .venv/bin/python scripts/apply_fit.py results/fit
+    .venv/bin/python scripts/apply_fit.py results/fit --intervals-only
 
 For every parameter the fit estimated, ``model/parameters.py`` gets the posterior median
 (``DIR/fitted.toml``, exactly: the report's check at the posterior medians is then a check
@@ -8,6 +9,8 @@ at the defaults) as its default, and its source
 says which fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``,
 the weighted particles of the last generation). Run it after ``gsomia fit``; then
 regenerate what depends on the defaults (README tables, golden runs, calibration counts).
+With ``--intervals-only`` (a fit that has not converged: its medians are no consistent
+parameter vector) the defaults stay and each source gains the fit's 90% interval.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 REGISTRY = REPO / "model" / "parameters.py"
+HAND_TUNED = "Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit"
+"""How a source reads when the fit's medians are not adopted (``--intervals-only``)."""
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -40,6 +45,11 @@ def sig3(x: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("fit_dir", type=Path)
+    parser.add_argument(
+        "--intervals-only",
+        action="store_true",
+        help="keep the defaults; add the fit's 90%% interval to each source",
+    )
     args = parser.parse_args(argv)
     fitted = tomllib.loads((args.fit_dir / "fitted.toml").read_text())["parameters"]
     post = pd.read_parquet(args.fit_dir / "posterior.parquet")
@@ -62,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         lines = block.split("\n")
         # line 0 "P(", 1 name, 2 kind, 3 default
         kind = lines[2].strip().rstrip(",")
-        lines[3] = f"            {round(median) if kind == 'int' else float(median)!r},"
+        if not args.intervals_only:
+            lines[3] = f"            {round(median) if kind == 'int' else float(median)!r},"
         # drop the old source (a string that may continue over several lines)
         out, skipping = [], False
         for ln in lines:
@@ -74,11 +85,18 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             out.append(ln)
         command = f"gsomia fit {targets} --seed {seed}"
-        out.append(f'            source="Fitted: posterior median of `{command}` "')
-        out.append(f'            "({rel}/report.md); 90% interval {sig3(lo)} - {sig3(hi)}.",')
+        interval = f"90% interval {sig3(lo)} - {sig3(hi)}"
+        if args.intervals_only:
+            out.append(f'            source="{HAND_TUNED} "')
+            out.append(f'            "`{command}` ({rel}/report.md), not converged: "')
+            out.append(f'            "{interval}.",')
+        else:
+            out.append(f'            source="Fitted: posterior median of `{command}` "')
+            out.append(f'            "({rel}/report.md); {interval}.",')
         text = text[:start] + "\n".join(out) + text[end:]
     REGISTRY.write_text(text)
-    print(f"wrote {len(fitted)} fitted defaults into {REGISTRY.relative_to(REPO)}")
+    what = "fit intervals" if args.intervals_only else "fitted defaults"
+    print(f"wrote {len(fitted)} {what} into {REGISTRY.relative_to(REPO)}")
     return 0
 
 

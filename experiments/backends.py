@@ -57,13 +57,23 @@ def watchdog_initializer(parent: int) -> None:
 
 
 def process_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A 'spawn' process pool (no state forked from the parent) whose workers die with us."""
-    return cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=watchdog_initializer,
-        initargs=(os.getpid(),),
-    )
+    """A 'spawn' process pool (no state forked from the parent) whose workers die with us.
+
+    Every worker is started here, with SIGINT ignored, so it inherits the ignored SIGINT
+    from its first instant: a Ctrl-C while a worker is still importing the package (before
+    its initializer runs) must not print that worker's traceback. A pool starts workers
+    on demand, one per submission while none is idle; ``workers`` no-op submissions start
+    them all."""
+    with _sigint_ignored():
+        pool = cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=watchdog_initializer,
+            initargs=(os.getpid(),),
+        )
+        for _ in range(workers):
+            pool.submit(os.getpid)
+    return pool
 
 
 # ---- backends -----------------------------------------------------------------------------

@@ -22,15 +22,15 @@ from model.calendar import PactCalendar, add_months, same_month
 from model.pact import (
     ALIVE,
     COMMITTED,
-    N_CURB,
     N_PACT,
-    STRAINED,
     WTO_ACTIVE,
     WTO_NONE,
     WTO_STATES,
     WTO_SUSPENDED,
     Pact,
+    curb_damage,
     intelligence,
+    strain,
 )
 
 if TYPE_CHECKING:
@@ -186,23 +186,17 @@ class Seoul(Government):
         """Seoul's month (README, "Payoffs")."""
         s, pact = g.move("seoul"), g.state["pact"]
         poll, keep, _ = expected_public(g, env)
-        curb_share = g.state["curb"] / (N_CURB - 1)
-        curbed = (g.state["curb"] > 0).astype(float)
         talks = g.state["talks"].astype(float)
         fresh_talks = talks * (g.start["talks"] == 0) * g.signal("talks_offered", False)
         defiance, hardness = g.signal("defiance"), g.signal("hardness")
-        # trust: historical tension, the notice's strain while it stands, the curbs' blow,
-        # what running talks restore
-        distrust = env.tension + p.notice_tension * STRAINED[pact] + p.trust_loss * curb_share
-        trust = np.clip(1.0 - distrust + p.talks_relief * talks, 0.0, 1.0)
-        dependence = env.trade_dependence * (1.0 - p.supply_diversification * curbed)
-        curb_damage = p.trade_damage * dependence * curb_share
+        trust = np.clip(1.0 - strain(p, env.tension, pact, g.state["curb"], talks), 0.0, 1.0)
+        damage = curb_damage(p, env, g.state["curb"])
         # Security: the pact's intelligence, scaled by trust, which Tokyo's curbs erode
         # ("grave change", 2019-08-22).
         security = intelligence(p, env) * trust * g.signal("alive")
         # Talks on the curbs hold out a prospect of their removal ("Seoul would
         # reconsider only if Tokyo retracted the export curbs").
-        economic = -p.korea_exposure * curb_damage * (1.0 - p.talks_prospect * talks) - (
+        economic = -p.korea_exposure * damage * (1.0 - p.talks_prospect * talks) - (
             p.wto_cost * (s == WTO)
         )
         # Two-level game (Putnam 1988): approval for a hard stance by the public's net lean

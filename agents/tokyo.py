@@ -17,7 +17,7 @@ import numpy as np
 
 from agents.government import Government
 from agents.public import expected_public
-from model.pact import N_CURB, STRAINED, WTO_ACTIVE, intelligence
+from model.pact import N_CURB, WTO_ACTIVE, curb_damage, intelligence, strain
 
 if TYPE_CHECKING:
     from model.game import Profiles
@@ -73,10 +73,7 @@ class Tokyo(Government):
         curb_share = curb / (N_CURB - 1)
         curbed = (curb > 0).astype(float)
         talks = g.state["talks"].astype(float)
-        # Korean firms replace part of what the curbs cut off; the boycott Tokyo expects
-        # under the curbs it keeps (July 2019)
-        dependence = env.trade_dependence * (1.0 - p.supply_diversification * curbed)
-        curb_damage = p.trade_damage * dependence * curb_share
+        # the boycott Tokyo expects under the curbs it keeps (July 2019)
         _, _, boycott = expected_public(g, env)
         wto_standing = (g.state["wto"] == WTO_ACTIVE).astype(float)
         # while talks run, part of the grievance stops weighing on its choices
@@ -86,7 +83,7 @@ class Tokyo(Government):
         talking = p.talks_cost * hardline * (talks + (t == TALKS))
         return {
             "security": p.tokyo_security_weight * intelligence(p, env) * g.signal("alive"),
-            "economic": -p.japan_exposure * curb_damage
+            "economic": -p.japan_exposure * curb_damage(p, env, curb)
             - p.boycott_damage * boycott * curbed
             - p.wto_pressure * wto_standing,
             "audience": hardline * curb_share - lifting - talking,
@@ -115,7 +112,5 @@ class Tokyo(Government):
         """Seoul-Tokyo tension (history plus the curbs' blow to trust) and Korea's
         dependence on Japanese materials."""
         m = self.model
-        p, curb_share = m.params, m.curb / (N_CURB - 1)
-        distrust = m.tension + p.notice_tension * STRAINED[int(m.pact)] + p.trust_loss * curb_share
-        tension = float(np.clip(distrust - p.talks_relief * m.talks, 0.0, 1.0))
+        tension = float(np.clip(strain(m.params, m.tension, int(m.pact), m.curb, m.talks), 0, 1))
         return {("seoul", "tokyo"): {"tension": tension, "trade_dependence": m.trade_dependence}}

@@ -57,6 +57,25 @@ STRAINED = np.array([0.0, 0.0, 1.0, 1.0, 1.0])
 2019-08-23 lasts while the notice stands, is held in abeyance, or has ended the pact)."""
 
 
+def strain(p: Any, tension: Any, pact: Any, curb: Any, talks: Any) -> Any:
+    """Strain on Seoul's trust in Tokyo (before clipping to [0, 1]): the historical
+    tension, a notice's strain while it stands (``STRAINED``), the curbs' blow ("grave
+    change", 2019-08-22), less what running talks restore. Arrays or scalars."""
+    return (
+        tension
+        + p.notice_tension * STRAINED[pact]
+        + p.trust_loss * curb / (N_CURB - 1)
+        - p.talks_relief * talks
+    )
+
+
+def curb_damage(p: Any, env: Any, curb: Any) -> Any:
+    """The curbs' damage to trade, before each side's exposure: Korean firms replace
+    ``supply_diversification`` of what curbs in force cut off."""
+    dependence = env.trade_dependence * (1.0 - p.supply_diversification * (curb > 0))
+    return p.trade_damage * dependence * curb / (N_CURB - 1)
+
+
 def intelligence(p: Any, env: Any) -> float:
     """The pact's intelligence over the TISA fallback: ``security_value`` times the
     threat, less what the 2014 trilateral arrangement would still carry."""

@@ -329,25 +329,8 @@ def test_continuous_parameters_are_binned_into_equal_width_bins():
 
 # ---- Sobol ---------------------------------------------------------------------------------------
 def test_sobol_indices_find_the_only_influential_parameter():
-    params = (Varied("a", float, 0.0, 1.0), Varied("b", float, 0.0, 1.0))
-    points = saltelli(params, 256, seed=1, second_order=False)
-    rows = []
-    for pid, p in enumerate(points):
-        o = "last_minute_suspension" if p["a"] > 0.5 else "terminated"
-        rows.append({"point_id": pid, **p, "outcome": o, "status": "ok"})
-    meta = {
-        "points": len(points),
-        "spec": {
-            "design": "saltelli",
-            "second_order": False,
-            "seed": 1,
-            "parameters": [
-                {"name": "a", "low": 0.0, "high": 1.0},
-                {"name": "b", "low": 0.0, "high": 1.0},
-            ],
-        },
-    }
-    table = sobol_indices(pd.DataFrame(rows), meta).set_index(["outcome", "parameter"])
+    df, meta = saltelli_frame(False, a_decides, n=256, seed=1)
+    table = sobol_indices(df, meta).set_index(["outcome", "parameter"])
     for o in ("last_minute_suspension", "terminated"):
         assert table.loc[(o, "a"), "S1"] == pytest.approx(1.0, abs=0.1)
         assert table.loc[(o, "a"), "ST"] == pytest.approx(1.0, abs=0.1)
@@ -716,40 +699,30 @@ def test_bins_for_continuous_values_edges_and_out_of_range_values():
 def test_sobol_indices_fill_a_point_whose_runs_all_failed_with_the_mean():
     """A design point with no ok run gets the mean of the others (SALib needs every
     point); the indices barely move when one point of 768 is missing."""
-    params = (Varied("a", float, 0.0, 1.0), Varied("b", float, 0.0, 1.0))
-    points = saltelli(params, 256, seed=1, second_order=False)
-    rows = [
-        {"point_id": pid, **p, "status": "ok"}
-        | {"outcome": "last_minute_suspension" if p["a"] > 0.5 else "terminated"}
-        for pid, p in enumerate(points)
-    ]
-    meta = {
-        "points": len(points),
-        "spec": {
-            "design": "saltelli",
-            "second_order": False,
-            "seed": 1,
-            "parameters": [
-                {"name": "a", "low": 0.0, "high": 1.0},
-                {"name": "b", "low": 0.0, "high": 1.0},
-            ],
-        },
-    }
-    df = pd.DataFrame(rows)
+    df, meta = saltelli_frame(False, a_decides, n=256, seed=1)
     df.loc[df["point_id"] == 7, ["status", "outcome"]] = ["error", None]
     table = sobol_indices(df, meta).set_index(["outcome", "parameter"])
     assert len(table) == 4 and table["S1"].notna().all()
     assert table.loc[("terminated", "a"), "S1"] == pytest.approx(1.0, abs=0.1)
 
 
-def saltelli_frame(second_order: bool, outcome) -> tuple[pd.DataFrame, dict]:
+def a_decides(p: dict) -> str:
+    """An outcome only parameter ``a`` moves."""
+    return "last_minute_suspension" if p["a"] > 0.5 else "terminated"
+
+
+def saltelli_frame(
+    second_order: bool, outcome, n: int = 64, seed: int = 3
+) -> tuple[pd.DataFrame, dict]:
+    """Saltelli runs over parameters a and b in [0, 1], each point's outcome given by
+    ``outcome``, and the sweep meta ``sobol_indices`` reads."""
     params = (Varied("a", float, 0.0, 1.0), Varied("b", float, 0.0, 1.0))
-    points = saltelli(params, 64, seed=3, second_order=second_order)
+    points = saltelli(params, n, seed=seed, second_order=second_order)
     rows = [
         {"point_id": pid, **p, "status": "ok", "outcome": outcome(p)}
         for pid, p in enumerate(points)
     ]
-    spec = {"design": "saltelli", "second_order": second_order, "seed": 3}
+    spec = {"design": "saltelli", "second_order": second_order, "seed": seed}
     spec["parameters"] = [{"name": n, "low": 0.0, "high": 1.0} for n in "ab"]
     return pd.DataFrame(rows), {"points": len(points), "spec": spec}
 

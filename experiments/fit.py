@@ -5,7 +5,8 @@ A particle is a parameter vector drawn from the prior (the registry's ranges, or
 narrower ``[fit.bounds]``) or, from the second generation on, perturbed from the previous
 population; it is simulated on every scenario the targets name for ``fit.seeds`` seeds and
 scored (``experiments.fit_score``); it is accepted when its distance is at most the
-generation's epsilon (the weighted median of the previous population's distances).
+generation's epsilon (the ``epsilon_quantile`` of the previous population's distances,
+the median by default).
 
 Each generation runs as a fresh ``ABCSMC`` loaded from the SQLite history, so an
 uninterrupted fit and one resumed after Ctrl-C take the same path; the sampler seeds every
@@ -140,7 +141,7 @@ def _check_one(
 
 @dataclass(frozen=True)
 class Check:
-    """The posterior-median check: share of seeds meeting each target, and per poll
+    """The check at the posterior mode: share of seeds meeting each target, and per poll
     target and answer the median over seeds of the model's share (points)."""
 
     met: dict[str, float]
@@ -395,7 +396,7 @@ def posterior_frame(out: Path, names: tuple[str, ...]) -> pd.DataFrame:
 def _outputs(
     targets: TargetSet, out: Path, map_: Map, command: str, seed: int, result: FitResult
 ) -> None:
-    from experiments.fit_report import posterior_summary, write_report
+    from experiments.fit_report import posterior_mode, posterior_summary, write_report
 
     names = targets.fit.names
     frame = posterior_frame(out, names)
@@ -406,14 +407,14 @@ def _outputs(
         )
     write_parquet_atomic(out / "posterior.parquet", frame)
     summary = posterior_summary(frame, targets)
-    medians = {n: summary[n]["median"] for n in names}
-    check = check_at(targets, medians, map_)
+    mode = posterior_mode(frame, targets)
+    check = check_at(targets, mode, map_)
     header = (
-        f"Posterior medians of `{command}` (seed {seed}); use as scenario overrides:\n"
+        f"Posterior mode of `{command}` (seed {seed}); use as scenario overrides:\n"
         f"gsomia run --config baseline_2019 --set KEY=VALUE ..., or copy into a scenario."
     )
-    write_text_atomic(out / "fitted.toml", fitted_toml(medians, header))
-    write_report(out, targets, frame, summary, check, command, seed, result)
+    write_text_atomic(out / "fitted.toml", fitted_toml(mode, header))
+    write_report(out, targets, frame, summary, mode, check, command, seed, result)
 
 
 def _check_inputs(

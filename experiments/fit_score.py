@@ -5,7 +5,10 @@ Each target gets a distance in [0, 1] per run: 0 when the run meets it (that is 
 tolerance (1 at twice the tolerance) and a sequence counts its missed steps. With
 ``miss_months`` (the ``[fit]`` key) an event or step that comes late or early counts
 the months it is off over ``miss_months`` (a full miss from ``miss_months`` off, or when it
-never happens), so an ABC-SMC fit can move toward the right months step by step. A parameter
+never happens), so an ABC-SMC fit can move toward the right months step by step; with
+``miss_points`` a poll counts its excess over the tolerance over ``miss_points`` (a full
+miss that far beyond the tolerance), so a fit far from every poll still sees which side
+is nearer. A parameter
 vector's runs (its seeds, per scenario) score each target by the mean distance over its
 seeds; its distance is the weighted mean over targets (0 = every seed meets every
 target). The posterior predictive of a target is the share of seeds meeting it.
@@ -121,9 +124,9 @@ def poll_deviations(target: Target, run: Run) -> dict[str, float]:
     }
 
 
-def distance(target: Target, run: Run, miss_months: int = 0) -> float:
+def distance(target: Target, run: Run, miss_months: int = 0, miss_points: float = 0.0) -> float:
     """The target's distance for one run, in [0, 1]; 0 exactly when the run meets it
-    (``miss_months``: see the module's docstring)."""
+    (``miss_months``, ``miss_points``: see the module's docstring)."""
     kind = target.kind
     if kind == "event":
         return step_distance(target.steps[0], run, target.tolerance_months, miss_months)
@@ -136,7 +139,8 @@ def distance(target: Target, run: Run, miss_months: int = 0) -> float:
         return missed / parts
     if kind == "poll":
         worst = max(abs(d) for d in poll_deviations(target, run).values())
-        return min(1.0, max(0.0, worst - target.tolerance) / target.tolerance)
+        scale = miss_points if miss_points > 0 else target.tolerance
+        return min(1.0, max(0.0, worst - target.tolerance) / scale)
     if target.absent is None:
         raise ValueError(f"target {target.name!r}: kind {kind!r} without its event")
     actor, event = target.absent
@@ -176,7 +180,10 @@ def score_runs(targets: TargetSet, runs: Mapping[str, Sequence[Run]]) -> Score:
     """Score the runs of one parameter vector (``runs[scenario]``: its seeds' runs)."""
     dist, shares = {}, {}
     for t in targets.targets:
-        ds = [distance(t, r, targets.fit.miss_months) for r in runs[t.scenario]]
+        ds = [
+            distance(t, r, targets.fit.miss_months, targets.fit.miss_points)
+            for r in runs[t.scenario]
+        ]
         if not ds:
             raise ValueError(f"no runs of scenario {t.scenario!r} for target {t.name!r}")
         dist[t.name] = float(np.mean(ds))

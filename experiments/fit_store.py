@@ -94,9 +94,9 @@ def write_parquet_atomic(path: Path, df: pd.DataFrame) -> None:
         raise
 
 
-def fitted_toml(medians: dict[str, float], header: str) -> str:
-    """Posterior medians as a ``[parameters]`` table (scenario overrides)."""
+def fitted_toml(point: dict[str, float], header: str) -> str:
+    """A point estimate as a ``[parameters]`` table (scenario overrides)."""
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
     lines += ["[parameters]"]
-    lines += [f"{k} = {float(v)!r}" for k, v in medians.items()]
+    lines += [f"{k} = {float(v)!r}" for k, v in point.items()]
     return "\n".join(lines) + "\n"

@@ -11,9 +11,11 @@ tables and, in ``[fit]``, what ``gsomia fit`` estimates::
     seeds = 4            # model runs per particle and scenario
     population = 100     # particles per ABC-SMC generation
     generations = 8      # at most this many generations
-    check_seeds = 100    # seeds of the posterior-median check in the report
+    check_seeds = 100    # seeds of the check at the posterior mode in the report
     epsilon_quantile = 0.5   # optional: each generation's epsilon, as a quantile of the last
     miss_months = 0      # optional: months off that make a full miss (0: any month off)
+    miss_points = 0      # optional: points beyond a poll's tolerance that make a full miss
+                         # (0: twice the tolerance)
     [fit.bounds.audience_cost]           # optional: a narrower prior than the registry's
     low = 1.0
     high = 8.0
@@ -65,6 +67,7 @@ FIT_KEYS = (
     "check_seeds",
     "epsilon_quantile",
     "miss_months",
+    "miss_points",
 )
 BOUND_KEYS = ("low", "high")
 COMMON_KEYS = ("name", "scenario", "kind", "weight", "source")
@@ -142,6 +145,9 @@ class FitSettings:
     miss_months: int = 0
     """Months off at which a late or early event counts as a full miss (0: any month off
     is a full miss); see ``experiments.fit_score``."""
+    miss_points: float = 0.0
+    """Points beyond a poll's tolerance at which it counts as a full miss (0: the
+    tolerance again, a full miss at twice the tolerance); see ``experiments.fit_score``."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -320,7 +326,18 @@ def parse_fit(body: Any, source: str) -> FitSettings:
         check_seeds=_int(body.get("check_seeds", 100), where, "fit.check_seeds", 1, MAX_SEEDS),
         epsilon_quantile=_quantile(body.get("epsilon_quantile", 0.5), where),
         miss_months=_int(body.get("miss_months", 0), where, "fit.miss_months", 0, 24),
+        miss_points=_miss_points(body.get("miss_points", 0), where),
     )
+
+
+def _miss_points(raw: Any, where: str) -> float:
+    allowed = "a number from 0 to 100 (points of a poll share; 0: twice the tolerance)"
+    x = _num(raw, where, "fit.miss_points", allowed)
+    if not 0.0 <= x <= 100.0:
+        raise ConfigError(
+            f"{where}: invalid value {raw!r} for 'fit.miss_points'; allowed: {allowed}"
+        )
+    return float(x)
 
 
 def _quantile(raw: Any, where: str) -> float:

@@ -1,16 +1,16 @@
-"""Write a committed fit's posterior medians into the registry's defaults.
+"""Write a committed fit's point estimate (the posterior mode) into the registry's defaults.
 
     .venv/bin/python scripts/apply_fit.py results/fit
     .venv/bin/python scripts/apply_fit.py results/fit --intervals-only
 
-For every parameter the fit estimated, ``model/parameters.py`` gets the posterior median
-(``DIR/fitted.toml``, exactly: the report's check at the posterior medians is then a check
+For every parameter the fit estimated, ``model/parameters.py`` gets the posterior mode
+(``DIR/fitted.toml``, exactly: the report's check at the posterior mode is then a check
 at the defaults) as its default, and its source
 says which fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``,
 the weighted particles of the last generation). Run it after ``gsomia fit``; then
 regenerate what depends on the defaults (README tables, golden runs, calibration counts).
-With ``--intervals-only`` (a fit that has not converged: its medians are no consistent
-parameter vector) the defaults stay and each source gains the fit's 90% interval.
+With ``--intervals-only`` (a fit that has not converged) the defaults stay and each source
+gains the fit's 90% interval.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     where = args.fit_dir.resolve()
     rel = where.relative_to(REPO) if where.is_relative_to(REPO) else where
     text = REGISTRY.read_text()
-    for name, median in fitted.items():
+    for name, point in fitted.items():
         lo = weighted_quantile(last[name].to_numpy(), last["weight"].to_numpy(), 0.05)
         hi = weighted_quantile(last[name].to_numpy(), last["weight"].to_numpy(), 0.95)
         start = text.find(f'        P(\n            "{name}",\n')
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         # line 0 "P(", 1 name, 2 kind, 3 default
         kind = lines[2].strip().rstrip(",")
         if not args.intervals_only:
-            lines[3] = f"            {round(median) if kind == 'int' else float(median)!r},"
+            lines[3] = f"            {round(point) if kind == 'int' else float(point)!r},"
         # drop the old source (a string that may continue over several lines)
         out, skipping = [], False
         for ln in lines:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             out.append(f'            "`{command}` ({rel}/report.md), not converged: "')
             out.append(f'            "{interval}.",')
         else:
-            out.append(f'            source="Fitted: posterior median of `{command}` "')
+            out.append(f'            source="Fitted: posterior mode of `{command}` "')
             out.append(f'            "({rel}/report.md); {interval}.",')
         text = text[:start] + "\n".join(out) + text[end:]
     REGISTRY.write_text(text)

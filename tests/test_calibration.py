@@ -41,7 +41,7 @@ def test_readme_parameter_table_is_the_registry():
 
 def test_readme_fit_block_is_the_committed_fit_report():
     """The README's fit results are the committed fit's report (scripts/readme_tables.py
-    fit); every parameter the fit estimated either has the fit's median as its default and
+    fit); every parameter the fit estimated either has the fit's posterior mode as its default and
     says so, or keeps its hand-set default and gives the fit's interval (a fit that did not
     converge); no default claims a calibration no fit produced."""
     spec = importlib.util.spec_from_file_location(
@@ -51,10 +51,10 @@ def test_readme_fit_block_is_the_committed_fit_report():
     spec.loader.exec_module(tables)
     assert block("fit") == tables.fit_block().strip()
     fitted = tomllib.loads((tables.FIT / "fitted.toml").read_text())["parameters"]
-    for name, median in fitted.items():
+    for name, point in fitted.items():
         source = PARAMETERS[name].source
-        if source.startswith("Fitted: posterior median"):
-            assert PARAMETERS[name].default == median, name
+        if source.startswith("Fitted: posterior mode"):
+            assert PARAMETERS[name].default == point, name
         else:
             assert "results/fit/report.md), not converged: 90% interval" in source, name
     assert not [n for n, p in PARAMETERS.items() if p.source.startswith("Calibrated")]

@@ -16,7 +16,7 @@ import pytest
 import experiments.fit as fit_mod
 from experiments.cli import main
 from experiments.fit import run_fit
-from experiments.fit_report import UNIDENTIFIED_SHARE, posterior_summary
+from experiments.fit_report import UNIDENTIFIED_SHARE, posterior_mode, posterior_summary
 from experiments.targets import load_targets
 from model import GSOMIAModel
 
@@ -53,13 +53,15 @@ def test_posterior_parquet_holds_weighted_generations(reference):
         assert df[name].between(lo, hi).all()
 
 
-def test_fitted_toml_is_posterior_medians_usable_as_overrides(reference):
+def test_fitted_toml_is_the_posterior_mode_usable_as_overrides(reference):
     fitted = tomllib.loads((reference / "fitted.toml").read_text())["parameters"]
     ts = load_targets(TINY)
     assert set(fitted) == set(ts.fit.names)
-    summary = posterior_summary(posterior(reference), ts)
-    for name, value in fitted.items():
-        assert value == pytest.approx(summary[name]["median"])
+    assert fitted == posterior_mode(posterior(reference), ts)
+    last = posterior(reference).query("generation == generation.max()")
+    names = list(ts.fit.names)
+    # a particle the fit accepted, not a vector assembled from marginals
+    assert (last[names].to_numpy() == [fitted[n] for n in names]).all(axis=1).any()
     m = GSOMIAModel.from_config(FIXTURES / "tiny_2019.toml", rng=0, **fitted)
     m.run()
     assert m.parameters["audience_cost"] == pytest.approx(fitted["audience_cost"])
@@ -104,6 +106,31 @@ def test_unidentified_means_the_interval_covers_most_of_the_prior():
     assert not s["audience_cost"]["identified"]
     assert s["opinion_sensitivity"]["identified"]
     assert s["opinion_sensitivity"]["median"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_posterior_mode_is_a_particle_of_the_densest_cluster_where_medians_miss():
+    """Three clusters of particles that trade two parameters off: the vector of marginal
+    medians combines one cluster's audience cost with another's sensitivity, where no
+    particle lies; the mode is a particle of the heaviest cluster, and weights count."""
+    ts = load_targets(TINY)
+    rng = np.random.default_rng(1)
+
+    def cluster(n: int, audience: float, sensitivity: float) -> np.ndarray:
+        return np.column_stack([rng.normal(audience, 0.1, n), rng.normal(sensitivity, 0.1, n)])
+
+    heavy, other, third = cluster(45, 7.0, 0.5), cluster(30, 2.0, 2.5), cluster(25, 6.5, 4.0)
+    x = np.vstack([heavy, other, third])
+    frame = pd.DataFrame(x, columns=["audience_cost", "opinion_sensitivity"])
+    frame["weight"] = 1 / len(frame)
+    frame["generation"] = 0
+    summary = posterior_summary(frame, ts)
+    medians = np.array([summary[n]["median"] for n in ("audience_cost", "opinion_sensitivity")])
+    assert np.linalg.norm(x - medians, axis=1).min() > 1.0  # no particle near the medians
+    mode = posterior_mode(frame, ts)
+    assert (mode["audience_cost"], mode["opinion_sensitivity"]) in set(map(tuple, heavy))
+    frame["weight"] = np.r_[np.full(45, 0.2 / 45), np.full(30, 0.6 / 30), np.full(25, 0.2 / 25)]
+    mode = posterior_mode(frame, ts)
+    assert (mode["audience_cost"], mode["opinion_sensitivity"]) in set(map(tuple, other))
 
 
 # ---- determinism -------------------------------------------------------------------------------

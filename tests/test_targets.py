@@ -142,6 +142,16 @@ BAD = [
     ),
     (
         "generations = 2",
+        "generations = 2\nmiss_points = 120",
+        "invalid value 120 for 'fit.miss_points'; allowed: a number from 0 to 100",
+    ),
+    (
+        "generations = 2",
+        'generations = 2\nmiss_points = "far"',
+        "invalid value 'far' for 'fit.miss_points'; allowed: a number from 0 to 100",
+    ),
+    (
+        "generations = 2",
         "generations = 2\nepsilon_quantile = 1.5",
         "invalid value 1.5 for 'fit.epsilon_quantile'; allowed: a number in (0, 1)",
     ),
@@ -286,6 +296,23 @@ def test_poll_within_tolerance_and_interpolated(tiny):
     assert distance(t, far) == pytest.approx((55 + 7 / 31 - 47.7 - 5) / 5)
     very_far = Run([], "pending", monthly([0.9, 0.9, 0.9]))
     assert distance(t, very_far) == 1.0
+
+
+def test_poll_points_off_count_with_miss_points(tiny):
+    """With miss_points, a poll off by more than its tolerance counts the excess over
+    miss_points: a run 20 points off is nearer than one 30 points off (both a full miss
+    without it); within the tolerance it is still met."""
+    t = target(tiny, "poll_2019_08_07")  # end 47.7 on 2019-08-07, tolerance 5
+    off_by = {}
+    for share in (0.477, 0.677, 0.777, 0.977):
+        run = Run([], "pending", monthly([share, share, share]))
+        off_by[round(100 * share - 47.7)] = run
+    assert distance(t, off_by[0], miss_points=25) == 0.0
+    assert distance(t, off_by[20], miss_points=25) == pytest.approx(15 / 25)
+    assert distance(t, off_by[30], miss_points=25) == pytest.approx(25 / 25)
+    assert distance(t, off_by[50], miss_points=25) == 1.0
+    assert distance(t, off_by[20]) == distance(t, off_by[30]) == 1.0
+    assert load_targets("evidence_2019").fit.miss_points == 25
 
 
 def test_poll_with_all_three_shares_uses_each(tiny):

@@ -54,6 +54,15 @@ def posterior_summary(frame: pd.DataFrame, targets: TargetSet) -> dict[str, dict
     return out
 
 
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights, (sum w)^2 / sum w^2: the
+    number of equally weighted particles they are worth. Near 1 the weights sit on one
+    particle and the generation's intervals mean nothing (ABC-SMC's weight degeneracy,
+    which grows with the number of parameters)."""
+    w = np.asarray(weights, float)
+    return float(w.sum() ** 2 / np.sum(w**2))
+
+
 def posterior_mode(frame: pd.DataFrame, targets: TargetSet) -> dict[str, float]:
     """The particle of the last generation where the posterior density is highest: the
     weighted kernel density of the population (pyabc's ``MultivariateNormalTransition``,
@@ -139,6 +148,7 @@ def report_text(
     """report.md as text."""
     post = final_population(frame)
     gens = frame.groupby("generation")["epsilon"].first()
+    ess = frame.groupby("generation")["weight"].apply(effective_sample_size)
     at_post = predictive_at_posterior(frame, targets)
     lines = [
         f"# Fit of {targets.name}",
@@ -148,6 +158,8 @@ def report_text(
         f"{len(targets.scenarios)} scenario(s) x {targets.fit.seeds} seed(s) each; stopped: "
         f"{result.stopped}. Epsilon by generation: "
         + ", ".join(f"{e:.3f}" for e in gens.to_numpy())
+        + "; effective sample size (Kish) by generation: "
+        + ", ".join(f"{e:.0f}" for e in ess.to_numpy())
         + ".",
         "",
         "## Parameters",

@@ -16,7 +16,12 @@ import pytest
 import experiments.fit as fit_mod
 from experiments.cli import main
 from experiments.fit import run_fit
-from experiments.fit_report import UNIDENTIFIED_SHARE, posterior_mode, posterior_summary
+from experiments.fit_report import (
+    UNIDENTIFIED_SHARE,
+    effective_sample_size,
+    posterior_mode,
+    posterior_summary,
+)
 from experiments.targets import load_targets
 from model import GSOMIAModel
 
@@ -79,6 +84,18 @@ def test_report_contents(reference):
     assert "Left unidentified by this evidence:" in text
     assert "](pairs.png)" in text and (reference / "pairs.png").stat().st_size > 1000
     assert (reference / "pairs.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_gives_each_generations_effective_sample_size(reference):
+    df = posterior(reference)
+    text = (reference / "report.md").read_text()
+    sizes = []
+    for _, g in df.groupby("generation"):
+        w = g["weight"].to_numpy()
+        sizes.append(f"{w.sum() ** 2 / (w**2).sum():.0f}")
+    assert "effective sample size (Kish) by generation: " + ", ".join(sizes) + "." in text
+    assert effective_sample_size(np.full(50, 0.02)) == pytest.approx(50)
+    assert effective_sample_size(np.r_[1.0, np.zeros(9)]) == pytest.approx(1)
 
 
 def test_predictive_at_posterior_is_the_weighted_share_of_seeds(reference):

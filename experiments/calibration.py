@@ -103,12 +103,20 @@ def first_months(events: Iterable[dict[str, Any]]) -> dict[tuple[str, str], tupl
     return out
 
 
-def reproduces_2019(firsts: dict[tuple[str, str], tuple[int, int]], outcome: str) -> bool:
-    """Whether a run's first events and outcome match the whole 2019 sequence."""
+def reproduces_2019(
+    firsts: dict[tuple[str, str], tuple[int, int]],
+    outcome: str,
+    leave_out: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether a run's first events and outcome match the whole 2019 sequence (without
+    the steps of the actors in ``leave_out``: the Seoul-Tokyo sequence is the one with
+    ``{"washington"}`` left out)."""
     if outcome != "last_minute_suspension":
         return False
     return all(
-        any(firsts.get((actor, ev)) == ym for ev in events) for actor, events, ym in SEQUENCE
+        any(firsts.get((actor, ev)) == ym for ev in events)
+        for actor, events, ym in SEQUENCE
+        if actor not in leave_out
     )
 
 
@@ -160,6 +168,9 @@ class Calibration:
     whole_sequence: float
     outcomes: dict[str, float]
     runs: int
+    without_washington: float
+    """Share reproducing the sequence without Washington's steps (its July statement and
+    November escalation): how far the Seoul-Tokyo game alone gets."""
 
     def to_markdown(self) -> str:
         """The table as GitHub markdown."""
@@ -171,6 +182,7 @@ class Calibration:
             share = f"{r.share:.0%}" if r.share is not None else r.status
             lines.append(f"| {r.date.isoformat()} | {r.actor} | {r.event} | {share} |")
         lines.append(f"| | | **whole 2019 sequence** | **{self.whole_sequence:.0%}** |")
+        lines.append(f"| | | without Washington's two steps | {self.without_washington:.0%} |")
         outcome = ", ".join(f"{k} {v:.0%}" for k, v in self.outcomes.items() if v)
         lines.append("")
         lines.append(f"Outcomes over {self.runs} seeds: {outcome}.")
@@ -193,11 +205,12 @@ def calibrate(runs: Sequence[dict[str, Any]], timeline: Sequence[TimelineEvent])
         hits = sum(f.get(key) == (t.date.year, t.date.month) for f in firsts)
         status = "modelled" if key in modelled or hits else "modelled (never produced)"
         rows.append(CalibrationRow(t.date, t.actor, t.event, status, hits / max(1, len(runs))))
-    whole = sum(reproduces_2019(f, r["outcome"]) for f, r in zip(firsts, runs, strict=True)) / max(
-        1, len(runs)
-    )
-    outcomes = {o: sum(r["outcome"] == o for r in runs) / max(1, len(runs)) for o in OUTCOMES}
-    return Calibration(rows, whole, outcomes, len(runs))
+    n = max(1, len(runs))
+    pairs = list(zip(firsts, runs, strict=True))
+    whole = sum(reproduces_2019(f, r["outcome"]) for f, r in pairs) / n
+    alone = sum(reproduces_2019(f, r["outcome"], frozenset({"washington"})) for f, r in pairs) / n
+    outcomes = {o: sum(r["outcome"] == o for r in runs) / n for o in OUTCOMES}
+    return Calibration(rows, whole, outcomes, len(runs), alone)
 
 
 DEFAULT_TIMELINE = data_dir() / "timeline_2019.csv"

@@ -130,22 +130,25 @@ def mapper(backend: str, workers: int, scheduler: str | None) -> Iterator[tuple[
 
 def _check_one(
     args: tuple[TargetSet, dict[str, float], int],
-) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, float], dict[str, dict[str, float]], float]:
     targets, params, seed = args
     runs = simulate_runs(targets, params, [seed])
     polls = {
         t.name: poll_deviations(t, runs[t.scenario][0]) for t in targets.targets if t.kind == "poll"
     }
-    return score_runs(targets, runs).met_shares, polls
+    score = score_runs(targets, runs)
+    return score.met_shares, polls, score.distance
 
 
 @dataclass(frozen=True)
 class Check:
-    """The check at the posterior mode: share of seeds meeting each target, and per poll
-    target and answer the median over seeds of the model's share (points)."""
+    """The check at a point estimate: share of seeds meeting each target, per poll target
+    and answer the median over seeds of the model's share (points), and the mean over
+    seeds of the fit's distance."""
 
     met: dict[str, float]
     poll_medians: dict[str, dict[str, float]]
+    distance: float
 
 
 def check_at(targets: TargetSet, params: dict[str, float], map_: Map) -> Check:
@@ -160,7 +163,7 @@ def check_at(targets: TargetSet, params: dict[str, float], map_: Map) -> Check:
                 answer: observed + float(np.median([r[1][t.name][answer] for r in results]))
                 for answer, observed in t.shares
             }
-    return Check(met, medians)
+    return Check(met, medians, float(np.mean([r[2] for r in results])))
 
 
 def pilot(targets: TargetSet) -> float:
@@ -396,7 +399,13 @@ def posterior_frame(out: Path, names: tuple[str, ...]) -> pd.DataFrame:
 def _outputs(
     targets: TargetSet, out: Path, map_: Map, command: str, seed: int, result: FitResult
 ) -> None:
-    from experiments.fit_report import posterior_mode, posterior_summary, write_report
+    from experiments.fit_report import (
+        POINT_ESTIMATES,
+        posterior_mean,
+        posterior_mode,
+        posterior_summary,
+        write_report,
+    )
 
     names = targets.fit.names
     frame = posterior_frame(out, names)
@@ -407,14 +416,18 @@ def _outputs(
         )
     write_parquet_atomic(out / "posterior.parquet", frame)
     summary = posterior_summary(frame, targets)
-    mode = posterior_mode(frame, targets)
-    check = check_at(targets, mode, map_)
+    points = {
+        "mean": posterior_mean(frame, targets),
+        "median": {n: summary[n]["median"] for n in names},
+        "mode": posterior_mode(frame, targets),
+    }
+    checks = {k: check_at(targets, points[k], map_) for k in POINT_ESTIMATES}
     header = (
-        f"Posterior mode of `{command}` (seed {seed}); use as scenario overrides:\n"
+        f"Posterior mean of `{command}` (seed {seed}); use as scenario overrides:\n"
         f"gsomia run --config baseline_2019 --set KEY=VALUE ..., or copy into a scenario."
     )
-    write_text_atomic(out / "fitted.toml", fitted_toml(mode, header))
-    write_report(out, targets, frame, summary, mode, check, command, seed, result)
+    write_text_atomic(out / "fitted.toml", fitted_toml(points["mean"], header))
+    write_report(out, targets, frame, summary, points, checks, command, seed, result)
 
 
 def _check_inputs(

@@ -11,7 +11,7 @@ tables and, in ``[fit]``, what ``gsomia fit`` estimates::
     seeds = 4            # model runs per particle and scenario
     population = 100     # particles per ABC-SMC generation
     generations = 8      # at most this many generations
-    check_seeds = 100    # seeds of the check at the posterior mode in the report
+    check_seeds = 100    # seeds of the report's check of the point estimates
     epsilon_quantile = 0.5   # optional: each generation's epsilon, as a quantile of the last
     miss_months = 0      # optional: months off that make a full miss (0: any month off)
     miss_points = 0      # optional: points beyond a poll's tolerance that make a full miss

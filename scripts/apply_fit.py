@@ -1,10 +1,10 @@
-"""Write a committed fit's point estimate (the posterior mode) into the registry's defaults.
+"""Write a committed fit's point estimate (the posterior mean) into the registry's defaults.
 
     .venv/bin/python scripts/apply_fit.py results/fit
     .venv/bin/python scripts/apply_fit.py results/fit --intervals-only
 
-For every parameter the fit estimated, ``model/parameters.py`` gets the posterior mode
-(``DIR/fitted.toml``, exactly: the report's check at the posterior mode is then a check
+For every parameter the fit estimated, ``model/parameters.py`` gets the posterior mean
+(``DIR/fitted.toml``, exactly: the report's check at the posterior mean is then a check
 at the defaults) as its default, and its source
 says which fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``,
 the weighted particles of the last generation). Run it after ``gsomia fit``; then
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             out.append(f'            "`{command}` ({rel}/report.md), not converged: "')
             out.append(f'            "{interval}.",')
         else:
-            out.append(f'            source="Fitted: posterior mode of `{command}` "')
+            out.append(f'            source="Fitted: posterior mean of `{command}` "')
             out.append(f'            "({rel}/report.md); {interval}.",')
         text = text[:start] + "\n".join(out) + text[end:]
     REGISTRY.write_text(text)

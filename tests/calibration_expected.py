@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         f'config = "{CONFIG}"',
         f"seeds = {n}  # seeds 0..{n - 1}",
         f"whole_sequence = {whole}  # runs reproducing the whole 2019 sequence",
+        f"without_washington = {round(table.without_washington * n)}  # the same without "
+        "Washington's steps",
         "",
         "[outcomes]  # runs per outcome",
     ]

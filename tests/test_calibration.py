@@ -41,7 +41,7 @@ def test_readme_parameter_table_is_the_registry():
 
 def test_readme_fit_block_is_the_committed_fit_report():
     """The README's fit results are the committed fit's report (scripts/readme_tables.py
-    fit); every parameter the fit estimated either has the fit's posterior mode as its default and
+    fit); every parameter the fit estimated either has the fit's posterior mean as its default and
     says so, or keeps its hand-set default and gives the fit's interval (a fit that did not
     converge); no default claims a calibration no fit produced."""
     spec = importlib.util.spec_from_file_location(
@@ -53,7 +53,7 @@ def test_readme_fit_block_is_the_committed_fit_report():
     fitted = tomllib.loads((tables.FIT / "fitted.toml").read_text())["parameters"]
     for name, point in fitted.items():
         source = PARAMETERS[name].source
-        if source.startswith("Fitted: posterior mode"):
+        if source.startswith("Fitted: posterior mean"):
             assert PARAMETERS[name].default == point, name
         else:
             assert "results/fit/report.md), not converged: 90% interval" in source, name
@@ -87,6 +87,13 @@ def test_reproduces_2019_scoring_rules():
     assert not reproduces_2019(late, "last_minute_suspension")
     missing = {k: v for k, v in firsts.items() if k != ("tokyo", "talks_offer")}
     assert not reproduces_2019(missing, "last_minute_suspension")
+    # leaving Washington out: its steps no longer count, every other step still does
+    silent = {k: v for k, v in firsts.items() if k[0] != "washington"}
+    assert not reproduces_2019(silent, "last_minute_suspension")
+    assert reproduces_2019(silent, "last_minute_suspension", frozenset({"washington"}))
+    assert reproduces_2019(early, "last_minute_suspension", frozenset({"washington"}))
+    assert not reproduces_2019(late, "last_minute_suspension", frozenset({"washington"}))
+    assert not reproduces_2019(silent, "terminated", frozenset({"washington"}))
 
 
 def test_first_months_keeps_the_first_occurrence():
@@ -113,20 +120,22 @@ def within_binomial_error(k: int, n: int, expected: float) -> bool:
 def test_baseline_shares_are_within_their_binomial_error_of_the_committed_values(
     baseline_runs,
 ):
-    """The whole-sequence share and each outcome's share over 100 seeds agree, within a
-    99% binomial interval, with the shares measured over many more seeds and committed in
-    tests/data/calibration_expected.toml (its header gives the command)."""
+    """The whole-sequence share (with and without Washington's steps) and each outcome's
+    share over 100 seeds agree, within a 99% binomial interval, with the shares measured
+    over many more seeds and committed in tests/data/calibration_expected.toml (its header
+    gives the command)."""
     expected = tomllib.loads(EXPECTED.read_text())
     assert expected["config"] == "configs/baseline_2019.toml"
     big = expected["seeds"]
     assert sum(expected["outcomes"].values()) == big
     n = len(baseline_runs)
     table = calibrate(baseline_runs, read_timeline(DEFAULT_TIMELINE))
-    whole = round(table.whole_sequence * n)
-    assert within_binomial_error(whole, n, expected["whole_sequence"] / big), (
-        whole,
-        expected["whole_sequence"] / big,
-    )
+    for key, share in (
+        ("whole_sequence", table.whole_sequence),
+        ("without_washington", table.without_washington),
+    ):
+        k = round(share * n)
+        assert within_binomial_error(k, n, expected[key] / big), (key, k, expected[key] / big)
     for outcome, count in expected["outcomes"].items():
         k = sum(r["outcome"] == outcome for r in baseline_runs)
         assert within_binomial_error(k, n, count / big), (outcome, k, count / big)

@@ -19,6 +19,7 @@ from experiments.fit import run_fit
 from experiments.fit_report import (
     UNIDENTIFIED_SHARE,
     effective_sample_size,
+    posterior_mean,
     posterior_mode,
     posterior_summary,
 )
@@ -58,15 +59,15 @@ def test_posterior_parquet_holds_weighted_generations(reference):
         assert df[name].between(lo, hi).all()
 
 
-def test_fitted_toml_is_the_posterior_mode_usable_as_overrides(reference):
+def test_fitted_toml_is_the_posterior_mean_usable_as_overrides(reference):
     fitted = tomllib.loads((reference / "fitted.toml").read_text())["parameters"]
     ts = load_targets(TINY)
     assert set(fitted) == set(ts.fit.names)
-    assert fitted == posterior_mode(posterior(reference), ts)
     last = posterior(reference).query("generation == generation.max()")
-    names = list(ts.fit.names)
-    # a particle the fit accepted, not a vector assembled from marginals
-    assert (last[names].to_numpy() == [fitted[n] for n in names]).all(axis=1).any()
+    w = last["weight"] / last["weight"].sum()
+    for name, value in fitted.items():
+        assert value == pytest.approx(float((last[name] * w).sum()), rel=1e-12)
+    assert fitted == posterior_mean(posterior(reference), ts)
     m = GSOMIAModel.from_config(FIXTURES / "tiny_2019.toml", rng=0, **fitted)
     m.run()
     assert m.parameters["audience_cost"] == pytest.approx(fitted["audience_cost"])
@@ -84,6 +85,24 @@ def test_report_contents(reference):
     assert "Left unidentified by this evidence:" in text
     assert "](pairs.png)" in text and (reference / "pairs.png").stat().st_size > 1000
     assert (reference / "pairs.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_compares_the_point_estimates_by_their_distance_over_the_check_seeds(reference):
+    """The report's point-estimate table gives, for the posterior mean, median and mode,
+    the fit's distance averaged over the check seeds: what simulating them gives."""
+    from experiments.fit_score import simulate
+
+    ts = load_targets(TINY)
+    frame = posterior(reference)
+    text = (reference / "report.md").read_text()
+    points = {
+        "mean": posterior_mean(frame, ts),
+        "median": {n: s["median"] for n, s in posterior_summary(frame, ts).items()},
+        "mode": posterior_mode(frame, ts),
+    }
+    for name, point in points.items():
+        d = simulate(ts, point, range(ts.fit.check_seeds)).distance
+        assert f"| posterior {name} | {d:.3f} |" in text
 
 
 def test_report_gives_each_generations_effective_sample_size(reference):

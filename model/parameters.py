@@ -228,29 +228,27 @@ PARAMETERS: dict[str, Param] = {
         P(
             "us_pressure_weight",
             float,
-            0.35,
+            0.5058929758416174,
             0.0,
             3.0,
             unit="u/month per pressure level",
             meaning="Seoul's alliance cost of defying Washington per unit of pressure (0..1, plus "
             "the baseline displeasure) while its stance defies the US: full with a notice "
             "pending or the pact terminated, a quarter when suspended.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.283 - 0.987.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 0.234 - 0.892.",
         ),
         P(
             "audience_cost",
             float,
-            4.0,
+            6.86740658867911,
             0.0,
             10.0,
             unit="u (one-off)",
             meaning="Domestic cost of backing down from a public commitment, times the share "
             "of the public favouring termination (Fearon 1994).",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 3.35 - 8.35.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 4.11 - 9.8.",
         ),
         P(
             "trade_damage",
@@ -308,9 +306,9 @@ PARAMETERS: dict[str, Param] = {
             unit="1/u",
             meaning="Logit precision lambda of all decisions (0 = uniform random, large = "
             "best response); McKelvey & Palfrey 1995.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 30.6 - 90.8.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); "
+            "not fitted: left out of `gsomia fit evidence_2019` (a first fit of 15 "
+            "parameters left it unidentified; configs/targets/evidence_2019.toml).",
         ),
         P(
             "opinion_sensitivity",
@@ -321,9 +319,9 @@ PARAMETERS: dict[str, Param] = {
             unit="x",
             meaning="Scale of how strongly events (curbs, notice, US pressure, missile "
             "launches, talks) move Korean opinion each month.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.403 - 2.97.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); "
+            "not fitted: left out of `gsomia fit evidence_2019` (a first fit of 15 "
+            "parameters left it unidentified; configs/targets/evidence_2019.toml).",
         ),
         P(
             "nk_threat",
@@ -361,15 +359,14 @@ PARAMETERS: dict[str, Param] = {
         P(
             "opinion_weight",
             float,
-            1.0,
+            0.7063609210709719,
             0.0,
             5.0,
             unit="u/month",
             meaning="Seoul's approval gain from a hard stance when the public leans toward "
             "termination (and loss when it leans against); Putnam 1988 two-level game.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.51 - 2.24.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 0.422 - 1.13.",
         ),
         P(
             "suspension_face",
@@ -391,9 +388,9 @@ PARAMETERS: dict[str, Param] = {
             unit="share",
             meaning="Reduction of Seoul's audience cost when the reversal is a symmetric "
             "pause: Tokyo offers talks and Seoul suspends its WTO complaint the same month.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.285 - 0.921.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); "
+            "not fitted: left out of `gsomia fit evidence_2019` (a first fit of 15 "
+            "parameters left it unidentified; configs/targets/evidence_2019.toml).",
         ),
         P(
             "korea_exposure",
@@ -414,22 +411,21 @@ PARAMETERS: dict[str, Param] = {
             2.0,
             unit="share of trade_damage",
             meaning="Tokyo's share of the curbs' damage (lost exports).",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.422 - 1.95.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); "
+            "not fitted: left out of `gsomia fit evidence_2019` (a first fit of 15 "
+            "parameters left it unidentified; configs/targets/evidence_2019.toml).",
         ),
         P(
             "boycott_damage",
             float,
-            0.3,
+            0.4706713961936637,
             0.0,
             3.0,
             unit="u/month at full boycott",
             meaning="Damage to Tokyo of the Korean consumer boycott (share of citizens "
             "boycotting, while curbs stand).",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.286 - 0.769.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 0.252 - 0.854.",
         ),
         P(
             "wto_cost",
@@ -463,9 +459,9 @@ PARAMETERS: dict[str, Param] = {
             unit="u/month per grievance unit",
             meaning="Tokyo's domestic cost of ongoing working-level talks, times resolve and "
             "grievance (talks look soft).",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.107 - 0.537.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); "
+            "not fitted: left out of `gsomia fit evidence_2019` (a first fit of 15 "
+            "parameters left it unidentified; configs/targets/evidence_2019.toml).",
         ),
         P(
             "lift_face",
@@ -492,15 +488,14 @@ PARAMETERS: dict[str, Param] = {
         P(
             "grievance_growth",
             float,
-            0.08,
+            0.12504863119825624,
             0.0,
             1.0,
             unit="grievance units/month",
             meaning="Monthly growth of Tokyo's grievance while the ruling is enforced (asset "
             "seizures advance); a trend no government's move changes.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.0781 - 0.236.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 0.103 - 0.154.",
         ),
         P(
             "tokyo_security_weight",
@@ -527,14 +522,13 @@ PARAMETERS: dict[str, Param] = {
         P(
             "us_pressure_cost",
             float,
-            1.0,
+            1.7992150653859396,
             0.0,
             5.0,
             unit="u/month at full pressure",
             meaning="Washington's cost of pressing Seoul (credibility, friction).",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.46 - 2.58.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 0.72 - 2.87.",
         ),
         P(
             "us_tokyo_pressure_cost",
@@ -638,14 +632,13 @@ PARAMETERS: dict[str, Param] = {
         P(
             "initial_opinion",
             float,
-            0.4,
+            0.45807147216093685,
             0.0,
             1.0,
             unit="share",
             meaning="Mean initial support for a hard line (scrapping the pact).",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.222 - 0.545.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 0.312 - 0.566.",
         ),
         P(
             "opinion_conformity",
@@ -678,9 +671,9 @@ PARAMETERS: dict[str, Param] = {
             unit="opinion units",
             meaning="Half-width of the band around 0.5 in which a polled citizen is undecided "
             "(neither for ending nor for keeping the pact).",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.00751 - 0.184.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); "
+            "not fitted: left out of `gsomia fit evidence_2019` (a first fit of 15 "
+            "parameters left it unidentified; configs/targets/evidence_2019.toml).",
         ),
         P(
             "boycott_threshold",
@@ -883,15 +876,14 @@ PARAMETERS: dict[str, Param] = {
         P(
             "curb_anger",
             float,
-            0.18,
+            0.28206589930282,
             0.0,
             1.0,
             unit="opinion per month",
             meaning="Monthly push toward a hard line while any curbs stand (the July 2019 "
             "boycott mood), before opinion_sensitivity.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.168 - 0.494.",
+            source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
+            "(results/fit/report.md); 90% interval 0.0762 - 0.491.",
         ),
         P(
             "curb_escalation",
@@ -913,9 +905,9 @@ PARAMETERS: dict[str, Param] = {
             unit="opinion per month",
             meaning="Monthly push while Seoul stands firm (notice pending or pact terminated): "
             "rally round the flag.",
-            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit "
-            "`gsomia fit evidence_2019 --seed 0` (results/fit/report.md), not converged: "
-            "90% interval 0.00713 - 0.0284.",
+            source="Hand-set (tuned to the 2019 sequence before beliefs were consistent); "
+            "not fitted: left out of `gsomia fit evidence_2019` (a first fit of 15 "
+            "parameters left it unidentified; configs/targets/evidence_2019.toml).",
         ),
         P(
             "talks_calm",

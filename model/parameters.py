@@ -228,7 +228,7 @@ PARAMETERS: dict[str, Param] = {
         P(
             "us_pressure_weight",
             float,
-            0.5058929758416174,
+            0.506,
             0.0,
             3.0,
             unit="u/month per pressure level",
@@ -236,19 +236,19 @@ PARAMETERS: dict[str, Param] = {
             "the baseline displeasure) while its stance defies the US: full with a notice "
             "pending or the pact terminated, a quarter when suspended.",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 0.234 - 0.892.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 0.234 - 0.892.",
         ),
         P(
             "audience_cost",
             float,
-            6.86740658867911,
+            6.87,
             0.0,
             10.0,
             unit="u (one-off)",
             meaning="Domestic cost of backing down from a public commitment, times the share "
             "of the public favouring termination (Fearon 1994).",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 4.11 - 9.8.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 4.11 - 9.8.",
         ),
         P(
             "trade_damage",
@@ -359,14 +359,14 @@ PARAMETERS: dict[str, Param] = {
         P(
             "opinion_weight",
             float,
-            0.7063609210709719,
+            0.706,
             0.0,
             5.0,
             unit="u/month",
             meaning="Seoul's approval gain from a hard stance when the public leans toward "
             "termination (and loss when it leans against); Putnam 1988 two-level game.",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 0.422 - 1.13.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 0.422 - 1.13.",
         ),
         P(
             "suspension_face",
@@ -418,14 +418,14 @@ PARAMETERS: dict[str, Param] = {
         P(
             "boycott_damage",
             float,
-            0.4706713961936637,
+            0.471,
             0.0,
             3.0,
             unit="u/month at full boycott",
             meaning="Damage to Tokyo of the Korean consumer boycott (share of citizens "
             "boycotting, while curbs stand).",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 0.252 - 0.854.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 0.252 - 0.854.",
         ),
         P(
             "wto_cost",
@@ -488,14 +488,14 @@ PARAMETERS: dict[str, Param] = {
         P(
             "grievance_growth",
             float,
-            0.12504863119825624,
+            0.125,
             0.0,
             1.0,
             unit="grievance units/month",
             meaning="Monthly growth of Tokyo's grievance while the ruling is enforced (asset "
             "seizures advance); a trend no government's move changes.",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 0.103 - 0.154.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 0.103 - 0.154.",
         ),
         P(
             "tokyo_security_weight",
@@ -522,13 +522,13 @@ PARAMETERS: dict[str, Param] = {
         P(
             "us_pressure_cost",
             float,
-            1.7992150653859396,
+            1.8,
             0.0,
             5.0,
             unit="u/month at full pressure",
             meaning="Washington's cost of pressing Seoul (credibility, friction).",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 0.72 - 2.87.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 0.72 - 2.87.",
         ),
         P(
             "us_tokyo_pressure_cost",
@@ -632,13 +632,13 @@ PARAMETERS: dict[str, Param] = {
         P(
             "initial_opinion",
             float,
-            0.45807147216093685,
+            0.458,
             0.0,
             1.0,
             unit="share",
             meaning="Mean initial support for a hard line (scrapping the pact).",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 0.312 - 0.566.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 0.312 - 0.566.",
         ),
         P(
             "opinion_conformity",
@@ -876,14 +876,14 @@ PARAMETERS: dict[str, Param] = {
         P(
             "curb_anger",
             float,
-            0.28206589930282,
+            0.282,
             0.0,
             1.0,
             unit="opinion per month",
             meaning="Monthly push toward a hard line while any curbs stand (the July 2019 "
             "boycott mood), before opinion_sensitivity.",
             source="Fitted: posterior mean of `gsomia fit evidence_2019 --seed 0` "
-            "(results/fit/report.md); 90% interval 0.0762 - 0.491.",
+            "(results/fit/report.md), to 3 significant figures; 90% interval 0.0762 - 0.491.",
         ),
         P(
             "curb_escalation",

@@ -4,8 +4,8 @@
     .venv/bin/python scripts/apply_fit.py results/fit --intervals-only
 
 For every parameter the fit estimated, ``model/parameters.py`` gets the posterior mean
-(``DIR/fitted.toml``, exactly: the report's check at the posterior mean is then a check
-at the defaults) as its default, and its source
+(``DIR/fitted.toml``) to 3 significant figures as its default (well inside the 90%
+intervals; a UI slider then holds the default on its grid), and its source
 says which fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``,
 the weighted particles of the last generation). Run it after ``gsomia fit``; then
 regenerate what depends on the defaults (README tables, golden runs, calibration counts).
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         # line 0 "P(", 1 name, 2 kind, 3 default
         kind = lines[2].strip().rstrip(",")
         if not args.intervals_only:
-            lines[3] = f"            {round(point) if kind == 'int' else float(point)!r},"
+            lines[3] = f"            {round(point) if kind == 'int' else sig3(point)!r},"
         # drop the old source (a string that may continue over several lines)
         out, skipping = [], False
         for ln in lines:
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             out.append(f'            "{interval}.",')
         else:
             out.append(f'            source="Fitted: posterior mean of `{command}` "')
-            out.append(f'            "({rel}/report.md); {interval}.",')
+            out.append(f'            "({rel}/report.md), to 3 significant figures; {interval}.",')
         text = text[:start] + "\n".join(out) + text[end:]
     REGISTRY.write_text(text)
     what = "fit intervals" if args.intervals_only else "fitted defaults"

@@ -106,7 +106,8 @@ def test_taking_up_talks_counts_the_trust_they_restore():
 
 
 def test_talks_offer_counts_the_grievance_talks_relieve():
-    scenario = dict(CURBED, initial_wto="active")
+    # Washington, moving first, holds in both runs: the pact is worth no pressure to it
+    scenario = dict(CURBED, initial_wto="active", us_security_weight=0.0)
     lo, hi = values("tokyo", "talks_offer", scenario, "talks_grievance_relief", 0.0, 1.0)
     assert moves(lo, hi)
 
@@ -125,7 +126,8 @@ def test_curbs_count_the_boycott_they_provoke():
 def test_curbs_count_the_substitutes_korea_finds():
     """Korean firms replace part of what the curbs cut off, which also spares Tokyo's
     exporters less: the curbs' own cost to Tokyo falls with the substitution."""
-    lo, hi = values("tokyo", "targeted_export_controls", JULY, "supply_diversification", 0, 0.5)
+    scenario = dict(JULY, us_security_weight=0.0)  # Washington holds in both runs
+    lo, hi = values("tokyo", "targeted_export_controls", scenario, "supply_diversification", 0, 0.5)
     assert moves(lo, hi)
     assert hi.immediate["economic"] > lo.immediate["economic"]
 
@@ -166,9 +168,12 @@ def test_belief_is_where_the_public_settles_under_the_state(push):
     for _ in range(40):
         net.step(push)
     world_end, world_keep, _ = net.shares()
-    assert world_end == pytest.approx(float(end), abs=0.02)
-    assert world_keep == pytest.approx(float(keep), abs=0.02)
-    assert net.share_above(0.65) == pytest.approx(float(boycott), abs=0.02)
+    # the rest-point response is linear in the push; opinions clipped to [0, 1] settle a
+    # little short of it under the strongest push (full curbs and a firm stance: 2.1
+    # points at the fitted curb anger)
+    assert world_end == pytest.approx(float(end), abs=0.03)
+    assert world_keep == pytest.approx(float(keep), abs=0.03)
+    assert net.share_above(0.65) == pytest.approx(float(boycott), abs=0.03)
 
 
 def test_belief_of_todays_state_is_todays_public():
@@ -222,7 +227,7 @@ def test_opinion_effects_are_registry_parameters():
 def test_declared_pressure_rises_one_rung_a_month_and_holds_until_the_deadline():
     """A public position is not withdrawn before the crisis is decided: month to month,
     the pressure on Seoul rises by at most one rung, and falls only in a month whose
-    deadline passed (renewal, suspension at expiry, or lapse)."""
+    deadline passed (the pact's anniversary, renewed or held suspended, or a lapse)."""
     peaks = []
     for seed in range(6):
         m = GSOMIAModel.from_config("baseline_2019", rng=seed, us_pressure_cost=0.01)
@@ -231,6 +236,8 @@ def test_declared_pressure_rises_one_rung_a_month_and_holds_until_the_deadline()
         rungs = np.rint(df["us_pressure_seoul"].to_numpy() * 3).astype(int)
         decided = {e.date.strftime("%Y-%m") for e in m.timeline if e.event in DEADLINE_EVENTS}
         months = [d[:7] for d in df.index]
+        anniversary = m.calendar.signing_date.month  # a suspended pact's deadline passes too
+        decided |= {ym for ym in months if int(ym[5:]) == anniversary}
         for k in range(1, len(rungs)):
             assert rungs[k] - rungs[k - 1] <= 1
             if rungs[k] < rungs[k - 1]:

@@ -439,7 +439,10 @@ def test_decision_tables_are_readable_at_1366x768_light_and_dark(browser, server
 def test_controls_show_the_scenarios_values_units_and_help(ui, app):
     page, problems = ui
     value = page.locator(".gsomia-param-value", has_text="us pressure weight:")
-    assert value.inner_text() == "us pressure weight: 0.35 u/month per pressure level"
+    default = app.PARAMETERS["us_pressure_weight"].default
+    shown = app.format_value("us_pressure_weight", default)
+    assert shown.endswith(" u/month per pressure level") and shown[0].isdigit()
+    assert value.inner_text() == f"us pressure weight: {shown}"
     help_text = page.locator(".gsomia-param-help").first.inner_text()
     assert app.PARAMETERS["us_pressure_weight"].meaning in help_text
     _pick(page, "Scenario", "no_us_pressure")

@@ -232,6 +232,9 @@ def run_fit(
     pilot(targets)
     for noisy in ("ABC", "History", "Sampler", "Epsilon", "Distance", "Acceptor"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    pool_log = logging.getLogger("sqlalchemy.pool")
+    if _interrupt_record not in pool_log.filters:
+        pool_log.addFilter(_interrupt_record)
     with writer_lock(out, command="fit"):
         meta = check_out(out, fingerprint, seed, name, resume)
         if meta is None:
@@ -345,6 +348,14 @@ def run_generation(abc: Any) -> None:
         if interrupt is exc:
             raise
         raise interrupt from None
+
+
+def _interrupt_record(record: logging.LogRecord) -> bool:
+    """Drop SQLAlchemy's log of a connection whose closing a Ctrl-C cut short (it prints
+    the KeyboardInterrupt's traceback): the interrupt itself is what the fit reports
+    (one line and exit 130); every other pool message passes."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return _interrupt_in(exc) is None
 
 
 def _interrupt_in(exc: BaseException | None) -> BaseException | None:

@@ -211,7 +211,8 @@ def horizon(
 
 
 def clear_caches() -> None:
-    """Forget every cached horizon (for benchmarks of the cold path)."""
+    """Forget every cached horizon (for benchmarks of the cold path, and before each test of
+    a mutation run: tests/conftest.py)."""
     for f in (_menus, _profiles, _month, _first, _terminal, horizon):
         f.cache_clear()
 

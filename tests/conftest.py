@@ -3,7 +3,8 @@
 - Parallel runs (pytest-xdist, ``make test``): the browser tests share one server and one
   Chromium per module, so they are kept on one worker (``--dist loadgroup``).
 - Mutation runs (``make mutate``, mutmut sets ``MUTANT_UNDER_TEST``): a mutant is killed by
-  its first failing test, so the quick, focused test files run before the long model runs.
+  its first failing test, so the quick, focused test files run before the long model runs;
+  and every test starts from empty lookahead caches (below).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ CLOSEST = {
     "model.model": ("test_seeding.py",),
     "agents.seoul": ("test_identities.py", "test_payoffs.py"),
     "agents.tokyo": ("test_identities.py", "test_payoffs.py"),
-    "agents.washington": ("test_identities.py", "test_payoffs.py"),
+    "agents.washington": ("test_beliefs.py", "test_identities.py", "test_payoffs.py"),
     "agents.beijing": ("test_identities.py", "test_payoffs.py"),
     "model.game": ("test_identities.py", "test_golden.py"),
     "model.lookahead": ("test_identities.py", "test_golden.py"),
@@ -36,6 +37,7 @@ CLOSEST = {
 }
 QUICK_FIRST = (
     "test_calendar.py",
+    "test_beliefs.py",
     "test_seeding.py",
     "test_identities.py",
     "test_agents.py",
@@ -61,3 +63,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return order.index(name) if name in order else len(order)
 
         items.sort(key=rank)  # stable: each file keeps its own order
+
+
+@pytest.fixture(autouse=True)
+def _empty_lookahead_caches_under_mutation() -> None:
+    """mutmut forks each mutant's tests from a process that already ran the clean suite,
+    so the lookahead's process-wide caches (``model.lookahead``: menus, profiles, months
+    and horizons) would still hold what the unmutated code built: a mutant of a
+    government's ``feasible``, ``transition`` or ``signals`` would never run and would be
+    reported as surviving (applied by hand, such a mutant fails tests/test_beliefs.py).
+    Under mutation every test therefore starts from empty caches; ordinary runs keep
+    them."""
+    if "__mutmut_" in os.environ.get("MUTANT_UNDER_TEST", ""):
+        from model.lookahead import clear_caches
+
+        clear_caches()

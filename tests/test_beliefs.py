@@ -249,6 +249,23 @@ def test_declared_pressure_rises_one_rung_a_month_and_holds_until_the_deadline()
 DEADLINE_EVENTS = ("pact_renewed", "pact_terminated", "conditional_suspension")
 
 
+def test_washington_can_raise_only_below_all_out_and_can_always_hold():
+    """Below all-out every move is open; at all-out (the top rung) a raise is not a
+    move at all, so the menu does not hold holding twice under two names (which would
+    double its weight in the logit choice), and holding stays open."""
+    from types import SimpleNamespace
+
+    from agents.washington import MOVES, PRESSURE_LEVELS, Washington
+
+    moves = np.arange(len(MOVES))
+    raises = np.array(["raise_pressure" in m for m in MOVES])
+    for level in range(PRESSURE_LEVELS):
+        g = SimpleNamespace(start={"pressure": np.full(len(MOVES), level)})
+        ok = np.asarray(Washington.feasible(g, moves))
+        top = level == PRESSURE_LEVELS - 1
+        assert ok.tolist() == (~raises if top else np.ones(len(MOVES), bool)).tolist(), level
+
+
 def test_raising_pressure_counts_the_months_it_must_be_held():
     """The declared pressure is state: a raise's continuation carries the cost of
     holding it to the deadline, so its value falls with the cost of pressure by more

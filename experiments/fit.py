@@ -410,13 +410,7 @@ def posterior_frame(out: Path, names: tuple[str, ...]) -> pd.DataFrame:
 def _outputs(
     targets: TargetSet, out: Path, map_: Map, command: str, seed: int, result: FitResult
 ) -> None:
-    from experiments.fit_report import (
-        POINT_ESTIMATES,
-        posterior_mean,
-        posterior_mode,
-        posterior_summary,
-        write_report,
-    )
+    from experiments.fit_report import point_estimates, posterior_summary, write_report
 
     names = targets.fit.names
     frame = posterior_frame(out, names)
@@ -427,12 +421,8 @@ def _outputs(
         )
     write_parquet_atomic(out / "posterior.parquet", frame)
     summary = posterior_summary(frame, targets)
-    points = {
-        "mean": posterior_mean(frame, targets),
-        "median": {n: summary[n]["median"] for n in names},
-        "mode": posterior_mode(frame, targets),
-    }
-    checks = {k: check_at(targets, points[k], map_) for k in POINT_ESTIMATES}
+    points = point_estimates(frame, targets, summary)
+    checks = {k: check_at(targets, point, map_) for k, point in points.items()}
     header = (
         f"Posterior mean of `{command}` (seed {seed}); use as scenario overrides:\n"
         f"gsomia run --config baseline_2019 --set KEY=VALUE ..., or copy into a scenario."

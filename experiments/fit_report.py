@@ -102,6 +102,19 @@ def posterior_mode(frame: pd.DataFrame, targets: TargetSet) -> dict[str, float]:
     return {n: float(x.at[best, n]) for n in names}
 
 
+def point_estimates(
+    frame: pd.DataFrame, targets: TargetSet, summary: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """The point estimates a report compares, keyed as ``POINT_ESTIMATES``: the posterior
+    mean, the marginal medians (from ``posterior_summary``) and the mode."""
+    points = {
+        "mean": posterior_mean(frame, targets),
+        "median": {n: summary[n]["median"] for n in targets.fit.names},
+        "mode": posterior_mode(frame, targets),
+    }
+    return {k: points[k] for k in POINT_ESTIMATES}
+
+
 def predictive_at_posterior(frame: pd.DataFrame, targets: TargetSet) -> dict[str, float]:
     """Share of seeds meeting each target, averaged over the posterior (weighted
     particles of the last generation, each over its own seeds)."""

@@ -5,10 +5,11 @@
 
 For every parameter the fit estimated, ``model/parameters.py`` gets the posterior mean
 (``DIR/fitted.toml``) to 3 significant figures as its default (well inside the 90%
-intervals; a UI slider then holds the default on its grid), and its source
-says which fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``,
-the weighted particles of the last generation). Run it after ``gsomia fit``; then
-regenerate what depends on the defaults (README tables, golden runs, calibration counts).
+intervals; a UI slider then holds the default on its grid), and its source says which
+fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``, the
+weighted particles of the last generation, with the report's quantile). Run it after
+``gsomia fit``; then regenerate what depends on the defaults (README tables, golden runs,
+calibration counts).
 With ``--intervals-only`` (a fit that has not converged) the defaults stay and each source
 gains the fit's 90% interval.
 """
@@ -21,21 +22,14 @@ import sys
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from experiments.fit_report import weighted_quantile
 
 REPO = Path(__file__).resolve().parents[1]
 REGISTRY = REPO / "model" / "parameters.py"
 HAND_TUNED = "Hand-set (tuned to the 2019 sequence before beliefs were consistent); fit"
-"""How a source reads when the fit's medians are not adopted (``--intervals-only``)."""
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The ``q`` quantile of weighted samples (linear in the cumulative weight)."""
-    order = np.argsort(values)
-    v, w = values[order], weights[order]
-    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return float(np.interp(q, cum, v))
+"""How a source reads when the fit's point estimate is not adopted (``--intervals-only``)."""
 
 
 def sig3(x: float) -> float:

@@ -232,9 +232,7 @@ def run_fit(
     pilot(targets)
     for noisy in ("ABC", "History", "Sampler", "Epsilon", "Distance", "Acceptor"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    pool_log = logging.getLogger("sqlalchemy.pool")
-    if _interrupt_record not in pool_log.filters:
-        pool_log.addFilter(_interrupt_record)
+    _quiet_interrupted_pool_closes()
     with writer_lock(out, command="fit"):
         meta = check_out(out, fingerprint, seed, name, resume)
         if meta is None:
@@ -350,12 +348,35 @@ def run_generation(abc: Any) -> None:
         raise interrupt from None
 
 
-def _interrupt_record(record: logging.LogRecord) -> bool:
-    """Drop SQLAlchemy's log of a connection whose closing a Ctrl-C cut short (it prints
-    the KeyboardInterrupt's traceback): the interrupt itself is what the fit reports
-    (one line and exit 130); every other pool message passes."""
-    exc = record.exc_info[1] if record.exc_info else None
-    return _interrupt_in(exc) is None
+class _PoolLogToStderr(logging.Handler):
+    """SQLAlchemy's pool messages to the current ``sys.stderr`` (as logging's last-resort
+    handler prints them), except a connection whose closing a Ctrl-C cut short: that
+    record carries the KeyboardInterrupt's traceback, and the interrupt itself is what
+    the fit reports (one line and exit 130)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return _interrupt_in(exc) is None and bool(super().filter(record))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+def _quiet_interrupted_pool_closes() -> None:
+    """Route the pool's loggers (``sqlalchemy.pool.impl.QueuePool`` and its kin, children
+    of ``sqlalchemy.pool``) through ``_PoolLogToStderr``. A filter on ``sqlalchemy.pool``
+    itself would not see them: a logger's filters apply only to records created on it,
+    not to those its children pass up. Idempotent."""
+    pool_log = logging.getLogger("sqlalchemy.pool")
+    if not any(isinstance(h, _PoolLogToStderr) for h in pool_log.handlers):
+        pool_log.addHandler(_PoolLogToStderr())
+        pool_log.propagate = False
 
 
 def _interrupt_in(exc: BaseException | None) -> BaseException | None:

@@ -48,13 +48,20 @@ QUICK_FIRST = (
 )
 
 
+def _mutant_under_test() -> str:
+    """The mutant mutmut is testing in this process ('' outside a mutant's run). Read when
+    needed: mutmut sets it in each forked child, after this file was imported."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    return mutant if "__mutmut_" in mutant else ""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Group the browser tests on one xdist worker; order tests for mutation runs."""
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.xdist_group("browser"))
-    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
-    if "__mutmut_" in mutant:
+    mutant = _mutant_under_test()
+    if mutant:
         module = mutant.split(".x", 1)[0]
         order = CLOSEST.get(module, ()) + QUICK_FIRST
 
@@ -74,7 +81,7 @@ def _empty_lookahead_caches_under_mutation() -> None:
     reported as surviving (applied by hand, such a mutant fails tests/test_beliefs.py).
     Under mutation every test therefore starts from empty caches; ordinary runs keep
     them."""
-    if "__mutmut_" in os.environ.get("MUTANT_UNDER_TEST", ""):
+    if _mutant_under_test():
         from model.lookahead import clear_caches
 
         clear_caches()

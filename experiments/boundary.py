@@ -81,9 +81,28 @@ RESUME_HINTS = {
 }
 
 
+_LOST_INTERRUPTS: list[KeyboardInterrupt] = []
+"""Ctrl-Cs (or SIGTERMs) that landed in a finaliser, where Python only reports them."""
+
+
+def raise_lost_interrupt() -> None:
+    """Raise a Ctrl-C (or SIGTERM) that a finaliser swallowed, if any: called where a long
+    command may stop (each progress update) and when a command returns."""
+    if _LOST_INTERRUPTS:
+        exc = _LOST_INTERRUPTS.pop()
+        _LOST_INTERRUPTS.clear()
+        raise exc
+
+
 def _quiet_finalisers(unraisable: Any) -> None:
-    """sys.unraisablehook: drop the finaliser errors of a Dask Client that never
+    """sys.unraisablehook: keep a Ctrl-C (or SIGTERM, SIGHUP) that landed in a finaliser
+    (``Exception ignored in: <function ParquetWriter.__del__ ...>``, seen in CI), which
+    Python would only print while the command ran on to exit 0, for
+    ``raise_lost_interrupt``; drop the finaliser errors of a Dask Client that never
     connected (already reported as one line); show everything else as usual."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        _LOST_INTERRUPTS.append(unraisable.exc_value)
+        return
     if getattr(unraisable.object, "__qualname__", "") == "Client.__del__":
         return
     sys.__unraisablehook__(unraisable)
@@ -99,7 +118,9 @@ def guarded(command: str, func: Callable[[], int], debug: bool = False) -> int:
     sweep = "; run the same command with --resume to finish" if resumable else ""
     try:
         with termination_as_interrupt():
-            return int(func() or 0)
+            status = int(func() or 0)
+            raise_lost_interrupt()
+            return status
     except ConfigError as exc:
         if debug:
             raise

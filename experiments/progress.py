@@ -6,6 +6,8 @@ import sys
 import time
 from typing import Any
 
+from experiments.boundary import raise_lost_interrupt
+
 QUIET_PROGRESS_EVERY_S = 30.0
 
 
@@ -43,7 +45,9 @@ class Progress:
         )
 
     def update(self, n: int) -> None:
-        """Count ``n`` more finished runs."""
+        """Count ``n`` more finished runs; stop here on a Ctrl-C a finaliser swallowed
+        (``experiments.boundary.raise_lost_interrupt``)."""
+        raise_lost_interrupt()
         self.done += n
         if not self.enabled:
             return

@@ -460,3 +460,62 @@ def test_ui_bad_port_exits_2_before_starting_anything(port, capsys, monkeypatch)
     code, _, err = run_cli(["ui", "--port", port], capsys)
     assert code == 2
     assert f"--port: invalid value {port}" in err and "65535" in err
+
+
+class _InterruptedFinaliser:
+    """An object whose finaliser a signal interrupts, as a Ctrl-C landing in
+    ``ParquetWriter.__del__`` did in CI."""
+
+    def __init__(self, exc: KeyboardInterrupt) -> None:
+        self.exc = exc
+
+    def __del__(self) -> None:
+        raise self.exc
+
+
+@pytest.mark.parametrize("signum", [None, 15])
+def test_an_interrupt_lost_in_a_finaliser_still_stops_the_command(signum, capsys, monkeypatch):
+    """Python only reports an exception raised in a finaliser ("Exception ignored in");
+    a Ctrl-C or SIGTERM lost there must still stop the command at its next progress
+    update, with its exit status and one line, not let it run on to exit 0."""
+    import sys
+
+    from experiments.boundary import Terminated, guarded
+    from experiments.progress import Progress
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # guarded replaces it
+    progress = Progress(10, 0, False, "sweep smoke")
+    finished = []
+
+    def command() -> int:
+        obj = _InterruptedFinaliser(KeyboardInterrupt() if signum is None else Terminated(signum))
+        del obj  # the finaliser raises; Python reports it and goes on
+        progress.update(1)
+        finished.append(True)
+        return 0
+
+    code = guarded("sweep", command)
+    err = capsys.readouterr().err
+    assert not finished and progress.done == 0
+    assert code == (130 if signum is None else 128 + signum)
+    assert "Exception ignored" not in err and "Traceback" not in err
+    assert ("interrupted" if signum is None else "terminated (SIGTERM)") in err
+
+
+def test_an_interrupt_lost_in_a_finaliser_at_the_end_still_exits_interrupted(capsys, monkeypatch):
+    """Lost in the last finaliser, after the last progress update: the command has
+    finished its work (kept), but exits as interrupted."""
+    import sys
+
+    from experiments.boundary import guarded
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)
+
+    def command() -> int:
+        obj = _InterruptedFinaliser(KeyboardInterrupt())
+        del obj
+        return 0
+
+    assert guarded("sweep", command) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert guarded("sweep", lambda: 0) == 0  # nothing lost is carried over

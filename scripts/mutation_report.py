@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
 OUT = REPO / "results" / "mutation"
 EQUIVALENT = OUT / "equivalent.toml"
 MUTMUT = Path(sys.executable).with_name("mutmut")
@@ -98,6 +99,57 @@ def patterns(modules: list[str] | None = None) -> list[str]:
     return [p for _, pats in chosen.values() for p in pats]
 
 
+def generate_mutants() -> None:
+    """Write mutmut's mutants (``mutants/``) without running any test, as the first step
+    of ``mutmut run`` does, so a sample can be drawn from them. Uses mutmut's own
+    generation functions (mutmut 3.x; pinned in the dev extra)."""
+    import os
+
+    try:
+        from mutmut.__main__ import create_mutants
+        from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir
+    except ImportError as exc:
+        raise SystemExit(f"--sample needs mutmut 3.8 or later ({exc}); pip install -e '.[dev]'")
+
+    os.makedirs(REPO / "mutants", exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    create_mutants(os.cpu_count() or 1)
+
+
+def mutant_names(module: str) -> list[str]:
+    """Every mutant of ``module`` in mutmut's generated files, in file order."""
+    path, pats = SCOPES[module]
+    meta = REPO / "mutants" / (path + ".meta")
+    keys = json.loads(meta.read_text())["exit_code_by_key"]
+    return [k for k in keys if any(fnmatch.fnmatch(k, p) for p in pats)]
+
+
+def sample(modules: list[str], size: int, seed: int) -> list[str]:
+    """``size`` mutants drawn uniformly without replacement from each module (all of a
+    smaller module), seeded, so the score of the sample estimates the module's score
+    (random mutant sampling: Wong & Mathur 1995; Gopinath et al. 2015). Generates the
+    mutants first when ``mutants/`` lacks a module's file. Records the draw in
+    ``mutants/sample.json`` for the report."""
+    import numpy as np
+
+    chosen = modules or list(SCOPES)
+    if any(not (REPO / "mutants" / (SCOPES[m][0] + ".meta")).exists() for m in chosen):
+        generate_mutants()
+    rng = np.random.default_rng(seed)
+    drawn: dict[str, list[str]] = {}
+    for module in chosen:
+        names = mutant_names(module)
+        k = min(size, len(names))
+        drawn[module] = sorted(names[i] for i in rng.choice(len(names), size=k, replace=False))
+    record = REPO / "mutants" / "sample.json"
+    old = json.loads(record.read_text()) if record.exists() else {}
+    for module, names in drawn.items():
+        old[module] = {"seed": seed, "size": size, "of": len(mutant_names(module)), "names": names}
+    record.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n")
+    return [n for names in drawn.values() for n in names]
+
+
 def status_of(code: int | None) -> str:
     """mutmut's exit code of a mutant as a status word."""
     if code is None:
@@ -116,13 +168,20 @@ def diff_of(name: str) -> str:
 
 def summarise() -> dict:
     """Counts and survivors per module from mutmut's result files."""
+    from experiments.analysis import wilson
+
     equivalent = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    record = REPO / "mutants" / "sample.json"
+    samples = json.loads(record.read_text()) if record.exists() else {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
     modules = {}
     for module, (path, pats) in SCOPES.items():
         meta = REPO / "mutants" / (path + ".meta")
         codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
         mine = {k: v for k, v in codes.items() if any(fnmatch.fnmatch(k, p) for p in pats)}
+        drawn = samples.get(module)
+        if drawn:  # a sampled module is scored on its sample alone (unbiased)
+            mine = {k: v for k, v in mine.items() if k in set(drawn["names"])}
         counts: dict[str, int] = {}
         for code in mine.values():
             counts[status_of(code)] = counts.get(status_of(code), 0) + 1
@@ -141,13 +200,16 @@ def summarise() -> dict:
         n_equiv = sum(1 for s in survivors if s["equivalent"])
         killed = counts.get("killed", 0) + counts.get("timeout", 0)
         denominator = checked - n_equiv
+        low, high = wilson(killed, denominator)
         modules[module] = {
             "file": path,
-            "mutants": len(mine),
+            "mutants": drawn["of"] if drawn else len(mine),
+            "sample": {"seed": drawn["seed"], "size": drawn["size"]} if drawn else None,
             "checked": checked,
             "counts": counts,
             "equivalent": n_equiv,
             "score": None if not checked else round(killed / max(1, denominator), 4),
+            "interval_95": None if not checked else [round(low, 4), round(high, 4)],
             "survivors": survivors,
             "measured": now,
         }
@@ -174,21 +236,28 @@ def markdown(summary: dict) -> str:
         "",
         "Written by `make mutate` (mutmut against the fast suite; see the README section",
         '"Mutation testing"). Score = killed / (checked - equivalent survivors); timeouts',
-        "count as killed. Not checked: the run did not reach them.",
+        "count as killed. Not checked: the run did not reach them. A module with a sample",
+        "(`make mutate MUTATE_SAMPLE=N`) is scored on N mutants drawn uniformly from all of",
+        "its mutants; the 95% interval (Wilson) says how far the module's score may lie from",
+        "the sample's.",
         "",
         f"Generated {summary['generated']}.",
         "",
-        "| module | file | mutants | checked | killed | timeout | survived | no tests "
-        "| equivalent | score | measured |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| module | file | mutants | sample | checked | killed | timeout | survived | no tests "
+        "| equivalent | score | 95% interval | measured |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for module, m in summary["modules"].items():
         c = m["counts"]
         score = "not measured" if m["score"] is None else f"{m['score']:.1%}"
+        ci = m.get("interval_95")
+        interval = f"{ci[0]:.1%} – {ci[1]:.1%}" if ci else ""
+        drawn = m.get("sample")
+        sampled = f"{drawn['size']} (seed {drawn['seed']})" if drawn else "all"
         lines.append(
-            f"| {module} | `{m['file']}` | {m['mutants']} | {m['checked']} | "
+            f"| {module} | `{m['file']}` | {m['mutants']} | {sampled} | {m['checked']} | "
             f"{c.get('killed', 0)} | {c.get('timeout', 0)} | {c.get('survived', 0)} | "
-            f"{c.get('no tests', 0)} | {m['equivalent']} | {score} | "
+            f"{c.get('no tests', 0)} | {m['equivalent']} | {score} | {interval} | "
             f"{m.get('measured', '') if m['checked'] else ''} |"
         )
     for module, m in summary["modules"].items():
@@ -205,13 +274,25 @@ def main(argv: list[str] | None = None) -> int:
     """``--patterns [MODULE...]`` prints mutant name patterns; otherwise writes the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patterns", nargs="*", metavar="MODULE", default=None)
+    parser.add_argument(
+        "--sample", type=int, default=None, metavar="N", help="with --patterns: N mutants a module"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --sample's draw")
     args = parser.parse_args(argv)
     if args.patterns is not None:
         unknown = [m for m in args.patterns if m not in SCOPES]
         if unknown:
             print(f"unknown module {unknown}; allowed: {', '.join(SCOPES)}", file=sys.stderr)
             return 2
-        print(" ".join(f"'{p}'" for p in patterns(args.patterns)))
+        if args.sample is not None and args.sample < 1:
+            print(
+                f"--sample: invalid value {args.sample}; allowed: an integer >= 1", file=sys.stderr
+            )
+            return 2
+        if args.sample is not None:
+            print(" ".join(f"'{n}'" for n in sample(args.patterns, args.sample, args.seed)))
+        else:
+            print(" ".join(f"'{p}'" for p in patterns(args.patterns)))
         return 0
     summary = summarise()
     OUT.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,7 @@ from experiments.storage import (
     expected_ids,
     merge_chunks,
     read_meta,
+    remove_temp_files,
     schema,
     write_meta,
     write_table_atomic,
@@ -278,6 +279,7 @@ def _run_locked(
         meta["sessions"].append(session)
         write_meta(out, meta)
 
+        remove_temp_files(out)  # e.g. a merge killed before its rename
         done = done_chunks(out, n_chunks, chunk_size, total)
         todo = (cid for cid in range(n_chunks) if cid not in done)
         pool_size = min(n_workers, max(1, n_chunks - len(done)))  # no idle processes

@@ -83,6 +83,19 @@ def expected_ids(cid: int, chunk_size: int, total: int) -> range:
     return range(first, min(first + chunk_size, total))
 
 
+def is_temp_file(path: Path) -> bool:
+    """A file an atomic write writes before its rename: hidden, ending in ``.tmp``."""
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+def remove_temp_files(folder: Path) -> None:
+    """Remove the temporary files a kill during a write left in ``folder`` (call under
+    the sweep's lock: no other writer is running)."""
+    for f in folder.iterdir():
+        if is_temp_file(f) and f.is_file():
+            f.unlink(missing_ok=True)
+
+
 def done_chunks(out: Path, n_chunks: int, chunk_size: int, total: int) -> set[int]:
     """Chunk ids whose file is on disk, readable and holding exactly its run ids (any
     other file in chunks/ is removed, to be recomputed)."""
@@ -90,10 +103,8 @@ def done_chunks(out: Path, n_chunks: int, chunk_size: int, total: int) -> set[in
     done: set[int] = set()
     if not folder.is_dir():
         return done
+    remove_temp_files(folder)
     for f in folder.iterdir():
-        if f.name.startswith(".") and f.name.endswith(".tmp"):
-            f.unlink(missing_ok=True)  # left by a kill during a write
-            continue
         if not (f.name.startswith("part-") and f.name.endswith(".parquet")):
             continue
         try:
@@ -251,9 +262,14 @@ def merge_chunks(
 def _read_chunk(path: Path, sch: pa.Schema, ids: range) -> pa.Table:
     why = ""
     try:
+        # Read with the sweep's schema (compatible types are cast to it), but a missing
+        # column would come back as nulls: a chunk without one is not this sweep's.
+        missing = [n for n in sch.names if n not in pq.read_schema(path).names]
         table = pq.read_table(path, schema=sch)
         got = table.column("run_id").to_pylist()
-        if got != list(ids):
+        if missing:
+            why = f"lacks the columns {', '.join(missing)}"
+        elif got != list(ids):
             why = f"holds run ids {_span(got)} instead of {_span(list(ids))}"
     except FileNotFoundError:
         why = "is missing"

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from experiments import designs
@@ -189,6 +191,80 @@ def test_resume_skips_finished_chunks_and_cleans_partial_files(reference, tmp_pa
     run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
     pd.testing.assert_frame_equal(read(out), read(reference), check_exact=True)
     assert json.loads((out / "meta.json").read_text())["sessions"][-1]["runs"] == 5
+
+
+def test_finished_chunks_are_found_and_temp_files_of_killed_writes_removed(tmp_path):
+    from experiments.storage import chunk_path, done_chunks, write_table_atomic
+
+    out = tmp_path / "out"
+    (out / "chunks").mkdir(parents=True)
+    write_table_atomic(pa.table({"run_id": [2, 3]}), chunk_path(out, 1))
+    (out / "chunks" / ".part-00000.parquet.abc.tmp").write_bytes(b"half a file")
+    (out / "chunks" / "notes.tmp").write_text("not hidden: not a write of ours")
+    assert done_chunks(out, n_chunks=3, chunk_size=2, total=6) == {1}
+    assert {p.name for p in (out / "chunks").iterdir()} == {chunk_path(out, 1).name, "notes.tmp"}
+
+
+def test_a_merge_killed_before_its_rename_leaves_a_temp_file_a_resume_removes(
+    reference, tmp_path, monkeypatch
+):
+    """The merge writes runs.parquet through a temporary file; a kill before the rename
+    (no ``finally`` runs) leaves it, and it must be one that readers of DIR skip (hidden)
+    and that the next resume removes."""
+    import experiments.storage as storage
+
+    out = tmp_path / "merge"
+    written = []
+
+    def interrupted_writer(path, *args, **kwargs):
+        written.append(Path(path))
+        raise KeyboardInterrupt  # the merge removes its temp file; a kill would not
+
+    monkeypatch.setattr(storage.pq, "ParquetWriter", interrupted_writer)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(SMOKE, out=out, workers=1, progress=False)
+    monkeypatch.undo()
+    (temp,) = written
+    assert temp.parent == out and temp.name.startswith(".")
+    temp.write_bytes(b"half a merge")  # what the kill left
+    run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
+    assert not temp.exists()
+    pd.testing.assert_frame_equal(read(out), read(reference), check_exact=True)
+
+
+def _cut_sweep_with_chunk_0(tmp_path: Path, change) -> Path:
+    """A smoke sweep cut short after 3 chunks, its chunk 0 rewritten by ``change``."""
+    from experiments.storage import chunk_path
+
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(SMOKE, out=out, workers=1, progress=False, experiment=interrupt_fourth([]))
+    path = chunk_path(out, 0)
+    pq.write_table(change(pq.read_table(path)), path)
+    return out
+
+
+def test_a_chunk_in_compatible_types_is_cast_to_the_sweeps_schema(reference, tmp_path):
+    """int32 run ids (say, a chunk written by another tool) merge as the declared int64."""
+
+    def narrow(table: pa.Table) -> pa.Table:
+        i = table.schema.get_field_index("run_id")
+        return table.set_column(i, "run_id", table.column("run_id").cast(pa.int32()))
+
+    out = _cut_sweep_with_chunk_0(tmp_path, narrow)
+    run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
+    pd.testing.assert_frame_equal(read(out), read(reference), check_exact=True)
+
+
+def test_a_chunk_missing_a_column_is_removed_and_the_merge_fails(tmp_path):
+    """Read with the sweep's schema, a missing column would silently come back as nulls."""
+    from experiments.runner import Failed
+    from experiments.storage import chunk_path
+
+    out = _cut_sweep_with_chunk_0(tmp_path, lambda table: table.drop_columns(["outcome"]))
+    with pytest.raises(Failed, match=r"part-00000.parquet lacks the columns outcome.*--resume"):
+        run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
+    assert not chunk_path(out, 0).exists() and not (out / "runs.parquet").exists()
 
 
 def interrupt_fourth(calls: list[int]):

@@ -150,12 +150,6 @@ class Profiles:
         """Codes of ``actor``'s moves, at its axis."""
         return self.codes[actor]
 
-    def moved(self, actor: str, label: str) -> np.ndarray:
-        """Whether ``actor`` made the move ``label`` (False if it is not in the cast)."""
-        if actor not in self.codes:
-            return np.zeros(1, dtype=bool)
-        return self.codes[actor] == self.cast.actor(actor).moves.index(label)
-
     def signal(self, name: str, default: float = 0.0) -> Any:
         """A quantity some mover signals (e.g. ``pressure_seoul``), or ``default``."""
         return self.sig.get(name, default)

@@ -55,6 +55,8 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
             "default_chunk_size",
             "chunk_path",
             "expected_ids",
+            "is_temp_file",
+            "remove_temp_files",
             "done_chunks",
             "merge_chunks",
             "_read_chunk",

@@ -82,6 +82,9 @@ def test_smoke_sweep_writes_runs_spec_and_meta(reference):
     assert meta["packages"]["mesa"] and meta["packages"]["numpy"]
     assert {"commit", "dirty"} <= set(meta["git"])
     assert meta["started"] and meta["finished"] and meta["host"]
+    (session,) = meta["sessions"]  # who ran which runs, where, with which code
+    assert session["host"] == socket.gethostname() and session["runs"] == 8
+    assert session["git"] == meta["git"] and session["workers"] == 1
     assert not (reference / "chunks").exists()
 
 
@@ -230,6 +233,35 @@ def test_a_merge_killed_before_its_rename_leaves_a_temp_file_a_resume_removes(
     run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
     assert not temp.exists()
     pd.testing.assert_frame_equal(read(out), read(reference), check_exact=True)
+
+
+def test_a_resume_warns_when_the_code_changed_since_the_sweep_started(tmp_path, capsys):
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(SMOKE, out=out, workers=1, progress=False, experiment=interrupt_fourth([]))
+    capsys.readouterr()
+    run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
+    assert "code changed" not in capsys.readouterr().err  # same code: no warning
+    meta = json.loads((out / "meta.json").read_text())
+    meta["sessions"][-1]["git"] = {"commit": "0123abc", "dirty": False}
+    meta["status"] = "running"
+    (out / "meta.json").write_text(json.dumps(meta))
+    run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
+    err = capsys.readouterr().err
+    assert "warning: the code changed since this sweep started" in err and "0123abc" in err
+
+
+def test_a_chunk_gone_before_the_merge_fails_naming_it(tmp_path):
+    from experiments.runner import Failed
+    from experiments.storage import chunk_path, merge_chunks
+
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(SMOKE, out=out, workers=1, progress=False, experiment=interrupt_fourth([]))
+    chunk_path(out, 1).unlink()
+    with pytest.raises(Failed, match=r"chunk part-00001.parquet is missing.*--resume"):
+        merge_chunks(out, load_spec(SMOKE), n_chunks=3, chunk_size=1, total=3)
+    assert not (out / "runs.parquet").exists()
 
 
 def _cut_sweep_with_chunk_0(tmp_path: Path, change) -> Path:

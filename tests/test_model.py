@@ -669,3 +669,23 @@ def test_a_pact_never_signed_is_not_signed_only_when_the_signing_was_abandoned()
     assert Episode(ever_active=False, signing_abandoned=True).classify() == ("not_signed", None)
     assert Episode(ever_active=False).classify() == ("pending", None)  # signing still ahead
     assert Episode(ever_active=True).classify() == ("renewed", None)
+
+
+def test_a_months_transitions_position_each_profile_among_the_successors():
+    """``transitions`` maps every feasible profile to the index of the state it leads to,
+    among the month's successors or among given targets, which must hold them all."""
+    from model.game import StateCodec, feasible_profiles, transitions
+    from model.lookahead import _first
+
+    m = GSOMIAModel.from_config(BASELINE, rng=0)
+    codec = StateCodec.of(m.cast)
+    code = int(codec.encode(m.reduced_state()))
+    tr = _first(m.cast, code, m.month_calendar(m.date), None)
+    ok = feasible_profiles(tr.g)
+    nxt = np.broadcast_to(codec.encode(tr.g.next), tr.g.shape)
+    assert len(tr.successors) > 1 and (tr.successors[tr.index][ok] == nxt[ok]).all()
+    wider = np.union1d(tr.successors, [tr.successors.max() + 1])
+    among = transitions(tr.g, codec, wider)
+    assert (wider[among.index][ok] == nxt[ok]).all()
+    with pytest.raises(ValueError, match="targets must hold every successor state"):
+        transitions(tr.g, codec, tr.successors[1:])

@@ -787,3 +787,22 @@ def test_sweep_files_are_renamed_into_place_from_their_own_directory(tmp_path, m
     assert_every_run_once(out, 4, 2)
     assert (out / "runs.parquet") in [dst for _, dst in renames]
     assert all(src.parent == dst.parent for src, dst in renames)
+
+
+def test_an_interrupted_sweep_has_stopped_its_worker_processes_when_it_raises(
+    tmp_path, monkeypatch
+):
+    """Ctrl-C in the parent: the pool's workers are terminated before run_sweep raises,
+    not whenever the garbage collector reaches the results generator."""
+    import multiprocessing
+
+    import experiments.runner as runner
+
+    def interrupted_write(table, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "write_table_atomic", interrupted_write)
+    with pytest.raises(KeyboardInterrupt) as raised:
+        run_sweep(SMOKE, out=tmp_path / "out", workers=2, progress=False)
+    assert raised.traceback  # the frames (and the generator) are still referenced here
+    assert multiprocessing.active_children() == []

@@ -689,3 +689,30 @@ def test_a_months_transitions_position_each_profile_among_the_successors():
     assert (wider[among.index][ok] == nxt[ok]).all()
     with pytest.raises(ValueError, match="targets must hold every successor state"):
         transitions(tr.g, codec, tr.successors[1:])
+
+
+@pytest.mark.parametrize("postpone_months", [2, 3])
+def test_a_postponed_signing_is_settled_postpone_months_later(postpone_months):
+    """Seoul's postponement moves the scheduled signing ``postpone_months`` ahead, and
+    that month must settle it again (sign, postpone or abandon)."""
+    settling = {"pact_signed", "signing_postponed", "signing_abandoned"}
+    for seed in range(40):  # choices at rationality 0 are uniform: some seed postpones
+        run = run_recorded(
+            rng=seed,
+            rationality=0.0,
+            pact_state="negotiating",
+            signing_date=date(2019, 3, 15),
+            start=date(2019, 1, 1),
+            end=date(2019, 12, 31),
+            postpone_months=postpone_months,
+        )
+        first = next(s for s in run.steps if settling & {e.event for e in s.events})
+        if "signing_postponed" in {e.event for e in first.events}:
+            break
+    else:
+        pytest.fail("no seed of 40 postponed the signing")
+    assert same_month(first.month, date(2019, 3, 1))
+    later = [s for s in run.steps if s.month > first.month]
+    assert later[0].scheduled == add_months(date(2019, 3, 15), postpone_months)
+    settled = [s.month for s in later if settling & {e.event for e in s.events}]
+    assert settled and same_month(settled[0], add_months(first.month, postpone_months))

@@ -102,21 +102,25 @@ def patterns(modules: list[str] | None = None) -> list[str]:
 
 
 def generate_mutants() -> None:
-    """Write mutmut's mutants (``mutants/``) without running any test, as the first step
-    of ``mutmut run`` does, so a sample can be drawn from them. Uses mutmut's own
-    generation functions (mutmut 3.x; pinned in the dev extra)."""
+    """Write mutmut's mutants (``mutants/``) without running any test, as the first step of
+    ``mutmut run`` does: incremental, only the files changed since the last generation, so
+    a sample is drawn from the current code. Uses mutmut's own generation functions
+    (mutmut >= 3.8, the dev extra)."""
+    import contextlib
     import os
 
     try:
         from mutmut.__main__ import create_mutants
         from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir
     except ImportError as exc:
-        raise SystemExit(f"--sample needs mutmut 3.8 or later ({exc}); pip install -e '.[dev]'")
+        msg = f"--sample needs mutmut 3.8 or later ({exc}); pip install -e '.[dev]'"
+        raise SystemExit(msg) from None
 
-    os.makedirs(REPO / "mutants", exist_ok=True)
-    copy_src_dir()
-    copy_also_copy_files()
-    create_mutants(os.cpu_count() or 1)
+    with contextlib.chdir(REPO):  # mutmut's paths are relative to the project
+        os.makedirs("mutants", exist_ok=True)
+        copy_src_dir()
+        copy_also_copy_files()
+        create_mutants(os.cpu_count() or 1)
 
 
 def mutant_names(module: str) -> list[str]:
@@ -130,14 +134,12 @@ def mutant_names(module: str) -> list[str]:
 def sample(modules: list[str], size: int, seed: int) -> list[str]:
     """``size`` mutants drawn uniformly without replacement from each module (all of a
     smaller module), seeded, so the score of the sample estimates the module's score
-    (random mutant sampling: Wong & Mathur 1995; Gopinath et al. 2015). Generates the
-    mutants first when ``mutants/`` lacks a module's file. Records the draw in
+    (random mutant sampling: Wong & Mathur 1995; Gopinath et al. 2015). Records the draw in
     ``mutants/sample.json`` for the report."""
     import numpy as np
 
     chosen = modules or list(SCOPES)
-    if any(not (REPO / "mutants" / (SCOPES[m][0] + ".meta")).exists() for m in chosen):
-        generate_mutants()
+    generate_mutants()  # incremental: regenerates the files changed since the last run
     rng = np.random.default_rng(seed)
     drawn: dict[str, list[str]] = {}
     for module in chosen:

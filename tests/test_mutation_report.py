@@ -28,6 +28,7 @@ def report(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "OUT", tmp_path / "results" / "mutation")
     monkeypatch.setattr(module, "EQUIVALENT", tmp_path / "results" / "mutation" / "eq.toml")
     monkeypatch.setattr(module, "diff_of", lambda name: "")
+    monkeypatch.setattr(module, "generate_mutants", lambda: None)  # mutants/ is above
     module.names = names
     return module
 

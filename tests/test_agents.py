@@ -413,3 +413,31 @@ def test_small_world_rewiring_moves_ties_without_making_hubs(n, degree):
     assert abs(deg.mean() - 2 * half) <= 0.05 * 2 * half  # few ties lost to duplicates
     assert deg.max() <= 4 * half
     assert 0.05 * n * half < (rewired != ring).nnz / 2 < 0.3 * n * half  # ~10% of ties moved
+
+
+def test_the_relations_network_carries_each_governments_view_of_its_ties():
+    """Every month the network's edges hold what the governments' moves did: Beijing's
+    inducement and Washington's pressure on the Seoul edges, Seoul's strain on the
+    alliance, the Seoul-Tokyo tension and trade dependence (read by the UI's network)."""
+    from agents.seoul import defiance
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    m = GSOMIAModel.from_config(configs / "china_pull.toml", rng=0)
+    node = {n: i for i, n in enumerate(m.cast.names)}
+
+    def edge(a: str, b: str) -> dict:
+        return m.relations.edges[node[a], node[b]]
+
+    seen_inducement = seen_pressure = False
+    while m.running:
+        m.step()
+        assert edge("seoul", "beijing")["inducement"] == m.beijing_stance
+        assert edge("seoul", "washington")["us_pressure"] == m.pressure_on_seoul
+        assert edge("tokyo", "washington")["us_pressure"] == m.pressure_on_tokyo
+        tension = float(defiance(m.params)[int(m.pact)])
+        assert edge("seoul", "washington")["tension"] == tension
+        assert edge("seoul", "tokyo")["trade_dependence"] == m.trade_dependence
+        assert 0 <= edge("seoul", "tokyo")["tension"] <= 1
+        seen_inducement |= m.beijing_stance > 0
+        seen_pressure |= m.pressure_on_seoul > 0
+    assert seen_inducement and seen_pressure  # the run tested values other than the start

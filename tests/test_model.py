@@ -215,6 +215,23 @@ def test_numpy_integer_seed():
     assert_same_run(_short(rng=np.int64(7)), _short(rng=7))
 
 
+@pytest.mark.parametrize(
+    ("given", "allowed"),
+    [
+        ("seven", "an integer seed (digits), a numpy Generator or SeedSequence, or None"),
+        (True, "an integer seed, a numpy Generator or SeedSequence, or None"),
+        (-1, "a non-negative integer"),
+    ],
+    ids=["text", "bool", "negative"],
+)
+def test_a_bad_seed_is_refused_naming_rng_and_the_allowed_values(given, allowed):
+    with pytest.raises(ConfigError) as raised:
+        GSOMIAModel(rng=given)
+    assert str(raised.value) == (
+        f"constructor: invalid value {given!r} for 'rng'; allowed: {allowed}"
+    )
+
+
 def test_seed_sequence_and_generator_are_reproducible():
     assert_same_run(_short(rng=np.random.SeedSequence(42)), _short(rng=np.random.SeedSequence(42)))
     assert_same_run(_short(rng=np.random.default_rng(42)), _short(rng=np.random.default_rng(42)))
@@ -716,3 +733,20 @@ def test_a_postponed_signing_is_settled_postpone_months_later(postpone_months):
     assert later[0].scheduled == add_months(date(2019, 3, 15), postpone_months)
     settled = [s.month for s in later if settling & {e.event for e in s.events}]
     assert settled and same_month(settled[0], add_months(first.month, postpone_months))
+
+
+def test_a_run_started_in_suspension_records_the_suspension_as_its_reversal():
+    """A run from the state of 2019-11-22 (notice suspended the day before it would have
+    lapsed) classifies that suspension as the episode's reversal, with its action, so a
+    sweep's reversal columns say what happened before the run began."""
+    m = GSOMIAModel(
+        rng=0,
+        pact_state="suspended",
+        notice_date=date(2019, 8, 23),
+        suspension_date=date(2019, 11, 22),
+        start=date(2019, 12, 1),
+        end=date(2019, 12, 31),
+    )
+    assert m.episode.reversal_action == "conditional_suspension"
+    assert m.episode.reversal_month == date(2019, 11, 1)
+    assert m.episode.notice_month == date(2019, 8, 1)

@@ -116,7 +116,9 @@ def generate_mutants() -> None:
         msg = f"--sample needs mutmut 3.8 or later ({exc}); pip install -e '.[dev]'"
         raise SystemExit(msg) from None
 
-    with contextlib.chdir(REPO):  # mutmut's paths are relative to the project
+    # mutmut's paths are relative to the project; its progress lines go to stderr, as
+    # stdout carries the mutant names to `mutmut run` (make mutate)
+    with contextlib.chdir(REPO), contextlib.redirect_stdout(sys.stderr):
         os.makedirs("mutants", exist_ok=True)
         copy_src_dir()
         copy_also_copy_files()

@@ -69,3 +69,24 @@ def test_an_unsampled_module_is_scored_on_every_checked_mutant(report):
     calendar = report.summarise()["modules"]["calendar"]
     assert calendar["checked"] == 15 and calendar["score"] == round(10 / 15, 4)
     assert calendar["sample"] is None
+
+
+def test_generating_mutants_prints_nothing_on_stdout(tmp_path, monkeypatch, capfd):
+    """stdout carries the sampled names to `mutmut run` (make mutate); mutmut's own
+    progress lines during generation ("also copying ...", file names) must not join them."""
+    pytest.importorskip("mutmut")
+    import mutmut.__main__
+    import mutmut.utils.file_utils
+
+    spec = importlib.util.spec_from_file_location("mutation_report", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "REPO", tmp_path)
+    monkeypatch.setattr(mutmut.utils.file_utils, "copy_src_dir", lambda: print("model/x.py"))
+    monkeypatch.setattr(
+        mutmut.utils.file_utils, "copy_also_copy_files", lambda: print("also copying configs/")
+    )
+    monkeypatch.setattr(mutmut.__main__, "create_mutants", lambda n: print("agents/seoul.py"))
+    module.generate_mutants()
+    out, err = capfd.readouterr()
+    assert out == "" and "also copying" in err and (tmp_path / "mutants").is_dir()

@@ -806,3 +806,62 @@ def test_an_interrupted_sweep_has_stopped_its_worker_processes_when_it_raises(
         run_sweep(SMOKE, out=tmp_path / "out", workers=2, progress=False)
     assert raised.traceback  # the frames (and the generator) are still referenced here
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2])
+def test_the_merge_holds_at_most_a_row_group_and_a_chunk_in_memory(
+    reference, tmp_path, monkeypatch, chunk_size
+):
+    """runs.parquet is streamed: row groups of MERGE_ROW_GROUP rows (the last shorter) are
+    written as soon as the chunks read fill one, so a merge never buffers a row group's
+    worth of rows plus a whole chunk (here with row groups of 3 rows)."""
+    import experiments.storage as storage
+
+    monkeypatch.setattr(storage, "MERGE_ROW_GROUP", 3)
+    body = SMOKE.read_text().split("[sweep]", 1)[1].replace("chunk_size = 1", "")
+    body = body.replace('config = "../baseline_2019.toml"  # relative to this file', "")
+    spec = write_spec(tmp_path / "spec.toml", f"chunk_size = {chunk_size}\n" + body)
+    assert load_spec(spec).chunk_size == chunk_size and load_spec(spec).replications == 2
+    events: list[tuple[str, int]] = []
+    real_read, real_writer = storage._read_chunk, storage.pq.ParquetWriter
+
+    def read_chunk(path, sch, ids):
+        events.append(("read", len(ids)))
+        return real_read(path, sch, ids)
+
+    class Writer(real_writer):
+        def write_table(self, table, *args, **kwargs):
+            events.append(("write", table.num_rows))
+            return super().write_table(table, *args, **kwargs)
+
+    monkeypatch.setattr(storage, "_read_chunk", read_chunk)
+    monkeypatch.setattr(storage.pq, "ParquetWriter", Writer)
+    out = tmp_path / "out"
+    run_sweep(spec, out=out, workers=1, progress=False)
+    pd.testing.assert_frame_equal(
+        read(out).drop(columns=["run_id"]), read(reference).drop(columns=["run_id"])
+    )
+    groups = pq.ParquetFile(out / "runs.parquet").metadata
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [3, 3, 2]
+    buffered = peak = 0
+    for kind, rows in events:
+        buffered += rows if kind == "read" else -rows
+        peak = max(peak, buffered)
+    assert buffered == 0 and peak <= 3 + chunk_size - 1
+
+
+def test_a_chunk_that_changed_since_the_resume_fails_the_merge_naming_its_run_ids(tmp_path):
+    from experiments.runner import Failed
+    from experiments.storage import chunk_path, merge_chunks
+
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(SMOKE, out=out, workers=1, progress=False, experiment=interrupt_fourth([]))
+    shutil.copy(chunk_path(out, 0), chunk_path(out, 1))  # run 0's row where run 1's belongs
+    with pytest.raises(
+        Failed,
+        match=r"part-00001.parquet holds run ids 0\.\.0 \(1 rows, 1 "
+        r"distinct\) instead of 1\.\.1 \(1 rows, 1 distinct\)",
+    ):
+        merge_chunks(out, load_spec(SMOKE), n_chunks=3, chunk_size=1, total=3)
+    assert not chunk_path(out, 1).exists()

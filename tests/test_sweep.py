@@ -204,6 +204,8 @@ def test_finished_chunks_are_found_and_temp_files_of_killed_writes_removed(tmp_p
     write_table_atomic(pa.table({"run_id": [2, 3]}), chunk_path(out, 1))
     (out / "chunks" / ".part-00000.parquet.abc.tmp").write_bytes(b"half a file")
     (out / "chunks" / "notes.tmp").write_text("not hidden: not a write of ours")
+    # a chunk numbered past the sweep's last, even one whose (no) run ids fit its range
+    write_table_atomic(pa.table({"run_id": pa.array([], pa.int64())}), chunk_path(out, 3))
     assert done_chunks(out, n_chunks=3, chunk_size=2, total=6) == {1}
     assert {p.name for p in (out / "chunks").iterdir()} == {chunk_path(out, 1).name, "notes.tmp"}
 

@@ -245,7 +245,8 @@ def test_a_resume_warns_when_the_code_changed_since_the_sweep_started(tmp_path, 
     run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
     assert "code changed" not in capsys.readouterr().err  # same code: no warning
     meta = json.loads((out / "meta.json").read_text())
-    meta["sessions"][-1]["git"] = {"commit": "0123abc", "dirty": False}
+    # a third session ran other code: the warning names the last session's
+    meta["sessions"].append(meta["sessions"][-1] | {"git": {"commit": "0123abc", "dirty": False}})
     meta["status"] = "running"
     (out / "meta.json").write_text(json.dumps(meta))
     run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
@@ -315,8 +316,10 @@ def test_resume_of_a_finished_sweep_changes_nothing(reference, tmp_path):
     out = tmp_path / "done"
     shutil.copytree(reference, out)
     before = (out / "runs.parquet").read_bytes()
+    meta = (out / "meta.json").read_text()
     run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
     assert (out / "runs.parquet").read_bytes() == before
+    assert (out / "meta.json").read_text() == meta  # no new session: nothing was run
 
 
 def test_resume_with_another_spec_is_refused(reference, tmp_path):

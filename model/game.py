@@ -472,7 +472,7 @@ def transitions(g: Profiles, codec: StateCodec, targets: np.ndarray | None = Non
     among = succ if targets is None else targets
     if not np.isin(succ, among).all():
         raise ValueError("targets must hold every successor state")
-    index = np.where(ok, np.searchsorted(among, nxt).clip(0, max(len(among) - 1, 0)), 0)
+    index = np.where(ok, np.searchsorted(among, nxt), 0)  # every feasible nxt is in among
     return Transitions(g=g, successors=succ, index=index)
 
 

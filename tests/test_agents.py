@@ -441,3 +441,11 @@ def test_the_relations_network_carries_each_governments_view_of_its_ties():
         seen_inducement |= m.beijing_stance > 0
         seen_pressure |= m.pressure_on_seoul > 0
     assert seen_inducement and seen_pressure  # the run tested values other than the start
+    for gov in m.governments.values():  # every tie a government reports is on the network
+        for (a, b), attrs in gov.relations().items():
+            assert {a, b} <= set(node) and attrs.items() <= edge(a, b).items()
+    # Washington never pressed Tokyo in this run; its view of that tie, with pressure on
+    m.pressure_on_tokyo, m.pressure_on_seoul = 2 / 3, 1 / 3
+    views = m.governments["washington"].relations()
+    assert views[("tokyo", "washington")] == {"us_pressure": 2 / 3}
+    assert views[("seoul", "washington")] == {"us_pressure": 1 / 3}

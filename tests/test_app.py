@@ -528,29 +528,6 @@ def test_page_renders_steps_and_keeps_one_model_per_render(app):
         rc2.close()
 
 
-# ---- calendar helpers the page uses (model/calendar.py) ------------------------------------
-def test_months_from_and_anniversaries_between():
-    from datetime import date
-
-    from model.calendar import anniversaries_between, months_from
-
-    assert months_from(date(2019, 11, 22), 3) == [
-        date(2019, 11, 1),
-        date(2019, 12, 1),
-        date(2020, 1, 1),
-    ]
-    assert months_from(date(2019, 11, 22), 0) == []
-    cal = PactCalendar(date(2016, 11, 23))
-    assert anniversaries_between(cal, date(2018, 10, 1), date(2019, 12, 31)) == [
-        date(2018, 11, 23),
-        date(2019, 11, 23),
-    ]
-    assert anniversaries_between(cal, date(2019, 11, 23), date(2019, 11, 23)) == [
-        date(2019, 11, 23)
-    ]
-    assert anniversaries_between(cal, date(2019, 11, 24), date(2020, 11, 22)) == []
-
-
 # ---- gsomia ui (experiments/serve.py): no Solara needed ----------------------------------------
 def test_ui_without_assets_exits_2_pointing_at_make(tmp_path, monkeypatch, capsys):
     from experiments import serve

@@ -261,3 +261,24 @@ def test_last_notice_day_is_91_days_before_every_anniversary(signing, years):
     assert not counts_for(last + timedelta(days=1), anniversary)
     assert pact.lapse_date_for_notice(last) == anniversary
     assert pact.lapse_date_for_notice(last + timedelta(days=1)) > anniversary
+
+
+def test_months_from_and_anniversaries_between():
+    """The page's month axis and the anniversaries it marks (app.py)."""
+    from model.calendar import PactCalendar, anniversaries_between, months_from
+
+    assert months_from(date(2019, 11, 22), 3) == [
+        date(2019, 11, 1),
+        date(2019, 12, 1),
+        date(2020, 1, 1),
+    ]
+    assert months_from(date(2019, 11, 22), 0) == []
+    cal = PactCalendar(date(2016, 11, 23))
+    assert anniversaries_between(cal, date(2018, 10, 1), date(2019, 12, 31)) == [
+        date(2018, 11, 23),
+        date(2019, 11, 23),
+    ]
+    assert anniversaries_between(cal, date(2019, 11, 23), date(2019, 11, 23)) == [
+        date(2019, 11, 23)
+    ]
+    assert anniversaries_between(cal, date(2019, 11, 24), date(2020, 11, 22)) == []

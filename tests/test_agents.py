@@ -428,9 +428,14 @@ def test_the_relations_network_carries_each_governments_view_of_its_ties():
     def edge(a: str, b: str) -> dict:
         return m.relations.edges[node[a], node[b]]
 
+    from model.model import RELATIONS
+
+    # the attributes the network declares for each tie (the UI reads these names)
+    declared = {frozenset((node[a], node[b])): {"alliance", *attrs} for a, b, attrs in RELATIONS}
     seen_inducement = seen_pressure = False
     while m.running:
         m.step()
+        assert {frozenset(e): set(m.relations.edges[e]) for e in m.relations.edges} == declared
         assert edge("seoul", "beijing")["inducement"] == m.beijing_stance
         assert edge("seoul", "washington")["us_pressure"] == m.pressure_on_seoul
         assert edge("tokyo", "washington")["us_pressure"] == m.pressure_on_tokyo
@@ -449,3 +454,7 @@ def test_the_relations_network_carries_each_governments_view_of_its_ties():
     views = m.governments["washington"].relations()
     assert views[("tokyo", "washington")] == {"us_pressure": 2 / 3}
     assert views[("seoul", "washington")] == {"us_pressure": 1 / 3}
+    # talks running, no curbs, no history: the strain is negative, the tension 0 (not below)
+    m.tension, m.curb, m.talks = 0.0, 0, 1
+    tie = m.governments["tokyo"].relations()[("seoul", "tokyo")]
+    assert tie["tension"] == 0.0 and m.params.talks_relief > 0

@@ -113,21 +113,26 @@ def random_runs() -> list[Run]:
     return runs
 
 
+def negotiating_run(seed: int, end: date, **kw: Any) -> Run:
+    """A run from January 2019 of a pact still being negotiated, its signing scheduled for
+    2019-03-15, with uniform choices (rationality 0)."""
+    return run_recorded(
+        rng=seed,
+        rationality=0.0,
+        pact_state="negotiating",
+        signing_date=date(2019, 3, 15),
+        start=date(2019, 1, 1),
+        end=end,
+        **kw,
+    )
+
+
 @pytest.fixture(scope="module")
 def state_runs() -> list[Run]:
     """Runs starting in each pact state."""
     runs = []
     for seed in range(4):
-        runs.append(
-            run_recorded(
-                rng=seed,
-                rationality=0.0,
-                pact_state="negotiating",
-                signing_date=date(2019, 3, 15),
-                start=date(2019, 1, 1),
-                end=date(2019, 6, 30),
-            )
-        )
+        runs.append(negotiating_run(seed, end=date(2019, 6, 30)))
         for rationality in (0.0, 60.0):
             runs.append(
                 run_recorded(
@@ -715,15 +720,7 @@ def test_a_postponed_signing_is_settled_postpone_months_later(postpone_months):
     that month must settle it again (sign, postpone or abandon)."""
     settling = {"pact_signed", "signing_postponed", "signing_abandoned"}
     for seed in range(40):  # choices at rationality 0 are uniform: some seed postpones
-        run = run_recorded(
-            rng=seed,
-            rationality=0.0,
-            pact_state="negotiating",
-            signing_date=date(2019, 3, 15),
-            start=date(2019, 1, 1),
-            end=date(2019, 12, 31),
-            postpone_months=postpone_months,
-        )
+        run = negotiating_run(seed, end=date(2019, 12, 31), postpone_months=postpone_months)
         first = next(s for s in run.steps if settling & {e.event for e in s.events})
         if "signing_postponed" in {e.event for e in first.events}:
             break

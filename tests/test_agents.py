@@ -458,3 +458,20 @@ def test_the_relations_network_carries_each_governments_view_of_its_ties():
     m.tension, m.curb, m.talks = 0.0, 0, 1
     tie = m.governments["tokyo"].relations()[("seoul", "tokyo")]
     assert tie["tension"] == 0.0 and m.params.talks_relief > 0
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("threshold", [-0.1, 0.0, 0.3, 0.5, 1.0, 1.1])
+def test_share_above_matches_counting_the_clipped_opinions(strict, threshold):
+    """The expected poll's shares (``_share_above``) equal a direct count of the shifted,
+    clipped opinions above (or at least, ``strict=False``) the threshold, at the edges 0
+    and 1 too, where clipping piles opinions up."""
+    from model.opinion import _share_above
+
+    rng = np.random.default_rng(7)
+    x = np.sort(np.concatenate([rng.random(200), [0.0, 0.0, 1.0, 1.0, 0.3, 0.5]]))
+    shift = np.array([-1.5, -0.3, 0.0, 0.2, 0.45, 1.5])
+    moved = np.clip(x[None, :] + shift[:, None], 0.0, 1.0)
+    counted = (moved > threshold) if strict else (moved >= threshold)
+    got = _share_above(x, threshold, shift, len(x), strict=strict)
+    np.testing.assert_allclose(got, counted.mean(axis=1), atol=1e-12)

@@ -125,12 +125,13 @@ def generate_mutants() -> None:
         create_mutants(os.cpu_count() or 1)
 
 
-def mutant_names(module: str) -> list[str]:
-    """Every mutant of ``module`` in mutmut's generated files, in file order."""
+def exit_codes(module: str) -> dict[str, int | None]:
+    """Every mutant of ``module`` in mutmut's generated files (file order) with its exit
+    code (None: not run yet); empty when ``mutants/`` lacks the module's file."""
     path, pats = SCOPES[module]
     meta = REPO / "mutants" / (path + ".meta")
-    keys = json.loads(meta.read_text())["exit_code_by_key"]
-    return [k for k in keys if any(fnmatch.fnmatch(k, p) for p in pats)]
+    codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+    return {k: v for k, v in codes.items() if any(fnmatch.fnmatch(k, p) for p in pats)}
 
 
 def sample(modules: list[str], size: int, seed: int) -> list[str]:
@@ -143,17 +144,17 @@ def sample(modules: list[str], size: int, seed: int) -> list[str]:
     chosen = modules or list(SCOPES)
     generate_mutants()  # incremental: regenerates the files changed since the last run
     rng = np.random.default_rng(seed)
-    drawn: dict[str, list[str]] = {}
-    for module in chosen:
-        names = mutant_names(module)
-        k = min(size, len(names))
-        drawn[module] = sorted(names[i] for i in rng.choice(len(names), size=k, replace=False))
     record = REPO / "mutants" / "sample.json"
-    old = json.loads(record.read_text()) if record.exists() else {}
-    for module, names in drawn.items():
-        old[module] = {"seed": seed, "size": size, "of": len(mutant_names(module)), "names": names}
-    record.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n")
-    return [n for names in drawn.values() for n in names]
+    draws = json.loads(record.read_text()) if record.exists() else {}
+    picked: list[str] = []
+    for module in chosen:
+        names = list(exit_codes(module))
+        k = min(size, len(names))
+        drawn = sorted(names[i] for i in rng.choice(len(names), size=k, replace=False))
+        draws[module] = {"seed": seed, "size": size, "of": len(names), "names": drawn}
+        picked += drawn
+    record.write_text(json.dumps(draws, indent=1, ensure_ascii=False) + "\n")
+    return picked
 
 
 def status_of(code: int | None) -> str:
@@ -181,13 +182,12 @@ def summarise() -> dict:
     samples = json.loads(record.read_text()) if record.exists() else {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
     modules = {}
-    for module, (path, pats) in SCOPES.items():
-        meta = REPO / "mutants" / (path + ".meta")
-        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
-        mine = {k: v for k, v in codes.items() if any(fnmatch.fnmatch(k, p) for p in pats)}
+    for module, (path, _) in SCOPES.items():
+        mine = exit_codes(module)
         drawn = samples.get(module)
         if drawn:  # a sampled module is scored on its sample alone (unbiased)
-            mine = {k: v for k, v in mine.items() if k in set(drawn["names"])}
+            in_sample = set(drawn["names"])
+            mine = {k: v for k, v in mine.items() if k in in_sample}
         counts: dict[str, int] = {}
         for code in mine.values():
             counts[status_of(code)] = counts.get(status_of(code), 0) + 1

@@ -41,3 +41,24 @@ def write_files_atomic(folder: Path, files: dict[str, str]) -> None:
         for tmp in tmps.values():
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_out_dir(out: Path) -> None:
+    """``--out``: refuse, before any work, a path that is not and cannot become a
+    directory: a file, a symbolic link to a missing target (creating it would fail with
+    "File exists"), or a path under a file."""
+    from model.parameters import ConfigError
+
+    allowed = "allowed: a directory (new or existing) or a link to an existing one"
+    if out.is_symlink() and not out.exists():
+        raise ConfigError(
+            f"--out: {out} is a symbolic link to {os.readlink(out)}, which does not exist; "
+            f"{allowed} (create the link's target first, or choose another --out)"
+        )
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {out} exists and is not a directory; {allowed}")
+    for parent in out.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--out: {parent} (in {out}) is not a directory; {allowed}")
+            break

@@ -10,6 +10,7 @@ suspension and Tokyo's talks offer, and the pact not lapsed.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from model import GSOMIAModel
-from model.config import data_dir
+from model.config import data_dir, decode_text, read_input
 from model.outcome import OUTCOMES
 from model.parameters import ConfigError
 
@@ -64,14 +65,14 @@ def read_timeline(path: str | Path) -> list[TimelineEvent]:
     path = Path(path)
     where = f"--timeline: {path}"
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{where}: no such file; allowed: a timeline CSV") from exc
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError, csv.Error) as exc:
+        text = decode_text(read_input(path, "timeline CSV"), str(path), "timeline CSV")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except ConfigError as exc:
+        raise ConfigError(f"--timeline: {exc}") from exc
+    except csv.Error as exc:
         raise ConfigError(
-            f"{where}: unreadable ({type(exc).__name__}); allowed: a UTF-8 CSV with columns "
-            + ", ".join(TIMELINE_COLUMNS)
+            f"{where}: unreadable ({type(exc).__name__}: {exc}); allowed: a UTF-8 CSV with "
+            "columns " + ", ".join(TIMELINE_COLUMNS)
         ) from exc
     out = []
     for i, r in enumerate(rows, start=2):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments.atomic import write_files_atomic
+from experiments.atomic import check_out_dir, write_files_atomic
 from experiments.boundary import EXIT_BAD_INPUT, guarded
 from model.parameters import ConfigError
 
@@ -82,12 +82,6 @@ def format_decision(decision: Any) -> str:
     return "\n".join(lines)
 
 
-def _check_out_dir(out: Path) -> None:
-    """``run --out``: refuse a path that is a file before any work is done."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {out} exists and is not a directory; allowed: a directory")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """``gsomia run``: one run of a scenario. Everything is checked before the run, and
     ``--out`` gets its four files all or none."""
@@ -102,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--explain: invalid value {actor!r} ({exc})") from exc
     out = None if args.out is None else Path(args.out)
     if out is not None:
-        _check_out_dir(out)
+        check_out_dir(out)
     model.run()
     if out is not None:
         summary = model.to_dict(decisions=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.atomic import write_text_atomic
+from experiments.atomic import check_out_dir, write_text_atomic
 from model.parameters import ConfigError
 
 FORMAT = 1
@@ -47,8 +47,7 @@ def write_meta(out: Path, meta: dict[str, Any]) -> None:
 
 def check_out(out: Path, fingerprint: str, seed: int, name: str, resume: bool) -> dict | None:
     """Refuse a DIR that is not ours to write; on resume return its meta (None: afresh)."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {out} exists and is not a directory; choose another --out")
+    check_out_dir(out)
     if not out.exists() or not [p for p in out.iterdir() if p.name != ".lock"]:
         return None
     if not (out / META).is_file():

@@ -8,9 +8,13 @@ npm registry into ``.solara-assets``; see docs/ui-offline.md). Telemetry is swit
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib.util
+import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -91,12 +95,88 @@ def solara_command(host: str, port: int) -> list[str]:
     ]
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback interface only (127.0.0.0/8, ::1,
+    localhost): a server there is not reachable from the network."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: loopback when every address it resolves to is
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            return False
+        return bool(infos) and all(
+            ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos
+        )
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a host this machine cannot serve on (exit 2) and a port already in use
+    (``Failed``, exit 1) before the server starts: a bind with ``SO_REUSEADDR``, as the
+    server (uvicorn) binds."""
+    from experiments.boundary import Failed
+    from model.parameters import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"--host: invalid value {host!r} ({exc}); allowed: an address of this machine "
+            "(127.0.0.1, the default; 0.0.0.0 for every interface)"
+        ) from exc
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise Failed(
+                    f"port {port} on {host} is in use (another server, perhaps another "
+                    "gsomia ui); stop it or choose another --port"
+                ) from exc
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(
+                    f"--host: invalid value {host!r} (not an address of this machine); "
+                    "allowed: an address of this machine (127.0.0.1, the default; 0.0.0.0 "
+                    "for every interface)"
+                ) from exc
+            raise
+
+
+STOP_TIMEOUT_S = 10
+"""Seconds the server has to stop after a signal before it is killed."""
+
+
+def _stop(proc: subprocess.Popen, signum: int) -> None:
+    """Pass ``signum`` on to the server and wait for it to stop; kill it after
+    STOP_TIMEOUT_S. A Ctrl-C at a terminal reached the server too: it gets a moment to stop
+    on that one before it is sent another (a second Ctrl-C makes it skip its clean-up)."""
+    if signum == signal.SIGINT:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=1)
+    if proc.poll() is None:
+        proc.send_signal(signum)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def cli_ui(args: argparse.Namespace) -> int:
     """Run the Solara server in the foreground until it stops; the exit status.
 
     ``args.host`` (default 127.0.0.1) and ``args.port``. Exits 2 with a message when the
-    offline assets are missing.
+    offline assets are missing or the port or host is invalid, 1 when the port is in use
+    or the server stops on its own with an error; Ctrl-C, SIGTERM and SIGHUP stop the
+    server and exit 130, 143 and 129 (whatever status the server's own shutdown gives).
+    A host other than the loopback interface is served with a warning.
     """
+    from experiments.boundary import Failed, Terminated, termination_as_interrupt
+
     port = getattr(args, "port", None)
     if port is not None and not 0 < port < 65536:
         from model.parameters import ConfigError
@@ -119,25 +199,27 @@ def cli_ui(args: argparse.Namespace) -> int:
         return EXIT_MISSING_ASSETS
     host = getattr(args, "host", None) or "127.0.0.1"
     port = int(getattr(args, "port", None) or 8765)
+    check_port(host, port)
+    if not is_loopback(host):
+        print(
+            f"gsomia ui: warning: --host {host} serves beyond this machine: the page, and "
+            "the model it runs on this machine's processors, are open to anyone on the "
+            f"network who can reach port {port}; use --host 127.0.0.1 (the default) to keep "
+            "it local",
+            file=sys.stderr,
+        )
     cmd = solara_command(host, port)
     print(f"gsomia ui: serving http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    with subprocess.Popen(cmd, cwd=app.parent, env=env) as proc:
-        # A SIGTERM/SIGHUP to `gsomia ui` stops the server too (Ctrl-C reaches both).
-        previous = {}
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                previous[sig] = signal.signal(sig, lambda signum, _frame: proc.send_signal(signum))
-            except ValueError:  # not the main thread: leave the handlers alone
-                break
+    with termination_as_interrupt(), subprocess.Popen(cmd, cwd=app.parent, env=env) as proc:
         try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.terminate()
-            try:
-                return proc.wait(timeout=10) or 130
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                return 130
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            status = proc.wait()
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP as Terminated
+            _stop(proc, exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
+            raise
+    if status != 0:
+        why = f"signal {-status}" if status < 0 else f"status {status}"
+        raise Failed(
+            f"the Solara server stopped on its own ({why}; its messages are above); fix the "
+            "cause and run `gsomia ui` again"
+        )
+    return 0

@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.atomic import write_text_atomic
+from experiments.atomic import check_out_dir, write_text_atomic
 from experiments.boundary import Failed
 from experiments.outcomes import RESULT_COLUMNS
 from experiments.spec import SweepSpec
@@ -150,8 +150,7 @@ def _entries(out: Path) -> list[str]:
 
 def check_out(out: Path, fingerprint: str, spec_name: str, resume: bool) -> dict[str, Any] | None:
     """Refuse to overwrite; on resume return the stored meta (None: start afresh)."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {out} exists and is not a directory; choose another --out")
+    check_out_dir(out)
     if not out.exists() or not _entries(out):
         return None
     if not (out / "meta.json").is_file():

@@ -8,6 +8,8 @@ the slow variables, never a government's decision.
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -154,27 +156,70 @@ def resolve_path(
     raise ConfigError(f"{path}: no such {kind} file")
 
 
-def read_toml(path: Path, kind: str) -> tuple[dict[str, Any], str]:
-    """Read a TOML file as (data, text); ConfigError for anything that is not a readable,
-    non-empty UTF-8 TOML file (a directory, an unreadable file, binary data)."""
+MAX_INPUT_BYTES = 1 << 20
+"""The largest config, spec, targets file or timeline read (1 MiB; the shipped ones are
+under 20 KB): a path naming something huge is refused before it is read."""
+
+
+def read_input(path: Path, kind: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a file a user names; ConfigError naming it for anything but a readable
+    regular file of at most ``limit`` bytes (a directory, a FIFO or a device such as
+    /dev/zero, which would block or never end, a missing or unreadable file)."""
     source = str(path)
-    if path.is_dir():
-        raise ConfigError(f"{source}: is a directory; allowed: a {kind} TOML file")
     try:
-        raw = path.read_bytes()
+        info = os.stat(path)
     except FileNotFoundError as exc:
         raise ConfigError(f"{source}: no such {kind} file") from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"{source}: cannot read the {kind} file ({exc.strerror}); allowed: a readable file"
+        ) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"{source}: is a directory; allowed: a {kind} file")
+    if not stat.S_ISREG(info.st_mode):
+        what = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device, socket or FIFO"
+        raise ConfigError(
+            f"{source}: not a regular file ({what}); allowed: a {kind} file (a regular file)"
+        )
+    too_big = ConfigError(
+        f"{source}: too large ({info.st_size} bytes); allowed: a {kind} file of at most "
+        f"{limit} bytes"
+    )
+    if info.st_size > limit:
+        raise too_big
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
     except PermissionError as exc:
         raise ConfigError(
             f"{source}: cannot read the {kind} file (permission denied); allowed: a readable file"
         ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"{source}: cannot read the {kind} file ({exc.strerror}); allowed: a readable file"
+        ) from exc
+    if len(raw) > limit:  # it grew since the stat
+        raise too_big
+    return raw
+
+
+def decode_text(raw: bytes, source: str, kind: str) -> str:
+    """UTF-8 text (a leading byte-order mark, as some Windows editors write, is dropped);
+    ConfigError naming the first byte that is not UTF-8."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{source}: not a text file (byte {raw[exc.start]:#04x} at offset {exc.start} "
-            f"is not UTF-8); allowed: a {kind} TOML file in UTF-8"
+            f"is not UTF-8); allowed: a {kind} file in UTF-8"
         ) from exc
+
+
+def read_toml(path: Path, kind: str) -> tuple[dict[str, Any], str]:
+    """Read a TOML file as (data, text); ConfigError for anything that is not a readable,
+    non-empty UTF-8 TOML file (a directory, an unreadable file, binary data)."""
+    source = str(path)
+    text = decode_text(read_input(path, f"{kind} TOML"), source, f"{kind} TOML")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

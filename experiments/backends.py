@@ -23,6 +23,11 @@ from model.parameters import ConfigError
 
 BACKENDS = ("local", "dask")
 SCHEDULER_TIMEOUT_S = 5
+DASK_NO_WORKERS_S = 30.0
+"""A Dask scheduler without a worker for this long (at the start or later) stops the
+command: its tasks would wait forever."""
+DASK_POLL_S = 1.0
+"""How often a wait on Dask results checks that the scheduler answers and has workers."""
 MAX_POOL_RESTARTS = 2
 WATCHDOG_EVERY_S = 0.5
 
@@ -177,7 +182,20 @@ def connect_dask(scheduler: str | None, workers: int) -> tuple[Any, Any]:
             raise
         return client, cluster
     check_address(scheduler)
-    return _connect_scheduler(scheduler, Client), None
+    client = _connect_scheduler(scheduler, Client)
+    try:
+        client.wait_for_workers(1, timeout=DASK_NO_WORKERS_S)
+    except TimeoutError as exc:  # distributed's WorkerStartTimeoutError
+        client.close()
+        raise Failed(
+            f"the Dask scheduler at {scheduler!r} has no workers (none joined within "
+            f"{DASK_NO_WORKERS_S:g} s); start some (`dask worker {scheduler}`) and run the "
+            "same command again"
+        ) from exc
+    except BaseException:
+        client.close()
+        raise
+    return client, None
 
 
 def check_address(scheduler: str) -> None:
@@ -257,10 +275,79 @@ def _connect_scheduler(scheduler: str, client_cls: Any) -> Any:
     )
 
 
+class DaskWatch:
+    """Waits on a Dask client's futures without hanging: every DASK_POLL_S it checks that
+    the scheduler answers and has workers, and raises ``Failed`` naming the scheduler when
+    it stopped (its futures cancelled, "reason: unknown" or "scheduler-connection-lost")
+    or has had no worker for DASK_NO_WORKERS_S. ``then`` ends the messages (what was kept,
+    how to resume)."""
+
+    def __init__(self, client: Any, then: str) -> None:
+        self.client = client
+        self.address = getattr(client.scheduler, "address", None) or "?"
+        self.then = then
+        self.idle_since: float | None = None
+
+    def lost(self, why: str) -> Failed:
+        """The error for a scheduler that stopped answering."""
+        return Failed(
+            f"lost the Dask scheduler at {self.address} ({why}); it stopped or cannot be "
+            f"reached; {self.then}"
+        )
+
+    def check(self) -> None:
+        """Raise ``Failed`` when the scheduler is gone or has been without workers too long."""
+        try:
+            workers = len(self.client.nthreads())
+        except Exception as exc:  # a dead scheduler: OSError, CommClosedError...
+            raise self.lost(f"{type(exc).__name__}: {exc}") from exc
+        if workers:
+            self.idle_since = None
+            return
+        now = time.monotonic()
+        self.idle_since = now if self.idle_since is None else self.idle_since
+        if now - self.idle_since >= DASK_NO_WORKERS_S:
+            raise Failed(
+                f"the Dask scheduler at {self.address} has had no workers for "
+                f"{DASK_NO_WORKERS_S:g} s, so nothing runs; start some (`dask worker "
+                f"{self.address}`); {self.then}"
+            )
+
+    def result(self, fut: Any) -> Any:
+        """``fut``'s result (a task's own exception is raised as is)."""
+        from concurrent.futures import CancelledError
+
+        while True:
+            try:
+                return fut.result(timeout=DASK_POLL_S)
+            except TimeoutError:
+                self.check()
+            except CancelledError as exc:
+                raise self.lost(f"{type(exc).__name__}: {exc}") from exc
+
+    def completed(self, ac: Any) -> Iterator[Any]:
+        """The futures of ``as_completed`` ``ac`` as they finish (futures added meanwhile
+        included), checking the scheduler while none is ready."""
+        last = time.monotonic()
+        while not ac.is_empty():
+            if ac.has_ready():
+                yield from ac.next_batch(block=False)
+                last = time.monotonic()
+                continue
+            time.sleep(0.02)
+            if time.monotonic() - last >= DASK_POLL_S:
+                self.check()
+                last = time.monotonic()
+
+
+DASK_RESUME = "finished work is kept; run the same command with --resume"
+
+
 def imap_dask[T, R](task: Callable[[T], R], items: Iterator[T], client: Any) -> Iterator[R]:
     """Submit items to a Dask cluster, at most 2 per worker thread in flight."""
     from distributed import as_completed
 
+    watch = DaskWatch(client, DASK_RESUME)
     window = max(2, 2 * sum(client.nthreads().values()))
     futures = []
     for item in items:
@@ -270,13 +357,15 @@ def imap_dask[T, R](task: Callable[[T], R], items: Iterator[T], client: Any) -> 
     if not futures:
         return
     ac = as_completed(futures, loop=client.loop)
-    for fut in ac:
+    for fut in watch.completed(ac):
         try:
-            result = fut.result()
+            result = watch.result(fut)
+        except Failed:
+            raise
         except Exception as exc:
             msg = (
-                f"the Dask cluster failed a chunk ({type(exc).__name__}: {exc}); finished "
-                "chunks are kept; run the same command with --resume"
+                f"the Dask cluster at {watch.address} failed a chunk ({type(exc).__name__}: "
+                f"{exc}); finished chunks are kept; run the same command with --resume"
             )
             raise SweepAborted(msg) from exc
         fut.release()

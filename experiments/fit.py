@@ -233,7 +233,7 @@ def run_fit(
     for noisy in ("ABC", "History", "Sampler", "Epsilon", "Distance", "Acceptor"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _quiet_interrupted_pool_closes()
-    with writer_lock(out, command="fit"):
+    with writer_lock(out, command="fit"), mapper(backend, workers, scheduler) as (map_, _n):
         meta = check_out(out, fingerprint, seed, name, resume)
         if meta is None:
             meta = {
@@ -260,9 +260,8 @@ def run_fit(
         ss = np.random.SeedSequence([seed, 0]).generate_state(1)[0]
         np.random.seed(int(ss))  # noqa: NPY002 (pyabc's generator in this process)
         random.seed(int(ss))
-        with mapper(backend, workers, scheduler) as (map_, _n):
-            result = _generations(targets, out, meta, budget, seed, map_, progress)
-            _outputs(targets, out, map_, command, seed, result)
+        result = _generations(targets, out, meta, budget, seed, map_, progress)
+        _outputs(targets, out, map_, command, seed, result)
         meta["sessions"][-1]["ended"] = now()
         meta["stopped"] = result.stopped
         write_meta(out, meta)

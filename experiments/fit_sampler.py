@@ -14,6 +14,7 @@ acceptance makes the generation incomplete (``sample.ok`` false), and pyabc stor
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import random
@@ -102,15 +103,22 @@ def pool_map(pool: Any) -> Map:
 
 
 def dask_map(client: Any) -> Map:
-    """Order-preserving map on a Dask client: submit all, yield results in item order."""
+    """Order-preserving map on a Dask client: submit all, yield results in item order. A
+    scheduler that stops, or has no workers for a while, raises ``Failed`` naming it
+    (``experiments.backends.DaskWatch``) instead of a bare cancellation or a hang."""
+    from experiments.backends import DaskWatch
+
+    watch = DaskWatch(client, "finished generations are kept; run the same command with --resume")
 
     def map_(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         futures = client.map(fn, list(items), pure=False)
         try:
             for fut in futures:
-                yield fut.result()
+                yield watch.result(fut)
         finally:
-            client.cancel(futures)
+            if client.status == "running":  # a lost scheduler cannot cancel
+                with contextlib.suppress(Exception):
+                    client.cancel(futures)
 
     return map_
 

@@ -3,13 +3,15 @@ containment); it gains from a weakened triangle and pays for inducements."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from agents.government import Government
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from model.game import Profiles
     from model.month import Realised
 
@@ -31,6 +33,7 @@ class Beijing(Government):
 
     actor = "beijing"
     moves = MOVES
+    events: ClassVar[Mapping[str, tuple[str, ...]]] = {"beijing": MOVES[1:]}
     components = ("china", "pressure_cost")
     keeps_stance = True
 

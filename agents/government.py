@@ -34,6 +34,9 @@ class Government(CellAgent):
 
     actor: ClassVar[str]
     moves: ClassVar[tuple[str, ...]]
+    events: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """The timeline events ``apply`` emits, by the actor each is dated under: the names
+    targets and timelines are checked against (``model.vocabulary``)."""
     state_vars: ClassVar[Mapping[str, int]] = {}
     components: ClassVar[tuple[str, ...]] = ()
     keeps_stance: ClassVar[bool] = False

@@ -105,6 +105,22 @@ class Seoul(Government):
 
     actor = "seoul"
     moves = MOVES
+    events: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "seoul": (
+            "termination_decision",
+            "termination_notice",
+            "conditional_suspension",
+            "rescind_notice",
+            "notice_revived",
+            "pact_terminated",
+            "wto_complaint",
+            "wto_suspension",
+            "signing_postponed",
+            "signing_abandoned",
+        ),
+        "tokyo": ("protest",),
+        "both": ("pact_signed",),
+    }
     state_vars: ClassVar[Mapping[str, int]] = {"pact": N_PACT, "wto": len(WTO_STATES)}
     components = ("security", "economic", "audience", "alliance", "china")
 

@@ -32,6 +32,7 @@ class Tokyo(Government):
 
     actor = "tokyo"
     moves = MOVES
+    events: ClassVar[Mapping[str, tuple[str, ...]]] = {"tokyo": MOVES[HOLD + 1 :]}
     state_vars: ClassVar[Mapping[str, int]] = {"curb": N_CURB, "talks": 2}
     components = ("security", "economic", "audience", "alliance")
 

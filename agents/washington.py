@@ -39,6 +39,9 @@ class Washington(Government):
 
     actor = "washington"
     moves = MOVES
+    events: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "washington": (*PRESSURE_EVENTS.values(), "pressure_on_tokyo")
+    }
     state_vars: ClassVar[Mapping[str, int]] = {"pressure": PRESSURE_LEVELS}
     components = ("security", "pressure_cost")
 

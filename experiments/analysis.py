@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from model.outcome import OUTCOMES
-from model.parameters import ConfigError
+from model.parameters import ConfigError, suggest
 
 Z95 = 1.959963984540054
 LMS = "last_minute_suspension"
@@ -90,6 +90,7 @@ def load(dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         )
     if df.empty:
         raise ConfigError(f"{runs}: no runs (0 rows); allowed: a sweep with at least one run")
+    check_rows(df, names, runs)
     if not (df["status"] == "ok").any():
         first = df["error"].dropna().iloc[0] if "error" in df and df["error"].notna().any() else "?"
         raise ConfigError(
@@ -99,8 +100,61 @@ def load(dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return df, meta
 
 
+def _ids(df: pd.DataFrame, mask: pd.Series) -> str:
+    """The first run ids where ``mask`` holds, for a message."""
+    ids = df.loc[mask, "run_id"].tolist()
+    return ", ".join(map(str, ids[:5])) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+
+def check_rows(df: pd.DataFrame, names: list[str], runs: Path) -> None:
+    """Every row as a sweep writes it: a status of ``ok`` or ``error``, an outcome the
+    model has for every ok run (a null or unknown one would be counted wrongly, or not at
+    all), the varied parameters set, each run id once. ConfigError naming the column, the
+    value, the run ids and what is allowed."""
+    statuses = ("ok", "error")
+    bad = ~df["status"].isin(statuses)
+    if bad.any():
+        value = str(df.loc[bad, "status"].iloc[0])
+        raise ConfigError(
+            f"{runs}: invalid value {value!r} in column 'status' (run ids {_ids(df, bad)})"
+            f"{suggest(value, statuses)}; allowed: ok or error"
+        )
+    ok = df["status"] == "ok"
+    missing = ok & df["outcome"].isna()
+    if missing.any():
+        raise ConfigError(
+            f"{runs}: {int(missing.sum())} ok run(s) without an outcome (null in column "
+            f"'outcome' at run ids {_ids(df, missing)}); allowed: an outcome of every ok run, "
+            "one of " + ", ".join(OUTCOMES)
+        )
+    unknown = ok & ~df["outcome"].isin(OUTCOMES)
+    if unknown.any():
+        value = str(df.loc[unknown, "outcome"].iloc[0])
+        raise ConfigError(
+            f"{runs}: unknown outcome {value!r} in column 'outcome' (run ids "
+            f"{_ids(df, unknown)}){suggest(value, OUTCOMES)}; allowed: one of "
+            + ", ".join(OUTCOMES)
+        )
+    for name in names:
+        nan = pd.to_numeric(df[name], errors="coerce").isna()
+        if nan.any():
+            raise ConfigError(
+                f"{runs}: invalid value {df.loc[nan, name].tolist()[0]!r} in column {name!r} (run "
+                f"ids {_ids(df, nan)}); allowed: the number the design gave every run"
+            )
+    repeated = df["run_id"].duplicated(keep=False)
+    if repeated.any():
+        raise ConfigError(
+            f"{runs}: repeated run ids ({_ids(df, repeated)}); allowed: each run id once"
+        )
+
+
 def _check_meta(meta: dict[str, Any], path: Path) -> None:
-    """The keys of meta.json the report reads, with the right shapes."""
+    """The keys of meta.json the report reads, with the right shapes, in the format this
+    version writes (what ``--resume`` accepts)."""
+    from experiments.storage import check_format
+
+    check_format(meta, path)
     spec = meta.get("spec")
     if meta.get("status") != "complete":
         raise ConfigError(

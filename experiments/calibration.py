@@ -21,12 +21,23 @@ from model import GSOMIAModel
 from model.config import data_dir, decode_text, read_input
 from model.outcome import OUTCOMES
 from model.parameters import ConfigError
+from model.vocabulary import Vocabulary, vocabulary
 
-EXOGENOUS = ("pact_signed", "forced_labour_ruling", "radar_incident", "joint_air_patrol")
+EXOGENOUS_EVENTS = {
+    "both": ("pact_signed", "radar_incident"),
+    "seoul_court": ("forced_labour_ruling",),
+    "beijing": ("joint_air_patrol",),
+}
 """Timeline events that are inputs (config shocks or history before the start), not
-model decisions."""
-NOT_MODELLED = ("review_hint", "dialogue_offer", "leaders_talk", "reconsider_request")
-"""Cheap talk the model has no move for."""
+model decisions, by actor."""
+NOT_MODELLED_EVENTS = {
+    "seoul": ("review_hint", "dialogue_offer"),
+    "both": ("leaders_talk",),
+    "tokyo": ("reconsider_request",),
+}
+"""Cheap talk the model has no move for, by actor."""
+EXOGENOUS = tuple(e for names in EXOGENOUS_EVENTS.values() for e in names)
+NOT_MODELLED = tuple(e for names in NOT_MODELLED_EVENTS.values() for e in names)
 
 SEQUENCE = (
     ("tokyo", ("targeted_export_controls",), (2019, 7)),
@@ -59,9 +70,18 @@ class TimelineEvent:
 TIMELINE_COLUMNS = ("date", "actor", "event", "domain", "detail")
 
 
-def read_timeline(path: str | Path) -> list[TimelineEvent]:
+def timeline_vocabulary(model: GSOMIAModel) -> Vocabulary:
+    """The names a timeline may use against runs of ``model``'s scenario: what its cast,
+    calendar and shocks emit, plus the history and cheap talk the model takes as input
+    or has no move for."""
+    names = vocabulary(model.cast.actors, model.exogenous)
+    return names.with_events(EXOGENOUS_EVENTS).with_events(NOT_MODELLED_EVENTS)
+
+
+def read_timeline(path: str | Path, names: Vocabulary | None = None) -> list[TimelineEvent]:
     """The events of ``timeline_2019.csv``; ConfigError naming the file, row and column
-    when it is missing, unreadable or malformed."""
+    when it is missing, unreadable or malformed, or (with ``names``) names an actor or
+    event the vocabulary lacks."""
     path = Path(path)
     where = f"--timeline: {path}"
     try:
@@ -89,6 +109,8 @@ def read_timeline(path: str | Path) -> list[TimelineEvent]:
                 f"{where}: line {i}: invalid value {r['date']!r} for 'date'; allowed: a date "
                 "written YYYY-MM-DD"
             ) from exc
+        if names is not None:
+            names.check(r["actor"], r["event"], f"{where}: line {i}")
         out.append(TimelineEvent(day, r["actor"], r["event"], r["domain"], r["detail"]))
     if not out:
         raise ConfigError(f"{where}: no events; allowed: a timeline CSV with at least one row")
@@ -227,8 +249,8 @@ def cli_calibrate(args: Any) -> int:
         raise ConfigError(f"--seeds: invalid value {args.seeds!r}; allowed: an integer >= 1")
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers: invalid value {args.workers!r}; allowed: an integer >= 1")
-    timeline = read_timeline(args.timeline or DEFAULT_TIMELINE)  # checked before the runs
-    GSOMIAModel(**load_config(args.config))  # the config too, before any worker starts
+    model = GSOMIAModel(**load_config(args.config))  # checked before any worker starts
+    timeline = read_timeline(args.timeline or DEFAULT_TIMELINE, timeline_vocabulary(model))
     workers = min(args.workers or default_workers(), args.seeds)
     runs = run_seeds(args.config, range(args.seeds), workers=workers)
     table = calibrate(runs, timeline)

@@ -54,6 +54,7 @@ from model.parameters import (
     reject_unknown,
     suggest,
 )
+from model.vocabulary import check_shocks
 
 SWEEP_KEYS = (
     "name",
@@ -407,6 +408,7 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
         fixed[key] = param.coerce(value, f"{source}: [fixed]")
     values = defaults() | base | fixed
     check_consistency(values, source)
+    check_shocks(values.get("exogenous", ()), values["start"], source)
     for v in varied:
         for x in _values_taken(v):
             check_consistency(values | {v.name: x}, f"{source}: [parameters.{v.name}]")

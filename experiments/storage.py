@@ -139,6 +139,17 @@ def read_meta(out: Path) -> dict[str, Any]:
     return meta
 
 
+def check_format(meta: dict[str, Any], path: Path) -> None:
+    """ConfigError unless ``meta`` (read from ``path``) is in the format this version writes:
+    what ``--resume`` continues and ``gsomia analyze`` reads."""
+    if meta.get("format") != FORMAT:
+        raise ConfigError(
+            f"{path}: invalid value {meta.get('format')!r} for 'format' (written by another "
+            f"version of gsomia sweep); allowed: {FORMAT}, what this version writes (run the "
+            "sweep again into a new --out)"
+        )
+
+
 def write_meta(out: Path, meta: dict[str, Any]) -> None:
     """Replace meta.json atomically."""
     write_text_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
@@ -169,11 +180,7 @@ def check_out(out: Path, fingerprint: str, spec_name: str, resume: bool) -> dict
             f"--out: {out} holds an unfinished sweep; pass --resume to finish it (when no "
             "other gsomia sweep is writing there), or choose another --out"
         )
-    if meta.get("format") != FORMAT:
-        raise ConfigError(
-            f"--out: {out} was written by another version of the runner (format "
-            f"{meta.get('format')!r}, this one writes {FORMAT}); choose another --out"
-        )
+    check_format(meta, out / "meta.json")
     if meta.get("fingerprint") != fingerprint:
         raise ConfigError(
             f"--resume: {out} was started from a different spec or base config than "

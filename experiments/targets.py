@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -55,6 +55,7 @@ from model.parameters import (
     reject_unknown,
     suggest,
 )
+from model.vocabulary import Vocabulary, vocabulary
 
 TABLES = ("targets", "fit", "target")
 HEADER_KEYS = ("description",)
@@ -413,10 +414,29 @@ def _in_span(ym: tuple[int, int], span: tuple[date, date], where: str, key: str)
         )
 
 
+def _scenario_facts(path: Path) -> tuple[tuple[date, date], Vocabulary]:
+    """A scenario's span (start, end) and the names its runs' timelines use."""
+    values = defaults() | load_config(path)
+    return (values["start"], values["end"]), vocabulary(exogenous=values.get("exogenous", ()))
+
+
+def _check_names(steps: Iterable[Step], vocab: Vocabulary, where: str, prefix: str = "") -> None:
+    """Every step's actor and events are names the scenario's runs use."""
+    for i, step in enumerate(steps):
+        pre = prefix.format(i=i)
+        for event in step.events:
+            vocab.check(step.actor, event, where, f"{pre}actor", f"{pre}event")
+
+
 def parse_target(
-    raw: Any, index: int, source: str, base: Path | None, spans: dict[str, tuple[date, date]]
+    raw: Any,
+    index: int,
+    source: str,
+    base: Path | None,
+    scenarios: dict[str, tuple[tuple[date, date], Vocabulary]],
 ) -> tuple[Target, Path]:
-    """Validate one ``[[target]]`` table; returns it and its scenario's path."""
+    """Validate one ``[[target]]`` table (its names against the vocabulary of its
+    scenario: ``model.vocabulary``); returns it and its scenario's path."""
     where = f"{source}: target[{index}]"
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: invalid value {raw!r}; allowed: a [[target]] table")
@@ -433,10 +453,9 @@ def parse_target(
         )
     reject_unknown(raw, COMMON_KEYS + KINDS[kind], where, scope=f"a {kind!r} target")
     scenario, path = _resolve_scenario(raw["scenario"], where, base)
-    if scenario not in spans:
-        values = defaults() | load_config(path)
-        spans[scenario] = (values["start"], values["end"])
-    span = spans[scenario]
+    if scenario not in scenarios:
+        scenarios[scenario] = _scenario_facts(path)
+    span, vocab = scenarios[scenario]
     weight = _num(raw.get("weight", 1.0), where, "weight", "a number > 0", positive=True)
     source_note = raw.get("source", "")
     if not isinstance(source_note, str):
@@ -446,6 +465,7 @@ def parse_target(
 
     if kind == "event":
         step = _step({k: raw[k] for k in STEP_KEYS if k in raw}, where, "", True)
+        _check_names([step], vocab, where)
         _in_span(step.month, span, where, "month")
         tol = _int(raw.get("tolerance_months", 0), where, "tolerance_months", 0, 120)
         return Target(**common, steps=(step,), tolerance_months=tol), path
@@ -458,13 +478,14 @@ def parse_target(
                 "of tables with keys " + ", ".join(STEP_KEYS)
             )
         steps = tuple(_step(s, where, f"steps[{i}]") for i, s in enumerate(steps_raw))
+        _check_names(steps, vocab, where, "steps[{i}].")
         for i, s in enumerate(steps):
             _in_span(s.month, span, where, f"steps[{i}].month")
         outcome = raw.get("outcome")
         if outcome is not None and outcome not in OUTCOMES:
             raise ConfigError(
-                f"{where}: invalid value {outcome!r} for 'outcome'; allowed: one of "
-                + ", ".join(OUTCOMES)
+                f"{where}: invalid value {outcome!r} for 'outcome'"
+                f"{suggest(str(outcome), OUTCOMES)}; allowed: one of " + ", ".join(OUTCOMES)
             )
         return Target(**common, steps=steps, outcome=outcome), path
     if kind == "poll":
@@ -502,10 +523,12 @@ def parse_target(
     if kind == "absent":
         _require(raw, ("actor", "event"), where, "")
         pair = (_str(raw["actor"], where, "actor"), _str(raw["event"], where, "event"))
+        vocab.check(*pair, where)
         return Target(**common, absent=pair), path
     # event_not_followed
     _require(raw, ("actor", "event", "month", "not_followed_by"), where, "")
     step = _step({k: raw[k] for k in ("actor", "event", "month")}, where, "", False)
+    _check_names([step], vocab, where)
     _in_span(step.month, span, where, "month")
     follow = raw["not_followed_by"]
     if not isinstance(follow, Mapping):
@@ -519,6 +542,7 @@ def parse_target(
         _str(follow["actor"], where, "not_followed_by.actor"),
         _str(follow["event"], where, "not_followed_by.event"),
     )
+    vocab.check(*pair, where, "not_followed_by.actor", "not_followed_by.event")
     within = _int(follow["within_months"], where, "not_followed_by.within_months", 1, 120)
     return Target(**common, steps=(step,), absent=pair, within_months=within), path
 
@@ -540,10 +564,10 @@ def parse_targets(data: Mapping[str, Any], path: Path | None = None, text: str =
     if not isinstance(raw_targets, list) or not raw_targets:
         raise ConfigError(f"{source}: missing table '[[target]]': a fit needs at least one target")
     base = path.parent if path is not None else None
-    spans: dict[str, tuple[date, date]] = {}
+    facts: dict[str, tuple[tuple[date, date], Vocabulary]] = {}
     targets, scenarios = [], {}
     for i, raw in enumerate(raw_targets):
-        t, scenario_path = parse_target(raw, i, source, base, spans)
+        t, scenario_path = parse_target(raw, i, source, base, facts)
         targets.append(t)
         scenarios[t.scenario] = scenario_path
     names = [t.name for t in targets]

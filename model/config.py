@@ -250,6 +250,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
         )
         for key, value in body.items():
             out[key] = PARAMETERS[key].coerce(value, f"{source}: [{table}]")
+    if out.get("exogenous"):
+        from model.vocabulary import check_shocks
+
+        check_shocks(out["exogenous"], out.get("start", PARAMETERS["start"].default), source)
     return out
 
 

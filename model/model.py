@@ -54,6 +54,7 @@ from model.parameters import (
     validate,
 )
 from model.params import make_params
+from model.vocabulary import check_shocks
 
 DEFAULT_ACTORS = (
     "agents.seoul:Seoul",
@@ -184,6 +185,7 @@ class GSOMIAModel(mesa.Model):
         self.exogenous: tuple[ExogenousEvent, ...] = parse_exogenous(
             [] if exogenous is None else exogenous, "constructor"
         )
+        check_shocks(self.exogenous, values["start"], "constructor", actors)
         self.name: str = values["name"]
         self.start: date = month_start(values["start"])
         self.end: date = month_start(values["end"])

@@ -129,10 +129,10 @@ def test_run_bad_input_exits_2_naming_the_key(case, tmp_path, capsys):
 def test_unreadable_config_exits_2(tmp_path, capsys, monkeypatch):
     path = _write(tmp_path / "c.toml", "[scenario]\n")
 
-    def deny(self):
-        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+    def deny(file, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(file))
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr("model.config.open", deny, raising=False)
     code, _, err = run_cli(["run", "--config", path], capsys)
     assert code == 2
     assert "c.toml" in err and "permission denied" in err

@@ -15,7 +15,8 @@ from model import ConfigError, GSOMIAModel
 from model.model import DEFAULT_ACTORS, DEFAULT_MOVE_ORDER
 
 BASELINE = Path(__file__).resolve().parents[1] / "configs" / "baseline_2019.toml"
-SHORT = {"start": "2019-06-01", "end": "2019-12-31", "n_citizens": 300}
+SHORT = {"start": "2019-06-01", "end": "2019-12-31", "n_citizens": 300, "exogenous": ()}
+"""The baseline from June 2019, without its earlier shocks (before the start, an error)."""
 
 
 class Pyongyang(Government):

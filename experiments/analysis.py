@@ -63,7 +63,7 @@ def wilson(k: int | float, n: int | float, z: float = Z95) -> tuple[float, float
 def load(dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The runs and meta of a finished sweep; ConfigError naming the file when DIR is not
     one (missing, malformed or truncated files, no rows, no ok run)."""
-    from experiments.storage import read_meta
+    from experiments.storage import check_runs_file, read_meta
 
     d = Path(dir)
     runs = d / "runs.parquet"
@@ -97,6 +97,7 @@ def load(dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             f"{runs}: every one of the {len(df)} runs failed (first error: {first}); "
             "allowed: a sweep with at least one ok run"
         )
+    check_runs_file(d, meta)
     return df, meta
 
 

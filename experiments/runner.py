@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from experiments.atomic import write_text_atomic
 from experiments.backends import (
@@ -43,6 +42,7 @@ from experiments.backends import (
 from experiments.boundary import Failed
 from experiments.designs import DESIGNS
 from experiments.designs import points as design_points
+from experiments.integrity import file_sha256
 from experiments.outcomes import METRICS, RESULT_COLUMNS, summarise
 from experiments.progress import Progress
 from experiments.provenance import git_state, host, now, package_versions
@@ -50,7 +50,9 @@ from experiments.spec import REPO, SweepSpec, load_spec
 from experiments.storage import (
     FORMAT,
     check_out,
+    check_runs_file,
     chunk_path,
+    chunk_table,
     default_chunk_size,
     done_chunks,
     expected_ids,
@@ -244,6 +246,7 @@ def _run_locked(
     n_chunks = math.ceil(total / chunk_size)
 
     if meta is not None and meta.get("status") == "complete" and (out / "runs.parquet").is_file():
+        check_runs_file(out, meta)
         shutil.rmtree(out / "chunks", ignore_errors=True)
         if progress is not False:
             print(f"gsomia sweep: {out} is already complete", file=sys.stderr)
@@ -280,7 +283,7 @@ def _run_locked(
         write_meta(out, meta)
 
         remove_temp_files(out)  # e.g. a merge killed before its rename
-        done = done_chunks(out, n_chunks, chunk_size, total)
+        done = done_chunks(out, n_chunks, chunk_size, total, spec.fingerprint())
         todo = (cid for cid in range(n_chunks) if cid not in done)
         pool_size = min(n_workers, max(1, n_chunks - len(done)))  # no idle processes
 
@@ -300,10 +303,10 @@ def _run_locked(
             results = imap_pool(run_chunk, chunks(), pool_size)
         already = sum(len(expected_ids(c, chunk_size, total)) for c in done)
         bar = Progress(total, already, progress, f"sweep {spec.name}")
-        sch = schema(spec)
+        sch, fingerprint = schema(spec), spec.fingerprint()
         try:
             for cid, rows in results:
-                write_table_atomic(pa.Table.from_pylist(rows, schema=sch), chunk_path(out, cid))
+                write_table_atomic(chunk_table(rows, sch, fingerprint), chunk_path(out, cid))
                 session["runs"] += len(rows)
                 bar.update(len(rows))
         except BaseException as exc:
@@ -333,6 +336,7 @@ def _run_locked(
         "error": status.count("error"),
         "outcomes": {o: outcome.count(o) for o in OUTCOMES if outcome.count(o)},
     }
+    meta["runs_sha256"] = file_sha256(out / "runs.parquet")  # checked by analyze
     meta["status"] = "complete"
     meta["finished"] = session["ended"] = now()
     write_meta(out, meta)

@@ -25,12 +25,18 @@ import pyarrow.parquet as pq
 
 from experiments.atomic import check_out_dir, write_text_atomic
 from experiments.boundary import Failed
+from experiments.integrity import file_sha256, read_sealed, rows_sha256, seal
 from experiments.outcomes import RESULT_COLUMNS
 from experiments.spec import SweepSpec
 from model.parameters import ConfigError
 
-FORMAT = 1
-"""Version of the output layout and row schema; a resume refuses other versions."""
+FORMAT = 2
+"""Version of the output layout and row schema; a resume refuses other versions (2: sealed
+meta.json, chunks stamped with the sweep's fingerprint and their rows' checksum)."""
+SWEEP_KEY = b"gsomia.sweep"
+"""Chunk metadata: the fingerprint of the sweep that wrote it."""
+ROWS_KEY = b"gsomia.rows"
+"""Chunk metadata: the SHA-256 of its rows (``experiments.integrity.rows_sha256``)."""
 LOCK_NAME = ".lock"
 MERGE_ROW_GROUP = 65_536
 """Rows per row group of runs.parquet: the file's layout does not depend on the chunking."""
@@ -77,6 +83,28 @@ def write_table_atomic(table: pa.Table, path: Path) -> None:
         raise
 
 
+def chunk_table(rows: list[dict[str, Any]], sch: pa.Schema, fingerprint: str) -> pa.Table:
+    """A chunk's rows as a table stamped with the sweep's fingerprint and the rows'
+    checksum (Parquet key-value metadata): a resume and the merge recognise a chunk of
+    another sweep, or one changed since, by them."""
+    table = pa.Table.from_pylist(rows, schema=sch)
+    stamp = {SWEEP_KEY: fingerprint.encode(), ROWS_KEY: rows_sha256(table.to_pylist()).encode()}
+    return table.replace_schema_metadata(stamp)
+
+
+def stamp_problem(path: Path, table: pa.Table, fingerprint: str) -> str:
+    """Why the chunk at ``path`` (read as ``table``) is not this sweep's as written: '' when
+    it is."""
+    meta = pq.read_schema(path).metadata or {}
+    if SWEEP_KEY not in meta or ROWS_KEY not in meta:
+        return "carries no sweep fingerprint or checksum (not written by this sweep)"
+    if meta[SWEEP_KEY] != fingerprint.encode():
+        return "was written by another sweep (its fingerprint differs)"
+    if meta[ROWS_KEY] != rows_sha256(table.to_pylist()).encode():
+        return "changed since it was written (its rows do not match their checksum)"
+    return ""
+
+
 def expected_ids(cid: int, chunk_size: int, total: int) -> range:
     """The run ids chunk ``cid`` must hold, in order."""
     first = cid * chunk_size
@@ -96,9 +124,12 @@ def remove_temp_files(folder: Path) -> None:
             f.unlink(missing_ok=True)
 
 
-def done_chunks(out: Path, n_chunks: int, chunk_size: int, total: int) -> set[int]:
-    """Chunk ids whose file is on disk, readable and holding exactly its run ids (any
-    other file in chunks/ is removed, to be recomputed)."""
+def done_chunks(
+    out: Path, n_chunks: int, chunk_size: int, total: int, fingerprint: str
+) -> set[int]:
+    """Chunk ids whose file is on disk, readable, holding exactly its run ids and stamped
+    by this sweep with its rows' checksum (any other file in chunks/ is removed, to be
+    recomputed: a damaged chunk, a neighbour's copy, another sweep's)."""
     folder = out / "chunks"
     done: set[int] = set()
     if not folder.is_dir():
@@ -109,11 +140,13 @@ def done_chunks(out: Path, n_chunks: int, chunk_size: int, total: int) -> set[in
             continue
         try:
             cid = int(f.name[5:-8])
-            ids = pq.read_table(f, columns=["run_id"]).column("run_id").to_pylist()
+            table = pq.read_table(f)
+            ids = table.column("run_id").to_pylist()
+            own = not stamp_problem(f, table, fingerprint)
         except (ValueError, OSError, KeyError, pa.ArrowException):
             f.unlink(missing_ok=True)
             continue
-        if 0 <= cid < n_chunks and ids == list(expected_ids(cid, chunk_size, total)):
+        if own and 0 <= cid < n_chunks and ids == list(expected_ids(cid, chunk_size, total)):
             done.add(cid)
         else:
             f.unlink(missing_ok=True)
@@ -121,22 +154,9 @@ def done_chunks(out: Path, n_chunks: int, chunk_size: int, total: int) -> set[in
 
 
 def read_meta(out: Path) -> dict[str, Any]:
-    """``DIR/meta.json`` as a dict; ConfigError naming the file when it is not one."""
-    path = out / "meta.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: missing; allowed: the output directory of a sweep") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(
-            f"{path}: not valid JSON ({exc}); allowed: the meta.json a sweep wrote"
-        ) from exc
-    if not isinstance(meta, dict):
-        raise ConfigError(
-            f"{path}: invalid value {meta!r:.60} (a JSON {type(meta).__name__}); allowed: the "
-            "JSON object a sweep wrote"
-        )
-    return meta
+    """``DIR/meta.json`` as a dict; ConfigError naming the file when it is not the one a
+    sweep wrote (missing, not JSON, edited: its seal, ``experiments.integrity``)."""
+    return read_sealed(out / "meta.json", "meta.json a gsomia sweep wrote")
 
 
 def check_format(meta: dict[str, Any], path: Path) -> None:
@@ -150,9 +170,21 @@ def check_format(meta: dict[str, Any], path: Path) -> None:
         )
 
 
+def check_runs_file(out: Path, meta: dict[str, Any]) -> None:
+    """ConfigError unless ``DIR/runs.parquet`` is the file the sweep wrote (its SHA-256 is
+    the one meta.json recorded at the merge)."""
+    path = out / "runs.parquet"
+    if file_sha256(path) != meta.get("runs_sha256"):
+        raise ConfigError(
+            f"{path}: changed since the sweep wrote it (its SHA-256 differs from 'runs_sha256' "
+            f"in {out / 'meta.json'}); allowed: the runs.parquet the sweep wrote (run the sweep "
+            "again into a new --out)"
+        )
+
+
 def write_meta(out: Path, meta: dict[str, Any]) -> None:
-    """Replace meta.json atomically."""
-    write_text_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
+    """Replace meta.json atomically, sealed with its checksum."""
+    write_text_atomic(out / "meta.json", json.dumps(seal(meta), indent=1) + "\n")
 
 
 def _entries(out: Path) -> list[str]:
@@ -232,6 +264,7 @@ def merge_chunks(
     outcome) columns for the counts. A chunk that fails the check is removed and ``Failed``
     says to resume (which recomputes it)."""
     sch = schema(spec)
+    fingerprint = spec.fingerprint()
     target = out / "runs.parquet"
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".runs.parquet.", suffix=".tmp")
     os.close(fd)
@@ -243,7 +276,8 @@ def merge_chunks(
             rows = 0
             for cid in range(n_chunks):
                 path = chunk_path(out, cid)
-                table = _read_chunk(path, sch, expected_ids(cid, chunk_size, total))
+                ids = expected_ids(cid, chunk_size, total)
+                table = _read_chunk(path, sch, ids, fingerprint)
                 parts.append(table.select(["status", "outcome"]))
                 buffer.append(table)
                 rows += table.num_rows
@@ -265,7 +299,7 @@ def merge_chunks(
     return pa.concat_tables(parts) if parts else pa.table({"status": [], "outcome": []})
 
 
-def _read_chunk(path: Path, sch: pa.Schema, ids: range) -> pa.Table:
+def _read_chunk(path: Path, sch: pa.Schema, ids: range, fingerprint: str) -> pa.Table:
     why = ""
     try:
         # Read with the sweep's schema (compatible types are cast to it), but a missing
@@ -277,6 +311,8 @@ def _read_chunk(path: Path, sch: pa.Schema, ids: range) -> pa.Table:
             why = f"lacks the columns {', '.join(missing)}"
         elif got != list(ids):
             why = f"holds run ids {_span(got)} instead of {_span(list(ids))}"
+        else:
+            why = stamp_problem(path, table, fingerprint)
     except FileNotFoundError:
         why = "is missing"
     except (OSError, pa.ArrowException) as exc:

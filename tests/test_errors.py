@@ -5,7 +5,6 @@ and one line. (Issue 11: each crash found by trying gsomia as a new user would.)
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 from datetime import date, datetime
@@ -372,9 +371,11 @@ def _damage_meta_list(d):
 
 
 def _damage_meta_no_params(d):
-    meta = json.loads((d / "meta.json").read_text())
+    from experiments.storage import read_meta, write_meta
+
+    meta = read_meta(d)
     meta["spec"]["parameters"] = "audience_cost"
-    (d / "meta.json").write_text(json.dumps(meta))
+    write_meta(d, meta)  # sealed: the shape is what is wrong
 
 
 def _damage_zero_rows(d):

@@ -24,7 +24,7 @@ from experiments import designs
 from experiments.cli import main
 from experiments.runner import METRICS, Chunk, run_chunk, run_one, run_seed, run_sweep, schema
 from experiments.spec import load_spec
-from experiments.storage import default_chunk_size
+from experiments.storage import default_chunk_size, read_meta, write_meta
 from model import OUTCOMES, GSOMIAModel
 from model.parameters import PARAMETERS, ConfigError
 
@@ -197,16 +197,23 @@ def test_resume_skips_finished_chunks_and_cleans_partial_files(reference, tmp_pa
 
 
 def test_finished_chunks_are_found_and_temp_files_of_killed_writes_removed(tmp_path):
-    from experiments.storage import chunk_path, done_chunks, write_table_atomic
+    from experiments.storage import chunk_path, chunk_table, done_chunks, write_table_atomic
+
+    def chunk(ids, fingerprint="ours"):
+        rows = [{"run_id": i} for i in ids]
+        return chunk_table(rows, pa.schema([("run_id", pa.int64())]), fingerprint)
 
     out = tmp_path / "out"
     (out / "chunks").mkdir(parents=True)
-    write_table_atomic(pa.table({"run_id": [2, 3]}), chunk_path(out, 1))
+    write_table_atomic(chunk([2, 3]), chunk_path(out, 1))
     (out / "chunks" / ".part-00000.parquet.abc.tmp").write_bytes(b"half a file")
     (out / "chunks" / "notes.tmp").write_text("not hidden: not a write of ours")
     # a chunk numbered past the sweep's last, even one whose (no) run ids fit its range
-    write_table_atomic(pa.table({"run_id": pa.array([], pa.int64())}), chunk_path(out, 3))
-    assert done_chunks(out, n_chunks=3, chunk_size=2, total=6) == {1}
+    write_table_atomic(chunk([]), chunk_path(out, 3))
+    # chunk 0 with its own run ids, but another sweep's; chunk 2 unstamped (not ours)
+    write_table_atomic(chunk([0, 1], fingerprint="theirs"), chunk_path(out, 0))
+    write_table_atomic(pa.table({"run_id": pa.array([4, 5], pa.int64())}), chunk_path(out, 2))
+    assert done_chunks(out, n_chunks=3, chunk_size=2, total=6, fingerprint="ours") == {1}
     assert {p.name for p in (out / "chunks").iterdir()} == {chunk_path(out, 1).name, "notes.tmp"}
 
 
@@ -244,11 +251,11 @@ def test_a_resume_warns_when_the_code_changed_since_the_sweep_started(tmp_path, 
     capsys.readouterr()
     run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
     assert "code changed" not in capsys.readouterr().err  # same code: no warning
-    meta = json.loads((out / "meta.json").read_text())
+    meta = read_meta(out)
     # a third session ran other code: the warning names the last session's
     meta["sessions"].append(meta["sessions"][-1] | {"git": {"commit": "0123abc", "dirty": False}})
     meta["status"] = "running"
-    (out / "meta.json").write_text(json.dumps(meta))
+    write_meta(out, meta)
     run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
     err = capsys.readouterr().err
     assert "warning: the code changed since this sweep started" in err and "0123abc" in err
@@ -267,11 +274,11 @@ def test_a_chunk_gone_before_the_merge_fails_naming_it(tmp_path):
     assert not (out / "runs.parquet").exists()
 
 
-def _cut_sweep_with_chunk_0(tmp_path: Path, change) -> Path:
+def _cut_sweep_with_chunk_0(tmp_path: Path, change, name: str = "cut") -> Path:
     """A smoke sweep cut short after 3 chunks, its chunk 0 rewritten by ``change``."""
     from experiments.storage import chunk_path
 
-    out = tmp_path / "cut"
+    out = tmp_path / name
     with pytest.raises(KeyboardInterrupt):
         run_sweep(SMOKE, out=out, workers=1, progress=False, experiment=interrupt_fourth([]))
     path = chunk_path(out, 0)
@@ -291,15 +298,20 @@ def test_a_chunk_in_compatible_types_is_cast_to_the_sweeps_schema(reference, tmp
     pd.testing.assert_frame_equal(read(out), read(reference), check_exact=True)
 
 
-def test_a_chunk_missing_a_column_is_removed_and_the_merge_fails(tmp_path):
-    """Read with the sweep's schema, a missing column would silently come back as nulls."""
+def test_a_chunk_missing_a_column_is_removed_and_the_merge_fails(reference, tmp_path):
+    """Read with the sweep's schema, a missing column would silently come back as nulls:
+    the merge refuses the chunk, and a resume recomputes it (its rows no longer match
+    their checksum)."""
     from experiments.runner import Failed
-    from experiments.storage import chunk_path
+    from experiments.storage import chunk_path, merge_chunks
 
     out = _cut_sweep_with_chunk_0(tmp_path, lambda table: table.drop_columns(["outcome"]))
     with pytest.raises(Failed, match=r"part-00000.parquet lacks the columns outcome.*--resume"):
-        run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
+        merge_chunks(out, load_spec(SMOKE), n_chunks=4, chunk_size=1, total=8)
     assert not chunk_path(out, 0).exists() and not (out / "runs.parquet").exists()
+    out = _cut_sweep_with_chunk_0(tmp_path, lambda t: t.drop_columns(["outcome"]), "again")
+    run_sweep(SMOKE, out=out, workers=1, resume=True, progress=False)
+    pd.testing.assert_frame_equal(read(out), read(reference), check_exact=True)
 
 
 def interrupt_fourth(calls: list[int]):
@@ -830,9 +842,9 @@ def test_the_merge_holds_at_most_a_row_group_and_a_chunk_in_memory(
     events: list[tuple[str, int]] = []
     real_read, real_writer = storage._read_chunk, storage.pq.ParquetWriter
 
-    def read_chunk(path, sch, ids):
+    def read_chunk(path, sch, ids, fingerprint):
         events.append(("read", len(ids)))
-        return real_read(path, sch, ids)
+        return real_read(path, sch, ids, fingerprint)
 
     class Writer(real_writer):
         def write_table(self, table, *args, **kwargs):

@@ -281,6 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--backend", default="local", help="local or dask")
     fit.add_argument("--scheduler", default=None, help="dask scheduler address")
     fit.add_argument("--resume", action="store_true", help="continue an interrupted fit")
+    fit.add_argument(
+        "--repair",
+        action="store_true",
+        help="with --resume: restart a damaged history from its last whole generation",
+    )
     fit.add_argument("--seed", type=int, default=0, help="the fit's seed (default 0)")
     fit.set_defaults(func=_lazy("experiments.fit", "cli_fit"))
 

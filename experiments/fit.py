@@ -17,8 +17,11 @@ depend on the worker count or backend.
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import logging
 import math
+import os
 import random
 import shlex
 import sys
@@ -32,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.atomic import write_text_atomic
+from experiments.atomic import write_files_atomic, write_text_atomic
 from experiments.backends import (
     BACKENDS,
     _stop_pool,
@@ -52,12 +55,22 @@ from experiments.fit_sampler import (
 from experiments.fit_score import poll_deviations, score_runs, simulate, simulate_runs
 from experiments.fit_store import (
     FORMAT,
+    HISTORY,
+    META,
+    check_history,
     check_out,
+    clean_staging,
+    commit_history,
+    damaged_message,
     db_url,
     fitted_toml,
+    is_disk_full,
+    repair_history,
+    staged_history,
     write_meta,
     write_parquet_atomic,
 )
+from experiments.integrity import seal
 from experiments.progress import Progress
 from experiments.provenance import git_state, now, package_versions
 from experiments.storage import writer_lock
@@ -177,9 +190,13 @@ def pilot(targets: TargetSet) -> float:
 
 
 def _history(out: Path) -> Any:
+    """pyabc's view of the stored history (None before anything is stored); read only: the
+    history is replaced whole, never written in place (``experiments.fit_store``)."""
     import pyabc
 
-    h = pyabc.History(db_url(out), create=True)
+    if not (out / HISTORY).is_file():
+        return None
+    h = pyabc.History(db_url(out), create=False)
     if h.all_runs():
         h.id = 1
     return h
@@ -187,7 +204,7 @@ def _history(out: Path) -> Any:
 
 def stored_generations(history: Any) -> int:
     """Generations the history holds (0 before the first is stored)."""
-    if not history.all_runs() or history.max_t is None:
+    if history is None or not history.all_runs() or history.max_t is None:
         return 0
     return int(history.max_t) + 1
 
@@ -211,14 +228,19 @@ def run_fit(
     backend: str = "local",
     scheduler: str | None = None,
     resume: bool = False,
+    repair: bool = False,
     seed: int = 0,
     progress: bool | None = None,
     command: str = "",
 ) -> FitResult:
-    """Run (or, with ``resume``, continue) a fit into ``out`` and write its outputs."""
+    """Run (or, with ``resume``, continue) a fit into ``out`` and write its outputs. A
+    damaged history stops a resume (``Failed`` naming it); with ``repair`` too, the fit
+    restarts from the last whole generation it can verify, or from scratch."""
     if not isinstance(targets, TargetSet):
         targets = load_targets(targets)
     _check_inputs(budget, workers, backend, scheduler, seed)
+    if repair and not resume:
+        raise ConfigError("--repair: only with --resume (it repairs a fit being resumed)")
     if budget is not None and budget < 2 * targets.fit.population:
         raise ConfigError(
             f"--budget: invalid value {budget}; allowed: at least {2 * targets.fit.population} "
@@ -242,9 +264,13 @@ def run_fit(
                 "fingerprint": fingerprint,
                 "seed": seed,
                 "incomplete_simulations": 0,
+                "generations": [],
                 "sessions": [],
             }
-            write_text_atomic(out / "targets.toml", targets.text)
+            files = {META: json.dumps(seal(meta), indent=1) + "\n", "targets.toml": targets.text}
+            write_files_atomic(out, files)  # a full disk leaves neither
+        else:
+            _check_store(out, meta, targets.fit.population, repair, command)
         meta["sessions"].append(
             {
                 "started": now(),
@@ -268,6 +294,31 @@ def run_fit(
     return result
 
 
+def _check_store(
+    out: Path, meta: dict[str, Any], population: int, repair: bool, command: str
+) -> None:
+    """Before a resume loads the history: remove what a cut generation left, check the
+    history (``fit_store.check_history``); a damaged one is repaired (``repair``) or
+    named with the command that recovers. Records of a generation a kill kept from the
+    history are dropped (it is redone)."""
+    clean_staging(out)
+    k, problem = check_history(out / HISTORY, meta, population)
+    if problem and not repair:
+        raise Failed(damaged_message(out, meta, population, problem, command))
+    if repair:
+        print(f"gsomia fit: {repair_history(out, meta, population)}", file=sys.stderr)
+    elif len(meta["generations"]) > k:
+        meta["generations"] = meta["generations"][:k]
+
+
+def _state(out: Path) -> tuple[int, int, float]:
+    """The stored history's generations, simulations spent and last epsilon."""
+    history = _history(out)
+    t = stored_generations(history)
+    eps = float(history.get_all_populations()["epsilon"].iloc[-1]) if t else math.inf
+    return t, _spent(history), eps
+
+
 def _generations(
     targets: TargetSet,
     out: Path,
@@ -277,28 +328,23 @@ def _generations(
     map_: Map,
     progress: bool | None,
 ) -> FitResult:
+    """Generations until the fit's end, each run on a staged copy of the history that
+    replaces it only once stored whole (``fit_store.staged_history``)."""
     fit = targets.fit
     pop = fit.population
-    history = _history(out)
-    bar = Progress(
-        pop * fit.generations,
-        pop * stored_generations(history),
-        progress,
-        f"fit {targets.name}",
-        "particle",
-    )
+    t, _, _ = _state(out)
+    bar = Progress(pop * fit.generations, pop * t, progress, f"fit {targets.name}", "particle")
     sampler = SeededMappingSampler(map_, seed, on_particle=bar.update)
     stopped = "generations"
     try:
         while True:
-            history = _history(out)
-            t = stored_generations(history)
+            t, stored_spent, eps = _state(out)
             if t >= fit.generations:
                 break
-            if t > 0 and history.get_all_populations()["epsilon"].iloc[-1] <= 0:
+            if eps <= 0:
                 stopped = "epsilon 0: every particle meets every target on every seed"
                 break
-            spent = _spent(history) + meta["incomplete_simulations"]
+            spent = stored_spent + meta["incomplete_simulations"]
             fresh = t == 0
             limit: float = math.inf
             if budget is not None:
@@ -309,14 +355,11 @@ def _generations(
                 limit = left // pop
             sampler.limit = limit
             sampler.incomplete_evaluations = 0
-            abc = make_abc(targets, sampler)
-            if history.all_runs():
-                abc.load(db_url(out), 1)
-            else:
-                abc.new(db_url(out), {"distance": 0.0})
-            run_generation(abc)
-            meta["incomplete_simulations"] += sampler.incomplete_evaluations
-            write_meta(out, meta)
+            with staged_history(out) as staging:
+                _run_staged(targets, sampler, out, staging)
+                done = t + (0 if sampler.incomplete_evaluations else 1)
+                meta["incomplete_simulations"] += sampler.incomplete_evaluations
+                commit_history(out, meta, pop, done)
             if sampler.incomplete_evaluations:
                 stopped = (
                     f"budget: generation {t} could not finish within {budget} simulations "
@@ -325,9 +368,29 @@ def _generations(
                 break
     finally:
         bar.close()
-    history = _history(out)
-    sims = _spent(history) + meta["incomplete_simulations"]
-    return FitResult(out, stored_generations(history), sims, stopped)
+    t, stored_spent, _ = _state(out)
+    return FitResult(out, t, stored_spent + meta["incomplete_simulations"], stopped)
+
+
+def _run_staged(
+    targets: TargetSet, sampler: SeededMappingSampler, out: Path, staging: Path
+) -> None:
+    """One generation on the staged history; a full disk becomes one OSError (ENOSPC,
+    naming the file) whatever pyabc or SQLAlchemy made of it."""
+    abc = make_abc(targets, sampler)
+    url = db_url(out, staging.name)
+    try:
+        if staging.exists():
+            abc.load(url, 1)
+        else:
+            abc.new(url, {"distance": 0.0})
+        run_generation(abc)
+    except Exception as exc:
+        if is_disk_full(exc, out):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging)) from exc
+        raise
+    finally:
+        _release(getattr(abc, "history", None))
 
 
 def run_generation(abc: Any) -> None:
@@ -406,7 +469,7 @@ def _release(history: Any) -> None:
 
 def _spent(history: Any) -> int:
     """Simulations of the stored generations (and of the prior sample)."""
-    return int(history.total_nr_simulations) if history.all_runs() else 0
+    return int(history.total_nr_simulations) if history and history.all_runs() else 0
 
 
 def posterior_frame(out: Path, names: tuple[str, ...]) -> pd.DataFrame:
@@ -495,6 +558,7 @@ def cli_fit(args: Any) -> int:
         backend=args.backend,
         scheduler=args.scheduler,
         resume=args.resume,
+        repair=args.repair,
         seed=args.seed,
         command=command,
     )

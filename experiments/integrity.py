@@ -36,10 +36,9 @@ def digest(value: Any) -> str:
 
 
 def seal(record: dict[str, Any]) -> dict[str, Any]:
-    """Set ``record[CHECKSUM]`` to the digest of the rest of it; returns it."""
-    record.pop(CHECKSUM, None)
-    record[CHECKSUM] = digest(record)
-    return record
+    """A copy of ``record`` with ``CHECKSUM``: the digest of the rest of it."""
+    rest = {k: v for k, v in record.items() if k != CHECKSUM}
+    return {**rest, CHECKSUM: digest(rest)}
 
 
 def read_sealed(path: Path, what: str) -> dict[str, Any]:

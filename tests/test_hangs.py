@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).parent / "fixtures" / "tiny_targets.toml"
 SMOKE = REPO / "configs" / "sweeps" / "smoke.toml"
 DASK = Path(sys.executable).with_name("dask")
+LOOPBACK_HTTP = ["--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+"""Dask's HTTP server (health, metrics) binds every interface unless told otherwise."""
 GSOMIA_PATCHED = textwrap.dedent(
     """
     import sys
@@ -65,7 +67,7 @@ def dask_process(*args: str):
 @contextlib.contextmanager
 def scheduler():
     port = free_port()
-    args = ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+    args = ["scheduler", "--host", "127.0.0.1", "--port", str(port), *LOOPBACK_HTTP]
     with dask_process(*args) as proc:
         deadline = time.monotonic() + 60
         while not listening(port) and time.monotonic() < deadline:
@@ -75,8 +77,8 @@ def scheduler():
 
 
 def worker(address: str):
-    args = ["worker", address, "--nthreads", "1", "--no-dashboard", "--no-nanny"]
-    return dask_process(*args, "--host", "127.0.0.1")
+    args = ["worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1"]
+    return dask_process(*args, *LOOPBACK_HTTP)
 
 
 def gsomia(no_workers_s: float, *argv) -> subprocess.Popen:

@@ -24,6 +24,7 @@ import pytest
 from model import GSOMIAModel
 from model.calendar import add_months, months_between
 from model.model import make_cast
+from model.vocabulary import vocabulary
 
 CAST = make_cast(None, None)
 ACTORS, COMPONENTS = CAST.names, CAST.components
@@ -99,6 +100,16 @@ class GovernmentContract:
 
     def test_quiet_move_is_a_move(self):
         assert self.quiet_move in self.cls.moves
+
+    def test_emitted_events_are_declared(self, explored):
+        """Targets and timelines are checked against the events the cast declares
+        (``model.vocabulary``): every event of a run is declared, this class's own are
+        dated under actors of the cast (or both parties to the pact)."""
+        declared = vocabulary(CAST.actors).pairs()
+        for model in explored:
+            assert {(e.actor, e.event) for e in model.timeline} <= declared
+        assert set(self.cls.events) <= {*ACTORS, "both"}
+        assert all(names and len(set(names)) == len(names) for names in self.cls.events.values())
 
     # ---- placement -----------------------------------------------------------------------
     def test_placed_on_the_relations_network(self):

@@ -4,6 +4,7 @@ payoffs and events."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,6 +27,7 @@ class Pyongyang(Government):
 
     actor = "pyongyang"
     moves = ("hold", "launch")
+    events: ClassVar[Mapping[str, tuple[str, ...]]] = {"pyongyang": ("missile_launch",)}
     components: ClassVar[tuple[str, ...]] = ("regime",)
     launch_cost: ClassVar[float] = 0.5
     gain: ClassVar[float] = 1.0
@@ -83,6 +85,16 @@ def test_a_fifth_actor_plays_the_month():
     # the other governments value its move: every decision carries the new component
     assert all("regime" in d.options[0].immediate for d in m.explain("seoul"))
     assert "payoff_pyongyang" in m.monthly().columns
+
+
+def test_its_events_join_the_vocabulary_targets_are_checked_against():
+    from model.vocabulary import vocabulary
+
+    m = run(CheapLaunches, rationality=20.0)
+    names = vocabulary(m.cast.actors, m.exogenous)
+    assert ("pyongyang", "missile_launch") in {(e.actor, e.event) for e in m.timeline}
+    assert {(e.actor, e.event) for e in m.timeline} <= names.pairs()
+    names.check("pyongyang", "missile_launch", "targets")
 
 
 def test_its_payoffs_drive_its_moves():

@@ -151,11 +151,8 @@ def check_rows(df: pd.DataFrame, names: list[str], runs: Path) -> None:
 
 
 def _check_meta(meta: dict[str, Any], path: Path) -> None:
-    """The keys of meta.json the report reads, with the right shapes, in the format this
-    version writes (what ``--resume`` accepts)."""
-    from experiments.storage import check_format
-
-    check_format(meta, path)
+    """The keys of meta.json the report reads, with the right shapes (its format, what
+    ``--resume`` accepts, and its seal are checked as it is read: ``storage.read_meta``)."""
     spec = meta.get("spec")
     if meta.get("status") != "complete":
         raise ConfigError(

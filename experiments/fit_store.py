@@ -55,7 +55,7 @@ def db_url(out: Path, name: str = HISTORY) -> str:
 
 def read_meta(out: Path) -> dict[str, Any]:
     """``DIR/fit.json``; ConfigError naming it when it is not the one a fit wrote."""
-    meta = read_sealed(out / META, f"{META} gsomia fit wrote")
+    meta = read_sealed(out / META, f"{META} gsomia fit wrote", FORMAT)
     if not isinstance(meta.get("sessions"), list) or not isinstance(
         meta.get("generations", []), list
     ):
@@ -323,11 +323,6 @@ def check_out(out: Path, fingerprint: str, seed: int, name: str, resume: bool) -
         raise ConfigError(
             f"--out: {out} holds a fit of {meta.get('targets_name')!r}; pass --resume to "
             "continue it, or choose another --out"
-        )
-    if meta.get("format") != FORMAT:
-        raise ConfigError(
-            f"--resume: {out} was written by another version of gsomia fit (format "
-            f"{meta.get('format')!r}, this one writes {FORMAT}); choose another --out"
         )
     if meta.get("fingerprint") != fingerprint:
         raise ConfigError(

@@ -41,9 +41,11 @@ def seal(record: dict[str, Any]) -> dict[str, Any]:
     return {**rest, CHECKSUM: digest(rest)}
 
 
-def read_sealed(path: Path, what: str) -> dict[str, Any]:
-    """A sealed JSON object from ``path``; ConfigError naming the file when it is missing,
-    not JSON, not an object, or not as it was written (no checksum, or another one)."""
+def read_sealed(path: Path, what: str, version: int) -> dict[str, Any]:
+    """A sealed JSON object from ``path`` whose ``format`` is ``version``; ConfigError naming
+    the file when it is missing, not JSON, not an object, of another format (written by
+    another version of gsomia, perhaps unsealed) or not as it was written (no checksum,
+    or another one)."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -56,6 +58,12 @@ def read_sealed(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: invalid value {record!r:.60} (a JSON {type(record).__name__}); allowed: "
             f"the JSON object of the {what}"
+        )
+    if record.get("format") != version:
+        raise ConfigError(
+            f"{path}: invalid value {record.get('format')!r} for 'format' (written by another "
+            f"version of gsomia); allowed: {version}, what this version writes (start again "
+            "into a new --out)"
         )
     stored = record.get(CHECKSUM)
     rest = {k: v for k, v in record.items() if k != CHECKSUM}

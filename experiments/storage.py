@@ -156,18 +156,7 @@ def done_chunks(
 def read_meta(out: Path) -> dict[str, Any]:
     """``DIR/meta.json`` as a dict; ConfigError naming the file when it is not the one a
     sweep wrote (missing, not JSON, edited: its seal, ``experiments.integrity``)."""
-    return read_sealed(out / "meta.json", "meta.json a gsomia sweep wrote")
-
-
-def check_format(meta: dict[str, Any], path: Path) -> None:
-    """ConfigError unless ``meta`` (read from ``path``) is in the format this version writes:
-    what ``--resume`` continues and ``gsomia analyze`` reads."""
-    if meta.get("format") != FORMAT:
-        raise ConfigError(
-            f"{path}: invalid value {meta.get('format')!r} for 'format' (written by another "
-            f"version of gsomia sweep); allowed: {FORMAT}, what this version writes (run the "
-            "sweep again into a new --out)"
-        )
+    return read_sealed(out / "meta.json", "meta.json a gsomia sweep wrote", FORMAT)
 
 
 def check_runs_file(out: Path, meta: dict[str, Any]) -> None:
@@ -212,7 +201,6 @@ def check_out(out: Path, fingerprint: str, spec_name: str, resume: bool) -> dict
             f"--out: {out} holds an unfinished sweep; pass --resume to finish it (when no "
             "other gsomia sweep is writing there), or choose another --out"
         )
-    check_format(meta, out / "meta.json")
     if meta.get("fingerprint") != fingerprint:
         raise ConfigError(
             f"--resume: {out} was started from a different spec or base config than "

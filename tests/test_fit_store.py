@@ -153,6 +153,14 @@ def test_an_edited_fit_json_exits_2_naming_it(reference, tmp_path, capsys):
     assert f"{out / 'fit.json'}: changed since gsomia wrote it" in err
 
 
+def test_a_fit_json_of_an_older_format_is_named_as_such(reference, tmp_path, capsys):
+    out = copy_of(reference, tmp_path)
+    meta = json.loads((out / "fit.json").read_text())
+    (out / "fit.json").write_text(json.dumps(meta | {"format": 1}))
+    code, _, err = run_cli(fit_cli(out, "--resume"), capsys)
+    assert code == 2 and f"{out / 'fit.json'}: invalid value 1 for 'format'" in err
+
+
 def test_fit_json_records_each_generations_checksum(reference):
     from experiments.fit_store import inspect_history
 

@@ -311,3 +311,14 @@ def test_analyze_refuses_a_meta_format_resume_refuses(fmt, sweep, tmp_path, caps
     spec = json.loads((out / "meta.json").read_text())["spec_file"]
     code, _, err = run_cli(["sweep", spec, "--out", out, "--resume"], capsys)
     assert code == 2 and f"invalid value {fmt!r} for 'format'" in err
+
+
+def test_analyze_names_the_format_of_an_older_unsealed_meta(sweep, tmp_path, capsys):
+    """A meta.json of format 1 (before checksums) is refused for its format, not as edited."""
+    out = tmp_path / "copy"
+    shutil.copytree(sweep, out)
+    meta = json.loads((out / "meta.json").read_text())
+    del meta["checksum"]
+    (out / "meta.json").write_text(json.dumps(meta | {"format": 1}))
+    code, _, err = run_cli(["analyze", out], capsys)
+    assert code == 2 and "invalid value 1 for 'format' (written by another version" in err

@@ -275,6 +275,12 @@ def _connect_scheduler(scheduler: str, client_cls: Any) -> Any:
     )
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line (a message of another library may span several), shortened."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 class DaskWatch:
     """Waits on a Dask client's futures without hanging: every DASK_POLL_S it checks that
     the scheduler answers and has workers, and raises ``Failed`` naming the scheduler when
@@ -291,8 +297,8 @@ class DaskWatch:
     def lost(self, why: str) -> Failed:
         """The error for a scheduler that stopped answering."""
         return Failed(
-            f"lost the Dask scheduler at {self.address} ({why}); it stopped or cannot be "
-            f"reached; {self.then}"
+            f"lost the Dask scheduler at {self.address} ({one_line(why)}); it stopped or "
+            f"cannot be reached; {self.then}"
         )
 
     def check(self) -> None:
@@ -364,8 +370,9 @@ def imap_dask[T, R](task: Callable[[T], R], items: Iterator[T], client: Any) -> 
             raise
         except Exception as exc:
             msg = (
-                f"the Dask cluster at {watch.address} failed a chunk ({type(exc).__name__}: "
-                f"{exc}); finished chunks are kept; run the same command with --resume"
+                f"the Dask cluster at {watch.address} failed a chunk ("
+                f"{one_line(f'{type(exc).__name__}: {exc}')}); finished chunks are kept; run "
+                "the same command with --resume"
             )
             raise SweepAborted(msg) from exc
         fut.release()

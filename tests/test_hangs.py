@@ -196,3 +196,5 @@ def test_a_scheduler_killed_mid_fit_is_named(tmp_path):
     assert code == 1, err
     assert f"lost the Dask scheduler at {address}" in err
     assert "--resume" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("gsomia fit")]) == 1
+    assert err.strip().splitlines()[-1].startswith("gsomia fit: failed: lost the Dask")

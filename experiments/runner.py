@@ -283,7 +283,15 @@ def _run_locked(
         write_meta(out, meta)
 
         remove_temp_files(out)  # e.g. a merge killed before its rename
-        done = done_chunks(out, n_chunks, chunk_size, total, spec.fingerprint())
+        removed: list[str] = []
+        done = done_chunks(out, n_chunks, chunk_size, total, spec.fingerprint(), removed)
+        if removed:
+            print(
+                f"gsomia sweep: warning: recomputing {len(removed)} chunk(s) that are not this "
+                f"sweep's as written: {'; '.join(removed[:3])}"
+                + ("; ..." if len(removed) > 3 else ""),
+                file=sys.stderr,
+            )
         todo = (cid for cid in range(n_chunks) if cid not in done)
         pool_size = min(n_workers, max(1, n_chunks - len(done)))  # no idle processes
 

@@ -125,31 +125,43 @@ def remove_temp_files(folder: Path) -> None:
 
 
 def done_chunks(
-    out: Path, n_chunks: int, chunk_size: int, total: int, fingerprint: str
+    out: Path,
+    n_chunks: int,
+    chunk_size: int,
+    total: int,
+    fingerprint: str,
+    removed: list[str] | None = None,
 ) -> set[int]:
     """Chunk ids whose file is on disk, readable, holding exactly its run ids and stamped
     by this sweep with its rows' checksum (any other file in chunks/ is removed, to be
-    recomputed: a damaged chunk, a neighbour's copy, another sweep's)."""
+    recomputed: a damaged chunk, a neighbour's copy, another sweep's; ``removed`` gets
+    each one's name and why)."""
     folder = out / "chunks"
     done: set[int] = set()
     if not folder.is_dir():
         return done
     remove_temp_files(folder)
-    for f in folder.iterdir():
+    for f in sorted(folder.iterdir()):
         if not (f.name.startswith("part-") and f.name.endswith(".parquet")):
             continue
         try:
             cid = int(f.name[5:-8])
             table = pq.read_table(f)
             ids = table.column("run_id").to_pylist()
-            own = not stamp_problem(f, table, fingerprint)
-        except (ValueError, OSError, KeyError, pa.ArrowException):
-            f.unlink(missing_ok=True)
-            continue
-        if own and 0 <= cid < n_chunks and ids == list(expected_ids(cid, chunk_size, total)):
-            done.add(cid)
+            why = stamp_problem(f, table, fingerprint)
+        except (ValueError, OSError, KeyError, pa.ArrowException) as exc:
+            why = f"unreadable: {type(exc).__name__}"
         else:
+            if not 0 <= cid < n_chunks:
+                why = "numbered past the sweep's last chunk"
+            elif not why and ids != list(expected_ids(cid, chunk_size, total)):
+                why = f"holds run ids {_span(ids)}"
+        if why:
             f.unlink(missing_ok=True)
+            if removed is not None:
+                removed.append(f"{f.name} ({why})")
+        else:
+            done.add(cid)
     return done
 
 

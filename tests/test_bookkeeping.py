@@ -124,7 +124,7 @@ def test_meta_json_is_sealed_with_the_checksum_of_the_rest(reference):
 
 # ---- chunks -------------------------------------------------------------------------------------
 def test_a_chunk_of_another_sweep_with_its_run_ids_is_recomputed_on_resume(
-    specs, reference, tmp_path, monkeypatch
+    specs, reference, tmp_path, monkeypatch, capsys
 ):
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     cut(specs[0], ours, monkeypatch)
@@ -134,8 +134,12 @@ def test_a_chunk_of_another_sweep_with_its_run_ids_is_recomputed_on_resume(
     with pytest.raises(Failed, match=r"part-00001.parquet was written by another sweep.*--resume"):
         merge_chunks(ours, load_spec(specs[0]), 8, 1, 8)
     shutil.copy(chunk_path(theirs, 1), chunk_path(ours, 1))
+    capsys.readouterr()
     run_sweep(specs[0], out=ours, workers=1, progress=False, resume=True)
     assert pq.read_table(ours / "runs.parquet").equals(pq.read_table(reference / "runs.parquet"))
+    err = capsys.readouterr().err
+    assert "warning: recomputing 1 chunk(s) that are not this sweep's as written" in err
+    assert "part-00001.parquet (was written by another sweep (its fingerprint differs))" in err
 
 
 def test_a_chunk_changed_since_it_was_written_is_recomputed_on_resume(

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from model import games
+from model import games, kernels
 from model.calendar import MonthCalendar
 
 
@@ -139,7 +139,7 @@ class Profiles:
     ok: dict[str, np.ndarray] = field(default_factory=dict)
     sig: dict[str, np.ndarray] = field(default_factory=dict)
     next: dict[str, np.ndarray] = field(default_factory=dict)
-    _flat: dict[tuple[str, tuple[int, ...]], np.ndarray] = field(default_factory=dict)
+    _flat: dict[tuple, Any] = field(default_factory=dict)
 
     chain: bool = False
     """No stage has two movers with more than one move each (set by ``build``)."""
@@ -171,6 +171,33 @@ class Profiles:
             ok = np.broadcast_to(_squeeze_to(self.ok[actor], len(shape)), shape)
             a = self.shape[self.axis(actor)]
             self._flat[key] = np.ascontiguousarray(ok).reshape(-1, a)
+        return self._flat[key]
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """A value computed from these profiles alone (no parameters, no slow variables),
+        computed once: the profiles are cached per scenario, so the value is shared by
+        the months and runs that reach the same states."""
+        if key not in self._flat:
+            self._flat[key] = compute(self)
+        return self._flat[key]
+
+    def memo_params(self, key: Any, p: Any, compute: Any) -> Any:
+        """``compute(self, p)``: a value computed from these profiles and the parameters
+        ``p`` alone, computed once per parameter vector (by identity, then equality) and
+        shared by every month and seed that reaches these profiles with equal
+        parameters."""
+        held = self._flat.get(key)
+        if held is None or (held[0] is not p and held[0] != p):
+            held = self._flat[key] = (p, compute(self, p))
+        return held[1]
+
+    def flat_penalty(self, actor: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        """``flat_ok`` as an additive penalty (0 feasible, -inf not), or None when every
+        move is feasible at every node; cached."""
+        key = ("penalty", actor, shape)
+        if key not in self._flat:
+            ok = self.flat_ok(actor, shape)
+            self._flat[key] = None if ok.all() else np.where(ok, 0.0, -np.inf)
         return self._flat[key]
 
 
@@ -231,10 +258,8 @@ def build(
     return g
 
 
-def utilities(g: Profiles, p: Any, env: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Every actor's utility for the month under every profile: totals (shape + (P,))
-    and the components of each actor (dicts of arrays broadcastable to ``shape``).
-    Signals that depend on parameters (``derived``) are added first."""
+def _with_derived(g: Profiles, p: Any) -> Profiles:
+    """``g`` with the signals that depend on parameters (``derived``) added."""
     view = g
     for a in g.cast.actors:
         extra = a.derived(view, p)
@@ -243,6 +268,14 @@ def utilities(g: Profiles, p: Any, env: Any) -> tuple[np.ndarray, list[dict[str,
                 view = copy.copy(g)
                 view.sig = dict(g.sig)
             view.sig.update(extra)
+    return view
+
+
+def utilities(g: Profiles, p: Any, env: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Every actor's utility for the month under every profile: totals (shape + (P,))
+    and the components of each actor (dicts of arrays broadcastable to ``shape``).
+    Signals that depend on parameters (``derived``) are added first."""
+    view = g.memo_params("derived", p, _with_derived)
     comps = [a.utility(view, p, env) for a in g.cast.actors]
     order = g.cast.components
     total = np.zeros((*g.shape, len(comps)))
@@ -317,18 +350,19 @@ def _squeeze_to(arr: np.ndarray, ndim: int) -> np.ndarray:
 
 def _chain(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
     """``solve`` when no stage has two movers with a choice: a chain of logit responses,
-    each one compiled loop over the nodes (``model.kernels.logit_stage``)."""
+    each one pass over the nodes of its mover (``model.kernels.logit_nodes``)."""
     cast, p = g.cast, totals.shape[-1]
     v = np.ascontiguousarray(totals)
     probs: dict[str, np.ndarray] = {}
+    lam = float(lam)
     for m in reversed(cast.order.movers):
         k = g.axis(m)
         nodes = g.shape[: k + 1]
         if g.shape[k] == 1:
             probs[m] = np.ones(nodes)
             continue
-        pr, v = logit_stage(
-            v.reshape(-1, g.shape[k], p), g.flat_ok(m, nodes), cast.player(m), float(lam)
+        pr, v = kernels.logit_nodes(
+            v.reshape(-1, g.shape[k], p), g.flat_penalty(m, nodes), cast.player(m), lam
         )
         probs[m] = pr.reshape(nodes)
     return Policy(probs=probs, value=v.reshape(g.shape[0], p))

@@ -300,26 +300,6 @@ def components(g: Profiles, comps: list[dict[str, Any]]) -> np.ndarray:
 
 
 # ---- solving the month ------------------------------------------------------------------
-def choice(utilities: np.ndarray, lam: float, feasible: np.ndarray) -> np.ndarray:
-    """Logit choice over the last axis, infeasible moves at probability 0; the hot path
-    (``games.logit_response`` without its input checks, which callers guarantee)."""
-    z = np.where(feasible, lam * utilities, -np.inf)
-    z -= z.max(axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
-
-
-def logit_stage(
-    values: np.ndarray, ok: np.ndarray, player: int, lam: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Logit choice of ``player`` over the middle axis of ``values`` (N nodes, A moves,
-    P players), infeasible moves at probability 0, and every player's value in
-    expectation over that choice: ``(probs (N, A), expected (N, P))``."""
-    probs = choice(values[:, :, player], lam, ok)
-    return probs, (probs[:, None, :] @ values)[:, 0, :]
-
-
 def expect(probs: np.ndarray, values: np.ndarray, trailing: int) -> np.ndarray:
     """Expectation over a mover's axis: probs (..., A) with values (..., A, *rest), where
     ``rest`` has ``trailing`` axes."""
@@ -390,9 +370,9 @@ def solve(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
             if active:
                 m = active[0]
                 a = g.shape[g.axis(m)]
-                pr, ev = logit_stage(
+                pr, ev = kernels.logit_nodes(
                     np.ascontiguousarray(v).reshape(-1, a, v.shape[-1]),
-                    g.flat_ok(m, v.shape[:-1]),
+                    g.flat_penalty(m, v.shape[:-1]),
                     cast.player(m),
                     float(lam),
                 )

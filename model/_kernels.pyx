@@ -15,6 +15,7 @@ subnormal number is exp(-744.44))."""
 def logit_blocks(
     const double[:, :, ::1] values,
     const double[:, ::1] penalty,
+    const unsigned char[::1] live,
     Py_ssize_t player,
     double lam,
     double[:, ::1] probs,
@@ -23,14 +24,23 @@ def logit_blocks(
     """Logit choice of ``player`` over the middle axis of ``values`` (N nodes, A moves,
     P players), ``penalty`` (N, A) added to lam * utility (0 feasible, -inf not; an empty
     array when every move is feasible), into ``probs`` (N, A); every player's value in
-    expectation over the choice into ``out`` (N, P)."""
+    expectation over the choice into ``out`` (N, P). Nodes that ``live`` (N,; empty: all)
+    marks 0 are never reached (an earlier mover's move there is infeasible): they get
+    probability 0 and value 0, which the earlier stages weigh by 0."""
     cdef Py_ssize_t n_nodes = values.shape[0]
     cdef Py_ssize_t n_moves = values.shape[1]
     cdef Py_ssize_t n_players = values.shape[2]
     cdef bint masked = penalty.shape[0] > 0
+    cdef bint pruned = live.shape[0] > 0
     cdef Py_ssize_t i, a, k
     cdef double z, top, total, p
     for i in range(n_nodes):
+        if pruned and not live[i]:
+            for a in range(n_moves):
+                probs[i, a] = 0.0
+            for k in range(n_players):
+                out[i, k] = 0.0
+            continue
         top = -INFINITY
         for a in range(n_moves):
             z = lam * values[i, a, player]
@@ -52,8 +62,9 @@ def logit_blocks(
         for a in range(n_moves):
             p = probs[i, a] / total
             probs[i, a] = p
-            for k in range(n_players):
-                out[i, k] = out[i, k] + p * values[i, a, k]
+            if p != 0.0:
+                for k in range(n_players):
+                    out[i, k] = out[i, k] + p * values[i, a, k]
 
 
 def add_discounted(

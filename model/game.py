@@ -173,6 +173,20 @@ class Profiles:
             self._flat[key] = np.ascontiguousarray(ok).reshape(-1, a)
         return self._flat[key]
 
+    def flat_live(self, actor: str) -> np.ndarray | None:
+        """Which of ``actor``'s nodes (the profiles of the state and the earlier movers'
+        moves) a feasible path reaches: every earlier mover's move feasible there, as a
+        contiguous bool (nodes,) array; None when all are; cached."""
+        key = ("live", actor)
+        if key not in self._flat:
+            k = self.axis(actor)
+            live = np.ones(self.shape[:k], dtype=bool)
+            for m in self.cast.order.movers[: k - 1]:
+                live &= np.broadcast_to(_squeeze_to(self.ok[m], k), self.shape[:k])
+            flat = live.reshape(-1)
+            self._flat[key] = None if flat.all() else flat
+        return self._flat[key]
+
     def memo(self, key: Any, compute: Any) -> Any:
         """A value computed from these profiles alone (no parameters, no slow variables),
         computed once: the profiles are cached per scenario, so the value is shared by
@@ -342,7 +356,11 @@ def _chain(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
             probs[m] = np.ones(nodes)
             continue
         pr, v = kernels.logit_nodes(
-            v.reshape(-1, g.shape[k], p), g.flat_penalty(m, nodes), cast.player(m), lam
+            v.reshape(-1, g.shape[k], p),
+            g.flat_penalty(m, nodes),
+            cast.player(m),
+            lam,
+            g.flat_live(m),
         )
         probs[m] = pr.reshape(nodes)
     return Policy(probs=probs, value=v.reshape(g.shape[0], p))

@@ -25,6 +25,7 @@ PLAIN = os.environ.get("GSOMIA_KERNELS", "").strip().lower() == "numpy"
 COMPILED = _compiled is not None and not PLAIN
 """The compiled loops are in use."""
 _NO_PENALTY = np.zeros((0, 0))
+_ALL_LIVE = np.zeros(0, dtype=np.uint8)
 
 
 def logit_nodes_numpy(
@@ -50,16 +51,29 @@ def add_discounted_numpy(
 
 
 def logit_nodes(
-    values: np.ndarray, penalty: np.ndarray | None, player: int, lam: float
+    values: np.ndarray,
+    penalty: np.ndarray | None,
+    player: int,
+    lam: float,
+    live: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``logit_nodes_numpy``, compiled when available (``values`` C-contiguous)."""
+    """``logit_nodes_numpy``, compiled when available (``values`` C-contiguous). The
+    compiled loop skips the nodes ``live`` (bool (N,), or None: all) marks False, which
+    no feasible path reaches: it gives them probability 0 and value 0 (the numpy path
+    computes them; either way the earlier stages weigh them by 0)."""
     if not COMPILED:
         return logit_nodes_numpy(values, penalty, player, lam)
     n, a, p = values.shape
     probs = np.empty((n, a))
     out = np.empty((n, p))
     _compiled.logit_blocks(
-        values, _NO_PENALTY if penalty is None else penalty, player, lam, probs, out
+        values,
+        _NO_PENALTY if penalty is None else penalty,
+        _ALL_LIVE if live is None else live.view(np.uint8),
+        player,
+        lam,
+        probs,
+        out,
     )
     return probs, out
 

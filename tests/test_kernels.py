@@ -51,13 +51,34 @@ def test_logit_nodes_compiled_equals_numpy(case):
     want_p, want_v = kernels.logit_nodes_numpy(values, penalty, player, lam)
     got_p, got_v = np.empty_like(want_p), np.empty_like(want_v)
     kernels._compiled.logit_blocks(
-        values, kernels._NO_PENALTY if penalty is None else penalty, player, lam, got_p, got_v
+        values,
+        kernels._NO_PENALTY if penalty is None else penalty,
+        kernels._ALL_LIVE,
+        player,
+        lam,
+        got_p,
+        got_v,
     )
     np.testing.assert_allclose(got_p, want_p, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(got_v, want_v, rtol=1e-12, atol=1e-12)
     if penalty is not None:
         assert np.all(got_p[np.isinf(penalty)] == 0.0)  # infeasible: exactly never chosen
     np.testing.assert_allclose(got_p.sum(axis=1), 1.0, rtol=1e-12)
+
+
+@compiled
+@settings(max_examples=100, deadline=None)
+@given(stage(), st.integers(0, 2**32 - 1))
+def test_nodes_no_path_reaches_are_skipped(case, seed):
+    """Nodes marked dead get probability 0 and value 0; the live ones are as on the numpy
+    path."""
+    values, penalty, player, lam = case
+    live = np.random.default_rng(seed).random(values.shape[0]) < 0.5
+    want_p, want_v = kernels.logit_nodes_numpy(values, penalty, player, lam)
+    got_p, got_v = kernels.logit_nodes(values, penalty, player, lam, live)
+    np.testing.assert_allclose(got_p[live], want_p[live], rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(got_v[live], want_v[live], rtol=1e-12, atol=1e-12)
+    assert np.all(got_p[~live] == 0.0) and np.all(got_v[~live] == 0.0)
 
 
 @compiled
@@ -137,3 +158,39 @@ def test_prepared_utilities_follow_the_parameters():
         assert got[0] == want[0]
         for a, b in zip(got[1], want[1], strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_live_nodes_are_those_every_earlier_move_reaches():
+    """``Profiles.flat_live``: a mover's node is live exactly when every earlier mover's
+    move there is feasible (checked against the feasibility of each profile)."""
+    from model import GSOMIAModel
+    from model.calendar import add_months, months_between
+    from model.game import feasible_profiles
+    from model.lookahead import fixed_key, horizon
+
+    m = GSOMIAModel.from_config("baseline_2019", rng=0)
+    for _ in range(9):  # to July 2019: the widest lookahead of the crisis
+        m.step()
+    deadline = m.deadline(m.date)
+    ahead = min(months_between(m.date, deadline), m.params.lookahead_months)
+    cals = tuple(m.month_calendar(add_months(m.date, k), deadline) for k in range(1, ahead + 1))
+    expected = {
+        g.actor: g.lookahead_moves()
+        for g in m.governments.values()
+        if g.lookahead_moves() is not None
+    }
+    code = int(m.codec.encode(m.reduced_state()))
+    h = horizon(m.cast, code, m.month_calendar(m.date), cals, fixed_key(expected))
+    g = h.months[0].g
+    checked = 0
+    for mover in g.cast.order.movers:
+        k = g.axis(mover)
+        live = g.flat_live(mover)
+        want = np.ones(g.shape[:k], dtype=bool)
+        for earlier in g.cast.order.movers[: k - 1]:
+            want &= np.broadcast_to(g.ok[earlier], g.shape).reshape(*g.shape[:k], -1).any(-1)
+        got = np.ones(want.size, dtype=bool) if live is None else live
+        assert np.array_equal(got, want.reshape(-1))
+        checked += live is not None
+    assert checked  # some mover has unreachable nodes in this month
+    assert feasible_profiles(g).any()

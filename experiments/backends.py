@@ -181,7 +181,7 @@ def close_warm_pools() -> None:
 def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Shut the pool down now: cancel what is queued, terminate running workers (on
     Ctrl-C or an error the parent does not wait for their chunks)."""
-    procs = list(getattr(pool, "_processes", {}).values())
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         if p.is_alive():

@@ -1,4 +1,6 @@
-"""``gsomia ui``: serve the browser UI (``app.py``, Mesa's SolaraViz) with offline assets.
+"""``gsomia ui``: serve the browser UI (``app.py``, the package ``gsomia_ui``) with offline
+assets; ``--mesa`` serves the same panels in Mesa's SolaraViz (``gsomia_ui.viz``), and
+``--config PATH`` opens any scenario file first.
 
 Solara's page loads its JavaScript and CSS through Solara's CDN proxy; on these machines
 that proxy must read them from a local directory (``make ui-assets`` fetches them from the
@@ -21,6 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 ASSETS_DIR = REPO / ".solara-assets"
 ASSETS_ENV = "SOLARA_ASSETS_PROXY_CACHE_DIR"
 EXIT_MISSING_ASSETS = 2
+MESA_PAGE = "gsomia_ui.viz"
+"""The SolaraViz page, served by module name (``solara run gsomia_ui.viz``)."""
+CONFIG_ENV = "GSOMIA_UI_CONFIG"
+"""The scenario file ``--config`` names, for the page (``gsomia_ui.scenarios``)."""
 REQUIRED_ASSETS = (
     "@widgetti/solara-vuetify-app@*",
     "requirejs@*",
@@ -74,14 +80,14 @@ def ui_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def solara_command(host: str, port: int) -> list[str]:
-    """The ``solara run`` command line for the app."""
+def solara_command(host: str, port: int, mesa: bool = False) -> list[str]:
+    """The ``solara run`` command line for the app (``mesa``: the SolaraViz page)."""
     exe = Path(sys.executable).with_name("solara")
     prefix = [str(exe)] if exe.exists() else [sys.executable, "-m", "solara"]
     return [
         *prefix,
         "run",
-        str(app_path()),
+        MESA_PAGE if mesa else str(app_path()),
         "--host",
         host,
         "--port",
@@ -91,18 +97,33 @@ def solara_command(host: str, port: int) -> list[str]:
     ]
 
 
+def scenario_file(ref: str) -> Path:
+    """``--config``: a scenario file (or a shipped scenario's name), checked as ``gsomia
+    run`` checks it; ConfigError naming the file, key and what is allowed."""
+    from model.config import list_scenarios, load_config, resolve_path
+
+    path = resolve_path(ref, "scenario", list_scenarios(), "--config").resolve()
+    load_config(path)
+    return path
+
+
 def cli_ui(args: argparse.Namespace) -> int:
     """Run the Solara server in the foreground until it stops; the exit status.
 
-    ``args.host`` (default 127.0.0.1) and ``args.port``. Exits 2 with a message when the
-    offline assets are missing.
+    ``args.host`` (default 127.0.0.1), ``args.port``, ``args.config`` (a scenario file
+    the page opens first) and ``args.mesa`` (serve the SolaraViz page). Exits 2 with a
+    message when the offline assets are missing or the config is invalid.
     """
+    from model.parameters import ConfigError
+
     port = getattr(args, "port", None)
     if port is not None and not 0 < port < 65536:
-        from model.parameters import ConfigError
-
         raise ConfigError(f"--port: invalid value {port!r}; allowed: an integer from 1 to 65535")
+    config = getattr(args, "config", None)
+    scenario = scenario_file(config) if config is not None else None
     env = ui_env()
+    if scenario is not None:
+        env[CONFIG_ENV] = str(scenario)
     assets = Path(env[ASSETS_ENV])
     missing = missing_assets(assets)
     if missing:
@@ -119,8 +140,10 @@ def cli_ui(args: argparse.Namespace) -> int:
         return EXIT_MISSING_ASSETS
     host = getattr(args, "host", None) or "127.0.0.1"
     port = int(getattr(args, "port", None) or 8765)
-    cmd = solara_command(host, port)
-    print(f"gsomia ui: serving http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
+    mesa = bool(getattr(args, "mesa", False))
+    cmd = solara_command(host, port, mesa)
+    page = "Mesa's SolaraViz page" if mesa else "the page"
+    print(f"gsomia ui: serving {page} at http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
     with subprocess.Popen(cmd, cwd=app.parent, env=env) as proc:
         # A SIGTERM/SIGHUP to `gsomia ui` stops the server too (Ctrl-C reaches both).
         previous = {}

@@ -58,7 +58,7 @@ def crisis():
     pytest.fail("no baseline run with a termination notice among seeds 1-20")
 
 
-# ---- scenarios, seeds, controls ----------------------------------------------------------------
+# ---- scenarios, seeds, controls ------------------------------------------------------------------
 @needs_solara
 def test_discover_scenarios_lists_configs_with_a_scenario_table(tmp_path):
     found = sc.discover_scenarios()
@@ -187,7 +187,7 @@ def test_no_negative_zero_in_any_table(crisis):
         assert ">-0<" not in tab.month_html(view, month)
 
 
-# ---- snapshots and the calendar -----------------------------------------------------------------
+# ---- snapshots and the calendar ------------------------------------------------------------------
 @needs_solara
 def test_view_counts_months_not_steps():
     """Stepping past the end changes nothing: a 15-month run shows 15 months, not 100."""
@@ -564,7 +564,7 @@ def test_page_renders_steps_and_keeps_one_model_per_render():
         rc2.close()
 
 
-# ---- gsomia ui (experiments/serve.py): no Solara needed ----------------------------------------
+# ---- gsomia ui (experiments/serve.py): no Solara needed ------------------------------------------
 def test_ui_without_assets_exits_2_pointing_at_make(tmp_path, monkeypatch, capsys):
     from experiments import serve
 
@@ -747,7 +747,7 @@ def test_comparison_figure_labels_stay_apart_and_inside():
     _texts_inside_and_apart(figure)
 
 
-# ---- the package --------------------------------------------------------------------------------
+# ---- the package ---------------------------------------------------------------------------------
 def test_the_model_never_imports_the_ui():
     import subprocess
     import sys

@@ -43,7 +43,7 @@ def warm():
     backends.close_warm_pools()
 
 
-# ---- shares and intervals ----------------------------------------------------------------------
+# ---- shares and intervals ------------------------------------------------------------------------
 def test_outcome_shares_are_wilson_with_exact_edges():
     outcomes = ["renewed"] * 3 + ["terminated"] * 47
     table = outcome_shares(outcomes).set_index("outcome")

@@ -10,14 +10,12 @@ npm registry into ``.solara-assets``; see docs/ui-offline.md). Telemetry is swit
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS_DIR = REPO / ".solara-assets"
@@ -46,22 +44,6 @@ def app_path() -> Path:
     from model.config import data_dir
 
     return data_dir().parent / "app.py"
-
-
-def load_app() -> ModuleType:
-    """The page ``app.py`` (``app_path()``) imported as module ``app``, once per process
-    (it is a script, not part of a package), for in-process tests and benchmarks."""
-    path = app_path()
-    module = sys.modules.get("app")
-    if module is not None and getattr(module, "__file__", "") == str(path):
-        return module
-    spec = importlib.util.spec_from_file_location("app", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def missing_assets(directory: Path) -> list[str]:

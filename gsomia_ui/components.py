@@ -125,7 +125,7 @@ def EnsemblePanel(model: GSOMIAModel) -> None:
             disabled=task.pending,
             color="primary",
         )
-        solara.Button("Cancel", on_click=task.cancel, disabled=not task.pending)
+        solara.Button("Cancel ensemble", on_click=task.cancel, disabled=not task.pending)
     task_status(task, ens.done if ens is not None else 0, n, "gsomia-ensemble", "seeds")
     if ens is None or not ens.rows:
         return

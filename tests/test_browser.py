@@ -278,7 +278,7 @@ def test_ensemble_runs_in_the_background_and_cancels(ui):
     running = re.compile(r"running: [1-9]\d* of 50")
     page.locator(".gsomia-ensemble-status", has_text=running).wait_for(timeout=30_000)
     step(page, 1)
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel ensemble").click()
     status = page.locator(".gsomia-ensemble-status", has_text="cancelled")
     status.wait_for(timeout=30_000)
     done = int(re.search(r"cancelled: (\d+) of 50", status.inner_text()).group(1))

@@ -26,6 +26,7 @@ from browser_support import (
 )
 
 from experiments.runner import run_one
+from model import OUTCOMES
 from model.config import load_config
 
 pytestmark = needs_browser()
@@ -61,19 +62,19 @@ def run_ensemble(page, seeds: int) -> str:
 
 
 # ---- 1: an invalid date --------------------------------------------------------------------------
-@pytest.mark.parametrize("typed", ["2019-13-01", "2019-6-30"])
-def test_an_invalid_date_is_a_message_and_the_run_goes_on(ui, typed):
+def test_an_invalid_date_is_a_message_and_the_run_goes_on(ui):
     """Typing a bad date into "end" (Enter) says what is wrong and keeps the page: no
     traceback, the value in use stays, Reset and Run to end still work."""
     page, problems = ui
     step(page, 1)
     open_advanced(page)
     field = param_block(page, "end").locator("input")
-    field.fill(typed)
-    field.press("Enter")
-    message = page.get_by_text(re.compile(r"end: .* is not a date; allowed: YYYY-MM-DD"))
-    message.wait_for(timeout=10_000)
-    assert typed in message.inner_text()
+    for typed in ("2019-13-01", "2019-6-30"):
+        field.fill(typed)
+        field.press("Enter")
+        message = page.get_by_text(re.compile(r"end: .* is not a date; allowed: YYYY-MM-DD"))
+        message.wait_for(timeout=10_000)
+        assert typed in message.inner_text()
     assert page.get_by_text(re.compile("Traceback|ValueError")).count() == 0
     page.get_by_role("button", name="Reset").click()
     wait_months(page, 0)
@@ -268,12 +269,9 @@ def ui_section() -> str:
 
 def test_the_readme_counts_the_parameters_the_page_shows(ui):
     page, problems = ui
-    shown = int(
-        ADVANCED_TOGGLE.search(page.get_by_role("button", name=ADVANCED_TOGGLE).inner_text()).group(
-            1
-        )
-    )
-    stated = re.search(r"the other (\d+)", ui_section())
+    toggle = page.get_by_role("button", name=ADVANCED_TOGGLE).text_content()
+    shown = int(ADVANCED_TOGGLE.search(toggle).group(1))
+    stated = re.search(r"the other (\d+)", " ".join(ui_section().split()))
     assert stated is not None and int(stated.group(1)) == shown
     problems.check()
 
@@ -282,9 +280,10 @@ def test_the_readme_says_what_the_default_seed_shows(ui):
     """The seed a newcomer sees, and the outcome the README gives for it, are what the
     page shows after Run to end."""
     page, problems = ui
+    names = "|".join(o.replace("last_minute", "last-minute").replace("_", " ") for o in OUTCOMES)
     stated = re.search(
-        r"opens on seed (\d+) of the 2019 baseline, which ends in an? ([a-z -]+?)[ (,.]",
-        ui_section(),
+        rf"opens on seed (\d+) of the 2019 baseline, which ends in an? ({names})\b",
+        " ".join(ui_section().split()),
     )
     assert stated is not None, "the README does not say what the default seed shows"
     assert page.get_by_label("Random seed").input_value() == stated.group(1)

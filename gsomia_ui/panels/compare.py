@@ -79,7 +79,7 @@ def ComparePanel(
             disabled=task.pending or not ready,
             color="primary",
         )
-        solara.Button("Cancel", on_click=task.cancel, disabled=not task.pending)
+        solara.Button("Cancel comparison", on_click=task.cancel, disabled=not task.pending)
     task_status(task, comp.done if comp is not None else 0, n, "gsomia-compare", "seeds")
     if comp is None or not comp.done:
         return

@@ -48,7 +48,7 @@ def SeedsEnsemble(
             disabled=task.pending or settings is None,
             color="primary",
         )
-        solara.Button("Cancel", on_click=task.cancel, disabled=not task.pending)
+        solara.Button("Cancel ensemble", on_click=task.cancel, disabled=not task.pending)
     task_status(task, ens.done if ens is not None else 0, n, "gsomia-ensemble", "seeds")
     if ens is None or not ens.rows:
         if not task.pending:
@@ -96,7 +96,7 @@ def PosteriorEnsemble(
             disabled=task.pending or settings is None or bool(problem),
             color="primary",
         )
-        solara.Button("Cancel", on_click=task.cancel, disabled=not task.pending)
+        solara.Button("Cancel posterior ensemble", on_click=task.cancel, disabled=not task.pending)
     total = 2 * p * s
     done = round((task.progress or 0) * total / 100) if task.pending else 0
     task_status(task, done, total, "gsomia-posterior", "runs")

@@ -132,7 +132,7 @@ def imap_pool[T, R](
                         "with --resume"
                     )
                 print("gsomia sweep: a worker died; restarting the pool", file=sys.stderr)
-                pool = _replace_warm_pool(workers) if warm else process_pool(workers)
+                pool = _replace_warm_pool(workers, pool) if warm else process_pool(workers)
     finally:
         if warm:
             for fut in pending:
@@ -159,12 +159,14 @@ def warm_pool(workers: int) -> cf.ProcessPoolExecutor:
         return pool
 
 
-def _replace_warm_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A fresh shared pool of ``workers`` processes in place of a broken one."""
+def _replace_warm_pool(workers: int, broken: cf.ProcessPoolExecutor) -> cf.ProcessPoolExecutor:
+    """A fresh shared pool of ``workers`` processes in place of the ``broken`` one (or the
+    one another caller has already put in its place)."""
     with _WARM_LOCK:
-        old = _WARM.pop(workers, None)
-        if old is not None:
-            _stop_pool(old)
+        current = _WARM.get(workers)
+        if current is not None and current is not broken:
+            return current
+        _stop_pool(broken)
         pool = _WARM[workers] = process_pool(workers)
         return pool
 

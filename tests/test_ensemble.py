@@ -214,6 +214,30 @@ def test_a_cancel_leaves_the_pool_warm_and_idle(tmp_path, monkeypatch, warm):
     assert {p.pid for p in pool._processes.values()} == before
 
 
+def _dies_once(batch: Batch) -> list[dict]:
+    """A stand-in for run_batch whose first call anywhere kills its worker."""
+    import os
+
+    marker = Path(batch.tag["marker"])
+    try:
+        with marker.open("x"):
+            pass
+    except FileExistsError:
+        return [{"seed": s} for s in batch.seeds]
+    os._exit(1)
+
+
+def test_a_dead_worker_is_replaced_and_no_batch_is_lost(tmp_path, monkeypatch, warm):
+    import experiments.ensemble as ensemble
+
+    monkeypatch.setattr(ensemble, "run_batch", _dies_once)
+    work = [Batch({}, (s,), (), {"marker": str(tmp_path / "died")}) for s in range(6)]
+    first = backends.warm_pool(2)
+    rows = sorted(r["seed"] for batch in run_batches(work, 2) for r in batch)
+    assert rows == list(range(6))
+    assert backends.warm_pool(2) is not first  # the broken pool was replaced, and is kept
+
+
 # ---- the fitted posterior ------------------------------------------------------------------------
 def test_posterior_is_the_last_generation_and_its_mean_is_fitted_toml():
     import tomllib

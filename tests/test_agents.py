@@ -113,7 +113,7 @@ def test_import_agents_first():
     assert done.returncode == 0, done.stderr
 
 
-# ---- the Korean public ---------------------------------------------------------------------------
+# ---- the Korean public -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def public_runs() -> list[GSOMIAModel]:
     kw = EXPLORE | {"n_citizens": 400}

@@ -43,7 +43,7 @@ def smoke(tmp_path_factory) -> Path:
     return out
 
 
-# ---- the report ----------------------------------------------------------------------------------
+# ---- the report ---------------------------------------------------------------------------
 def test_analyze_smoke_sweep_writes_report_figures_and_tables(smoke, capsys):
     assert main(["analyze", str(smoke)]) == 0
     assert "report.md" in capsys.readouterr().out
@@ -184,7 +184,7 @@ def test_sobol_indices_match_salib_and_find_the_parameter_that_matters(tmp_path)
     assert (lms["S1"] > 0.1).all() and (lms["ST"] > lms["S1"]).all()
 
 
-# ---- Wilson --------------------------------------------------------------------------------------
+# ---- Wilson ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "k, n, lo, hi",
     [
@@ -214,7 +214,7 @@ def test_wilson_bounds_are_exactly_0_and_1_at_the_edges(n):
     assert 0.0 < wilson(0, n)[1] < 1.0 and 0.0 < wilson(n, n)[0] < 1.0
 
 
-# ---- reversal timing -----------------------------------------------------------------------------
+# ---- reversal timing ---------------------------------------------------------------------------
 def runs_frame(rows: list[tuple]) -> pd.DataFrame:
     cols = ["outcome", "reversal_months_before_expiry", "notice_month", "reversal_month"]
     df = pd.DataFrame(rows, columns=cols)
@@ -283,7 +283,7 @@ def test_reversal_timing_without_reversals():
     assert math.isnan(stats["uniform_share"]) and math.isnan(stats["ratio"])
 
 
-# ---- shares, phase maps --------------------------------------------------------------------------
+# ---- shares, phase maps ------------------------------------------------------------------------
 def synthetic_grid() -> tuple[pd.DataFrame, dict]:
     """A 3 x 3 grid of (a, b), 4 runs each; last-minute suspension iff a + b >= 2, else
     renewed, except cell (0, 0) where 1 of 4 runs is terminated."""

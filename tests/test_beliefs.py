@@ -132,7 +132,7 @@ def test_curbs_count_the_substitutes_korea_finds():
     assert hi.immediate["economic"] > lo.immediate["economic"]
 
 
-# ---- the public the governments expect -----------------------------------------------------------
+# ---- the public the governments expect ----------------------------------------------------
 
 
 def network(**kw: float) -> OpinionNetwork:
@@ -221,7 +221,7 @@ def test_opinion_effects_are_registry_parameters():
     assert (e.curb_anger, e.rally) == (0.33, 0.07)
 
 
-# ---- Washington's declared pressure --------------------------------------------------------------
+# ---- Washington's declared pressure -----------------------------------------------------------
 
 
 def test_declared_pressure_rises_one_rung_a_month_and_holds_until_the_deadline():

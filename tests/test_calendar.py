@@ -34,7 +34,7 @@ SIGNING = date(2016, 11, 23)
 PACT = PactCalendar(SIGNING)
 
 
-# ---- an independent oracle -----------------------------------------------------------------------
+# ---- an independent oracle -----------------------------------------------------------------
 def oracle_anniversary(year: int, signing: date) -> date:
     """The anniversary in ``year``: the signing's month and day, Feb 29 -> Feb 28."""
     if signing.month == 2 and signing.day == 29 and not pycal.isleap(year):
@@ -85,7 +85,7 @@ signings = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
 offsets = st.integers(min_value=0, max_value=4 * 366)
 
 
-# ---- the 2016 pact -------------------------------------------------------------------------------
+# ---- the 2016 pact -------------------------------------------------------------------------
 def test_anniversary_of_2016_signing():
     assert anniversary_in(2019, SIGNING) == date(2019, 11, 23)
     assert PACT.next_anniversary(date(2019, 1, 1)) == date(2019, 11, 23)
@@ -153,7 +153,7 @@ def test_lapse_date_for_notice(notice, lapse):
     assert PACT.lapse_date_for_notice(notice) == lapse
 
 
-# ---- leap-year signing ---------------------------------------------------------------------------
+# ---- leap-year signing ---------------------------------------------------------------------
 def test_leap_year_signing_falls_back_to_feb_28():
     leap = PactCalendar(date(2016, 2, 29))
     assert anniversary_in(2019, date(2016, 2, 29)) == date(2019, 2, 28)
@@ -165,7 +165,7 @@ def test_leap_year_signing_falls_back_to_feb_28():
     assert leap.lapse_date_for_notice(date(2018, 11, 30)) == date(2020, 2, 29)
 
 
-# ---- month arithmetic ----------------------------------------------------------------------------
+# ---- month arithmetic ----------------------------------------------------------------------
 def test_month_helpers_examples():
     assert month_end(date(2019, 2, 10)) == date(2019, 2, 28)
     assert month_end(date(2020, 2, 10)) == date(2020, 2, 29)
@@ -210,7 +210,7 @@ def test_months_between_antisymmetric(a, b):
     assert (months_between(a, b) == 0) == same_month(a, b)
 
 
-# ---- properties of the notice rules --------------------------------------------------------------
+# ---- properties of the notice rules ----------------------------------------------------------
 @settings(max_examples=300)
 @given(signing=signings, offset=offsets)
 def test_notice_on_returned_day_satisfies_90_day_rule(signing, offset):

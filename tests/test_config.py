@@ -140,7 +140,7 @@ def assert_message(message: str, parts: list[str], source: str) -> None:
         assert part in message, f"{part!r} not in {message!r}"
 
 
-# ---- from_config ---------------------------------------------------------------------------------
+# ---- from_config ---------------------------------------------------------------------------
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_bad_config_raises_config_error(tmp_path, case):
     text, parts = BAD_CONFIGS[case]
@@ -214,7 +214,7 @@ def test_from_config_non_numeric_seed_string(tmp_path, seed):
     assert "rng" in str(err.value)
 
 
-# ---- the constructor -----------------------------------------------------------------------------
+# ---- the constructor -----------------------------------------------------------------------
 @pytest.mark.parametrize("case", sorted(CONSTRUCTOR_BAD))
 def test_bad_constructor_keyword_raises_config_error(case):
     kwargs, parts = CONSTRUCTOR_BAD[case]
@@ -223,7 +223,7 @@ def test_bad_constructor_keyword_raises_config_error(case):
     assert_message(str(err.value), parts, "constructor")
 
 
-# ---- the CLI -------------------------------------------------------------------------------------
+# ---- the CLI -------------------------------------------------------------------------------
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     status = main(args)
     out = capsys.readouterr()
@@ -287,7 +287,7 @@ def test_cli_valid_config_runs_and_writes(tmp_path, capsys):
     assert (out_dir / "outcome.json").exists()
 
 
-# ---- valid configs -------------------------------------------------------------------------------
+# ---- valid configs -------------------------------------------------------------------------
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.toml")), ids=lambda p: p.name)
 def test_shipped_configs_load(path):
     values = load_config(path)

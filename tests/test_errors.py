@@ -43,7 +43,7 @@ def _write(path: Path, data: bytes | str) -> Path:
     return path
 
 
-# ---- gsomia run ----------------------------------------------------------------------------------
+# ---- gsomia run -------------------------------------------------------------------------------
 # (argv given tmp_path, substrings the message must contain)
 RUN_BAD = {
     "datetime_for_date": (
@@ -217,7 +217,7 @@ def test_run_accepts_a_shipped_scenario_name(capsys):
     assert model.start == date(2018, 10, 1)
 
 
-# ---- the Python API ------------------------------------------------------------------------------
+# ---- the Python API ---------------------------------------------------------------------------
 API_BAD = {
     "rng_float": ({"rng": 1.5}, "rng"),
     "rng_list": ({"rng": [1, 2]}, "rng"),
@@ -248,7 +248,7 @@ def test_api_numpy_scalars_still_accepted():
     assert m.seed == 4
 
 
-# ---- gsomia sweep: bad specs ---------------------------------------------------------------------
+# ---- gsomia sweep: bad specs ------------------------------------------------------------------
 def _spec(tmp_path: Path, body: str, name: str = "s.toml") -> Path:
     text = (
         f'[sweep]\nconfig = "{BASELINE}"\ndesign = "grid"\nreplications = 1\n'
@@ -318,7 +318,7 @@ def test_resume_with_malformed_meta_exits_2(meta, tmp_path, capsys):
     assert files_under(out) == ["meta.json"]
 
 
-# ---- gsomia calibrate ----------------------------------------------------------------------------
+# ---- gsomia calibrate ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "argv, expected",
     [
@@ -340,7 +340,7 @@ def test_calibrate_bad_input_exits_2(argv, expected, capsys):
         assert s in err
 
 
-# ---- gsomia analyze ------------------------------------------------------------------------------
+# ---- gsomia analyze -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def finished_sweep(tmp_path_factory):
     from experiments.runner import run_sweep

@@ -87,7 +87,7 @@ def wait_until(cond, timeout=30.0):
     return cond()
 
 
-# ---- lock ----------------------------------------------------------------------------------------
+# ---- lock ---------------------------------------------------------------------------------
 def test_second_writer_is_refused_while_the_first_runs(tmp_path, capsys):
     out = tmp_path / "out"
     with writer_lock(out):
@@ -107,7 +107,7 @@ def test_stale_lock_of_a_dead_process_does_not_block(tmp_path, reference, capsys
     assert pq.read_table(out / "runs.parquet").equals(reference)
 
 
-# ---- full disk -----------------------------------------------------------------------------------
+# ---- full disk ------------------------------------------------------------------------------
 def test_full_disk_one_message_nothing_lost_resume_completes(
     tmp_path, reference, capsys, monkeypatch
 ):
@@ -136,7 +136,7 @@ def test_full_disk_one_message_nothing_lost_resume_completes(
     assert pq.read_table(out / "runs.parquet").equals(reference)
 
 
-# ---- chunk coverage ------------------------------------------------------------------------------
+# ---- chunk coverage -------------------------------------------------------------------------
 def _interrupted(out: Path, monkeypatch, after: int) -> None:
     real = runner.write_table_atomic
     writes = []
@@ -173,7 +173,7 @@ def test_merge_refuses_chunks_that_do_not_cover_every_run_once(tmp_path, monkeyp
     assert not (out / "runs.parquet").exists()
 
 
-# ---- long designs, too many workers, all runs failing --------------------------------------------
+# ---- long designs, too many workers, all runs failing ---------------------------------------
 def test_long_sweep_needs_yes_off_a_terminal(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(runner, "estimate_seconds", lambda spec, runs, workers: 7200.0 * 24)
     spec = tmp_path / "big.toml"
@@ -206,7 +206,7 @@ def test_a_sweep_whose_runs_all_failed_exits_1(tmp_path, capsys, monkeypatch):
     assert "0 ok, 8 error" in out  # the runs are still recorded
 
 
-# ---- signals and dead parents --------------------------------------------------------------------
+# ---- signals and dead parents ---------------------------------------------------------------
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
     return [int(x) for x in out.stdout.split()]
@@ -270,7 +270,7 @@ def test_sigterm_stops_a_sweep_with_a_message_and_resume_completes(tmp_path):
     assert pq.read_table(out / "runs.parquet").equals(pq.read_table(reference / "runs.parquet"))
 
 
-# ---- Dask scheduler connection (loopback only) ---------------------------------------------------
+# ---- Dask scheduler connection (loopback only) ----------------------------------------------
 def _silent_listener():
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -44,7 +44,7 @@ def reference(tmp_path_factory) -> Path:
     return out
 
 
-# ---- outputs -------------------------------------------------------------------------------------
+# ---- outputs -----------------------------------------------------------------------------------
 def test_posterior_parquet_holds_weighted_generations(reference):
     df = posterior(reference)
     ts = load_targets(TINY)
@@ -167,7 +167,7 @@ def test_posterior_mode_is_a_particle_of_the_densest_cluster_where_medians_miss(
     assert (mode["audience_cost"], mode["opinion_sensitivity"]) in set(map(tuple, other))
 
 
-# ---- determinism ---------------------------------------------------------------------------------
+# ---- determinism -------------------------------------------------------------------------------
 def test_same_seed_same_posterior_other_seed_differs(reference, tmp_path):
     again = tmp_path / "again"
     run_fit(TINY, again, workers=1, seed=SEED, progress=False, command="test")
@@ -188,7 +188,7 @@ def test_same_posterior_on_two_workers_and_on_dask(reference, tmp_path):
     pd.testing.assert_frame_equal(posterior(dask), posterior(reference))
 
 
-# ---- interruption and resume ---------------------------------------------------------------------
+# ---- interruption and resume -------------------------------------------------------------------
 def interrupting_map(after: int):
     """An in-process map that raises KeyboardInterrupt (Ctrl-C) at its ``after``-th call:
     the prior sample is calls 1-6, generation 0 calls 7-12, generation 1 calls 13-18."""
@@ -228,7 +228,7 @@ def test_ctrl_c_exits_130_and_says_resume(tmp_path, monkeypatch, capsys):
     assert (out / "fit.json").is_file()
 
 
-# ---- refusals and the budget ---------------------------------------------------------------------
+# ---- refusals and the budget -------------------------------------------------------------------
 def test_refuses_a_dir_with_a_fit_without_resume_and_other_targets_or_seed(
     reference, tmp_path, capsys
 ):

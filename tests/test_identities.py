@@ -32,7 +32,7 @@ def run(seed: int, **kw) -> GSOMIAModel:
     return m
 
 
-# ---- Seoul's alliance cost -----------------------------------------------------------------------
+# ---- Seoul's alliance cost -------------------------------------------------------------------
 # Seoul's defiance of Washington by the pact state its move leads to (README: notice pending
 # or terminated 1, suspended 1/4, active 0).
 DEFIANCE_AFTER = {
@@ -94,7 +94,7 @@ def test_the_displeasure_floor_alone_costs_a_defiant_seoul_at_zero_pressure():
             assert o.immediate["alliance"] == pytest.approx(-1.2 * displeasure, abs=TOL)
 
 
-# ---- Tokyo's cost of talks -----------------------------------------------------------------------
+# ---- Tokyo's cost of talks ------------------------------------------------------------------
 @pytest.mark.parametrize(
     "seed, talks_cost, resolve, grievance",
     [(0, 0.3, 1.0, 1.5), (1, 0.8, 2.0, 1.0), (2, 0.1, 0.5, 3.0)],
@@ -139,7 +139,7 @@ def test_talks_cost_lowers_the_offer_and_leaves_holding_alone():
     assert dear_offer < free_offer - 1.0  # at least one month of 1.0 * 1.0 * 1.5 lost
 
 
-# ---- discounting ---------------------------------------------------------------------------------
+# ---- discounting ----------------------------------------------------------------------------
 def first_month(seed: int, discount: float, start: date, **kw) -> GSOMIAModel:
     m = GSOMIAModel(
         rng=seed,

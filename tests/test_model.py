@@ -43,7 +43,7 @@ SEOUL_EVENTS = {
 REVERSALS = ("conditional_suspension", "rescind_notice")
 
 
-# ---- running with a record of which month decided which event ------------------------------------
+# ---- running with a record of which month decided which event ---------------------------
 @dataclass
 class Step:
     month: date
@@ -171,7 +171,7 @@ def all_runs(random_runs: list[Run], state_runs: list[Run]) -> list[Run]:
     return random_runs + state_runs
 
 
-# ---- determinism ---------------------------------------------------------------------------------
+# ---- determinism -------------------------------------------------------------------------
 def _short(**kw: Any) -> GSOMIAModel:
     model = GSOMIAModel(**({"rationality": 2.0} | WINDOW | kw))
     model.run()
@@ -248,7 +248,7 @@ def test_unseeded_run_records_a_reproducible_seed():
     assert_same_run(a, _short(rng=a.seed))
 
 
-# ---- outcomes agree with the timeline ------------------------------------------------------------
+# ---- outcomes agree with the timeline ----------------------------------------------------
 def check_outcome(run: Run) -> None:
     m = run.model
     events = [e for step in run.steps for e in step.events]
@@ -310,7 +310,7 @@ def test_lapse_is_on_the_anniversary(random_runs, state_runs):
                     assert e.date == step.calendar.next_anniversary(e.date - timedelta(days=1))
 
 
-# ---- starting states -----------------------------------------------------------------------------
+# ---- starting states -----------------------------------------------------------------------
 def test_every_start_state_runs(state_runs):
     started = {run.kwargs["pact_state"] for run in state_runs}
     assert started == set(PACT_STATES) - {"active"}
@@ -383,7 +383,7 @@ def test_terminated_start_stays_terminated(state_runs):
         assert set(run.model.monthly()["pact_state"]) == {"terminated"}
 
 
-# ---- invariants that hold by construction --------------------------------------------------------
+# ---- invariants that hold by construction ------------------------------------------------
 def test_pact_never_returns_from_terminated(random_runs, state_runs):
     for run in all_runs(random_runs, state_runs):
         states = list(run.model.monthly()["pact_state"])
@@ -444,7 +444,7 @@ def test_no_renewal_events_when_terminated():
     assert "pact_renewed" not in {e.event for e in m.timeline}
 
 
-# ---- explanations --------------------------------------------------------------------------------
+# ---- explanations --------------------------------------------------------------------------
 def test_explanations(random_runs):
     for run in random_runs[:4] + random_runs[-2:]:
         m = run.model
@@ -519,7 +519,7 @@ def test_seoul_payoff_column_is_the_chosen_options_immediate_utility(random_runs
             assert math.isclose(row, sum(d.option(d.chosen).immediate.values()), abs_tol=1e-12)
 
 
-# ---- data collection -----------------------------------------------------------------------------
+# ---- data collection -----------------------------------------------------------------------
 REQUIRED_COLUMNS = {
     "pact_state",
     "opinion_share",
@@ -602,7 +602,7 @@ def test_bad_rng_rejected():
         GSOMIAModel(rng="seven")
 
 
-# ---- event dates ---------------------------------------------------------------------------------
+# ---- event dates ---------------------------------------------------------------------------
 def allowed_dates(e: Any, step: Step, seoul_dates: set[date]) -> set[date]:
     """Where an event decided in ``step.month`` may be dated, from the calendar."""
     first = step.month

@@ -243,7 +243,7 @@ def non_decreasing(values: list[float]) -> bool:
     return all(b >= a - TOL for a, b in itertools.pairwise(values))
 
 
-# ---- Washington's pressure on a defiant Seoul ----------------------------------------------------
+# ---- Washington's pressure on a defiant Seoul --------------------------------------------
 @PROPS
 @given(p=param_sets, env=envs)
 def test_defiance_worth_less_under_more_us_pressure(p, env):
@@ -284,7 +284,7 @@ def test_lasting_pressure_on_a_terminated_pact_lowers_seouls_terminal_value(p, e
     assert non_increasing(list(v[:, 0, 0, SEOUL].sum(-1)))
 
 
-# ---- audience costs of backing down --------------------------------------------------------------
+# ---- audience costs of backing down ------------------------------------------------------
 def backdown_cost(p: dict[str, float], env: Environment, move: int, tokyo: int = T_HOLD) -> float:
     """Seoul's audience utility of holding its notice minus that of ``move``."""
     kw = {"pact": Pact.NOTICE_PENDING, "tokyo": tokyo}
@@ -346,7 +346,7 @@ def test_audience_cost_strictly_matters():
     assert all(b > a for a, b in itertools.pairwise(costs))
 
 
-# ---- security ------------------------------------------------------------------------------------
+# ---- security --------------------------------------------------------------------------------
 SECURITY_HOLDERS = (SEOUL, TOKYO, WASHINGTON)
 
 
@@ -419,7 +419,7 @@ def test_curbs_strictly_erode_seouls_security():
     assert values[0] > values[1] > values[2] > 0.0
 
 
-# ---- Tokyo's hard line ---------------------------------------------------------------------------
+# ---- Tokyo's hard line -------------------------------------------------------------------
 def _curb_gain(p: dict[str, float], env: Environment) -> float:
     """Tokyo's audience gain of imposing targeted controls over holding, from no curbs."""
     curb = one(p, env, pact=Pact.ACTIVE, tokyo=T_TARGETED)[TOKYO, AUDIENCE]
@@ -458,7 +458,7 @@ def test_curb_gain_is_resolve_times_grievance():
     assert np.isclose(g3, 2 * g1)
 
 
-# ---- trade damage --------------------------------------------------------------------------------
+# ---- trade damage ---------------------------------------------------------------------------
 def _economic(p: dict[str, float], env: Environment, curb: int) -> np.ndarray:
     return one(p, env, pact=Pact.ACTIVE, curb=curb)[[SEOUL, TOKYO], ECONOMIC]
 
@@ -487,7 +487,7 @@ def test_trade_damage_strictly_hurts_both():
     assert (hi < lo).all() and (lo < 0).all()
 
 
-# ---- Beijing and Washington ----------------------------------------------------------------------
+# ---- Beijing and Washington ----------------------------------------------------------------
 @PROPS
 @given(p=param_sets, env=envs, bj=st.sampled_from([B_NONE, B_RHETORIC, B_INDUCEMENT]))
 def test_beijing_gains_with_seouls_defiance(p, env, bj):
@@ -541,7 +541,7 @@ def test_pressing_seoul_strictly_costs_washington():
     assert all(b < a for a, b in itertools.pairwise(costs))
 
 
-# ---- feasibility ---------------------------------------------------------------------------------
+# ---- feasibility -----------------------------------------------------------------------------
 def _grid() -> States:
     grid = np.array(
         list(itertools.product(range(len(Pact)), range(N_CURB), range(len(WTO_STATES)), (0, 1)))
@@ -619,7 +619,7 @@ def test_lapse_only_of_a_notice_standing_at_the_start_of_the_expiry_month():
     assert (quiet.pact_next == quiet.pact_after).all()
 
 
-# ---- finiteness ----------------------------------------------------------------------------------
+# ---- finiteness -----------------------------------------------------------------------------
 @settings(max_examples=30)
 @given(p=param_sets, env=envs, cal=st.sampled_from(ALL_CALENDARS), lasting=st.booleans())
 def test_flows_and_terminal_values_finite(p, env, cal, lasting):

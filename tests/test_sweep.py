@@ -50,7 +50,7 @@ def write_spec(path: Path, body: str, config: Path = BASELINE) -> Path:
     return path
 
 
-# ---- end to end ----------------------------------------------------------------------------------
+# ---- end to end -----------------------------------------------------------------------------
 def test_smoke_sweep_writes_runs_spec_and_meta(reference):
     spec = load_spec(SMOKE)
     df = read(reference)
@@ -117,7 +117,7 @@ def test_dask_local_cluster_matches_local_backend(reference, tmp_path):
     assert meta["sessions"][-1]["backend"] == "dask"
 
 
-# ---- resume --------------------------------------------------------------------------------------
+# ---- resume ---------------------------------------------------------------------------------
 RESUME_SPEC = """
 name = "resume"
 design = "lhs"
@@ -333,7 +333,7 @@ def test_resume_with_another_spec_is_refused(reference, tmp_path):
         run_sweep(spec, out=out, workers=1, resume=True, progress=False)
 
 
-# ---- chunking ------------------------------------------------------------------------------------
+# ---- chunking ---------------------------------------------------------------------------------
 def cheap_experiment(params, seed):
     """A stand-in for run_one that takes microseconds: every value is a function of the
     run's parameters and seed, so a lost, repeated or misplaced run shows in the rows."""
@@ -443,7 +443,7 @@ def test_a_short_last_chunk_file_is_redone_on_resume(tmp_path):
     assert_every_run_once(out, 4, 2)
 
 
-# ---- failing runs --------------------------------------------------------------------------------
+# ---- failing runs -----------------------------------------------------------------------------
 def fail_at_high_audience_cost(params, seed):
     """An experiment whose runs raise at one level of audience_cost (a picklable
     top-level function, so pool workers can import it)."""
@@ -472,7 +472,7 @@ def test_a_raising_run_is_recorded_and_the_sweep_goes_on(reference, tmp_path, wo
     assert meta["counts"]["error"] == 4 and meta["counts"]["ok"] == 4
 
 
-# ---- designs -------------------------------------------------------------------------------------
+# ---- designs --------------------------------------------------------------------------------
 def test_grid_design_is_the_full_factorial():
     spec = load_spec(SMOKE)
     pts = designs.points(spec)
@@ -522,7 +522,7 @@ high = 10.0
     assert schema(spec).field("lookahead_months").type == "int64"
 
 
-# ---- bad input -----------------------------------------------------------------------------------
+# ---- bad input --------------------------------------------------------------------------------
 GOOD_PARAMS = """
 [parameters.us_pressure_weight]
 low = 0.2
@@ -656,7 +656,7 @@ def test_cli_sweep_prints_a_summary(tmp_path, capsys):
     assert f"gsomia analyze {out}" in stdout
 
 
-# ---- shipped specs -------------------------------------------------------------------------------
+# ---- shipped specs ------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["smoke", "deadline_effect", "sobol"])
 def test_shipped_specs_are_valid(name):
     spec = load_spec(REPO / "configs" / "sweeps" / f"{name}.toml")
@@ -671,7 +671,7 @@ def test_shipped_specs_are_valid(name):
         assert runs <= 16_000  # ~20 min on 2 cores at 13.7 runs/s
 
 
-# ---- Mesa's batch_run ----------------------------------------------------------------------------
+# ---- Mesa's batch_run -------------------------------------------------------------------------
 def test_mesa_batch_run_works_on_the_model():
     import mesa
 
@@ -712,7 +712,7 @@ def test_spec_built_in_code_renders_dates_as_toml():
     assert rendered["fixed"]["n_citizens"] == spec.fixed["n_citizens"]
 
 
-# ---- chunk sizes and chunk rows ------------------------------------------------------------------
+# ---- chunk sizes and chunk rows ---------------------------------------------------------------
 @pytest.mark.parametrize("total", [1, 2, 499, 500, 501, 999, 1000, 1001, 24_999, 25_000, 25_001])
 def test_default_chunk_size_is_the_smallest_giving_at_most_500_chunks(total):
     """About 500 chunks: the smallest chunk size that keeps the chunk count at or under

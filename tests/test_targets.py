@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny_targets.toml"
 
 
-# ---- the shipped evidence ------------------------------------------------------------------------
+# ---- the shipped evidence -------------------------------------------------------------------
 def test_shipped_evidence_loads_with_every_kind():
     ts = load_targets("evidence_2019")
     kinds = {t.kind for t in ts.targets}
@@ -72,7 +72,7 @@ def test_every_shipped_target_set_loads_and_is_listed(capsys):
     assert "target sets (gsomia fit NAME --out DIR):" in out and "evidence_2019" in out
 
 
-# ---- validation: each bad key exits 2 naming it --------------------------------------------------
+# ---- validation: each bad key exits 2 naming it ------------------------------------------------
 BASE = TINY.read_text()
 
 BAD = [

@@ -89,7 +89,7 @@ $(ASSETS_STAMP): scripts/fetch_solara_assets.sh
 ui-assets: $(ASSETS_STAMP)
 
 # --- Tasks --------------------------------------------------------------------------------
-DEMO_SEED ?= 1
+DEMO_SEED ?= 0
 demo: install
 	$(VENV)/bin/gsomia run --config configs/baseline_2019.toml --seed $(DEMO_SEED)
 

@@ -259,6 +259,15 @@ class PublicBelief:
             boycott[..., level] = _share_above(x, boycott_threshold, shift, n)
         return cls(end=end, keep=keep, boycott=boycott)
 
+    def take(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(end, keep, boycott) shares at flat positions of the tables (``index`` from
+        ``np.ravel_multi_index`` over (curb, firm, talks, pressure))."""
+        return (
+            np.take(self.end, index),
+            np.take(self.keep, index),
+            np.take(self.boycott, index),
+        )
+
     def at(self, curb: Any, firm: Any, talks: Any, pressure: Any) -> tuple[Any, Any, Any]:
         """(end, keep, boycott) shares in the states given (broadcast index arrays)."""
         idx = (curb, firm, talks, pressure)

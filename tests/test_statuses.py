@@ -163,7 +163,9 @@ def test_ui_port_in_use_exits_1_before_serving(assets, capsys, monkeypatch):
 
 
 def test_ui_host_not_of_this_machine_exits_2(assets, capsys, monkeypatch):
-    monkeypatch.setattr(serve, "solara_command", lambda h, p: pytest.fail("must not start"))
+    monkeypatch.setattr(
+        serve, "solara_command", lambda h, p, mesa=False: pytest.fail("must not start")
+    )
     code, _, err = run_cli(["ui", "--host", "no-such-host.invalid", "--port", "8765"], capsys)
     assert code == 2 and "--host: invalid value 'no-such-host.invalid'" in err
 
@@ -173,8 +175,12 @@ def test_ui_host_not_of_this_machine_exits_2(assets, capsys, monkeypatch):
     [("127.0.0.1", False), ("localhost", False), ("::1", False), ("0.0.0.0", True)],
 )
 def test_ui_warns_when_the_page_is_open_to_the_network(host, warned, assets, capsys, monkeypatch):
-    monkeypatch.setattr(serve, "check_port", lambda h, p: None)  # no bind beyond loopback
-    monkeypatch.setattr(serve, "solara_command", lambda h, p: [sys.executable, "-c", "pass"])
+    monkeypatch.setattr(
+        serve, "check_port", lambda h, p, mesa=False: None
+    )  # no bind beyond loopback
+    monkeypatch.setattr(
+        serve, "solara_command", lambda h, p, mesa=False: [sys.executable, "-c", "pass"]
+    )
     code, _, err = run_cli(["ui", "--host", host, "--port", "8765"], capsys)
     assert code == 0, err
     assert ("open to anyone on the network" in err) is warned
@@ -185,7 +191,9 @@ def test_ui_warns_when_the_page_is_open_to_the_network(host, warned, assets, cap
 def test_ui_server_stopping_on_its_own_with_an_error_exits_1(assets, capsys, monkeypatch):
     """uvicorn exits 3 when it cannot start (a port taken between the check and its bind)."""
     monkeypatch.setattr(
-        serve, "solara_command", lambda h, p: [sys.executable, "-c", "raise SystemExit(3)"]
+        serve,
+        "solara_command",
+        lambda h, p, mesa=False: [sys.executable, "-c", "raise SystemExit(3)"],
     )
     code, _, err = run_cli(["ui", "--port", free_port()], capsys)
     assert code == 1
@@ -210,7 +218,7 @@ UI_WITH_FAKE_SERVER = textwrap.dedent(
     from experiments import serve
     from experiments.cli import main
     fake, ready = sys.argv[1], sys.argv[2]
-    serve.solara_command = lambda host, port: [sys.executable, fake, ready]
+    serve.solara_command = lambda host, port, mesa=False: [sys.executable, fake, ready]
     sys.exit(main(["ui", "--port", sys.argv[3]]))
     """
 )

@@ -961,12 +961,15 @@ def decisions_csv(view: RunView) -> str:
 BAND_SERIES = ("opinion_share", "us_pressure_seoul")
 
 
-def ensemble_member(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
-    """One seed of the ensemble: the sweep machinery's single run (its named outcomes and
-    the monthly series the bands need)."""
+def ensemble_members(params: Mapping[str, Any], seeds: Sequence[int]) -> Iterator[dict[str, Any]]:
+    """The ensemble's seeds one after another: the sweep machinery's runs of one parameter
+    vector (``run_many``: each run's named outcomes and the monthly series the bands
+    need), as each finishes."""
     import experiments.runner
 
-    return {"seed": int(seed)} | experiments.runner.run_one(params, int(seed), BAND_SERIES)
+    runs = experiments.runner.run_many(params, seeds, BAND_SERIES)
+    for seed, out in zip(seeds, runs, strict=True):
+        yield {"seed": int(seed)} | out  # type: ignore[operator]  # errors="raise"
 
 
 @dataclass(frozen=True)
@@ -1125,11 +1128,12 @@ def run_ensemble(
         return EnsembleView(label, total, ordered, cancelled, params)
 
     if workers <= 1 or total < 2 or "fork" not in mp.get_all_start_methods():
-        for seed in seeds:
+        members = ensemble_members(params, seeds)
+        for _ in seeds:
             if not keep_going():
                 yield view(cancelled=True)
                 return
-            rows.append(ensemble_member(params, seed))
+            rows.append(next(members))
             progress(len(rows), total)
             yield view()
         return
@@ -1147,9 +1151,10 @@ def _member_worker(params: Mapping[str, Any], seeds: Sequence[int], out: Any) ->
     # along with the fork: restore the defaults, so that terminate() stops this worker.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    members = ensemble_members(params, seeds)
     for seed in seeds:
         try:
-            out.put(("row", ensemble_member(params, seed)))
+            out.put(("row", next(members)))
         except Exception as exc:  # reported by the parent, which stops the ensemble
             out.put(("error", f"seed {seed}: {type(exc).__name__}: {exc}"))
             return

@@ -22,10 +22,20 @@ import pytest
 
 from experiments import designs
 from experiments.cli import main
-from experiments.runner import METRICS, Chunk, run_chunk, run_one, run_seed, run_sweep, schema
+from experiments.runner import (
+    METRICS,
+    Chunk,
+    run_chunk,
+    run_many,
+    run_one,
+    run_seed,
+    run_sweep,
+    schema,
+)
 from experiments.spec import load_spec
 from experiments.storage import default_chunk_size
 from model import OUTCOMES, GSOMIAModel
+from model.config import load_config
 from model.parameters import PARAMETERS, ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -870,3 +880,86 @@ def test_a_chunk_that_changed_since_the_resume_fails_the_merge_naming_its_run_id
     ):
         merge_chunks(out, load_spec(SMOKE), n_chunks=3, chunk_size=1, total=3)
     assert not chunk_path(out, 1).exists()
+
+
+# ---- many seeds in one call -------------------------------------------------------------------
+def frame_summary(model) -> dict:
+    """``summarise`` read through ``model.monthly()`` and pandas' reductions (the plain
+    path the collector's lists replace)."""
+    from experiments.outcomes import COLUMNS, RunView
+
+    class FrameView(RunView):
+        def __init__(self, model) -> None:
+            super().__init__(model)
+            self.df = model.monthly()
+
+        def column(self, name):
+            return self.df[name]
+
+        def peak(self, column):
+            return float(self.df[column].max())
+
+        def final(self, column):
+            return self.df[column].iloc[-1]
+
+        def total(self, column):
+            return float(self.df[column].sum())
+
+    view = FrameView(model)
+    return {c.name: c.value(view) for c in COLUMNS}
+
+
+@pytest.mark.parametrize(
+    ("config", "seeds"),
+    [(BASELINE, [0, 1, 2, 7]), (REPO / "configs" / "quiet_2017_2018.toml", [3, 4])],
+)
+def test_run_many_equals_runs_summarised_from_their_dataframes(config, seeds):
+    params = load_config(config)
+    got = list(run_many(params, seeds, ("opinion_share", "threat")))
+    assert len(got) == len(seeds)
+    for out, seed in zip(got, seeds, strict=True):
+        model = GSOMIAModel(rng=seed, **params)
+        model.run()
+        df = model.monthly()
+        assert {k: out[k] for k in METRICS} == frame_summary(model)
+        for name in ("opinion_share", "threat"):
+            assert out["series"][name].tolist() == df[name].tolist()
+        assert out["dates"] == [str(d) for d in df.index]
+
+
+def test_run_many_yields_a_failing_runs_exception_and_goes_on(monkeypatch):
+    params = load_config(BASELINE) | {"end": "2019-01-31"}
+    plain = GSOMIAModel.run
+
+    def run(self):
+        if self.seed == 5:
+            raise FloatingPointError("boom")
+        return plain(self)
+
+    monkeypatch.setattr(GSOMIAModel, "run", run)
+    got = list(run_many(params, [4, 5, 6], errors="yield"))
+    assert isinstance(got[1], FloatingPointError)
+    assert [g["outcome"] for g in (got[0], got[2])] == [
+        run_one(params, s)["outcome"] for s in (4, 6)
+    ]
+    with pytest.raises(FloatingPointError, match="boom"):
+        list(run_many(params, [4, 5, 6]))
+
+
+def run_one_at_a_time(params, seed):
+    """run_one behind another name: run_chunk takes its per-run path."""
+    return run_one(params, seed)
+
+
+def test_a_chunk_runs_each_points_replications_together_with_the_same_rows(tmp_path):
+    spec = load_spec(SMOKE)
+    pts = designs.points(spec)
+    base = load_config(spec.config) | spec.fixed
+    runs = tuple(
+        (rid, rid // 2, rid % 2, run_seed(spec.seed, rid // 2, rid % 2), pts[rid // 2])
+        for rid in range(1, 6)  # a point's second replication, two whole points, a first
+    )
+    _, grouped = run_chunk(Chunk(0, runs, base, run_one))
+    _, single = run_chunk(Chunk(0, runs, base, run_one_at_a_time))
+    assert grouped == single
+    assert [r["run_id"] for r in grouped] == [1, 2, 3, 4, 5]

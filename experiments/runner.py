@@ -297,7 +297,8 @@ def _run_locked(
     pts = design_points(spec)
     reps = spec.replications
     total = len(pts) * reps
-    chunk_size = spec.chunk_size or default_chunk_size(total)
+    # a resume keeps the chunking the sweep started with (its files are named by it)
+    chunk_size = (meta or {}).get("chunk_size") or spec.chunk_size or default_chunk_size(total)
     n_chunks = math.ceil(total / chunk_size)
 
     if meta is not None and meta.get("status") == "complete" and (out / "runs.parquet").is_file():

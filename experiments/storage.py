@@ -53,9 +53,16 @@ def schema(spec: SweepSpec) -> pa.Schema:
     return pa.schema([*ID_COLUMNS, *varied, *RESULT_COLUMNS, *STATUS_COLUMNS])
 
 
+CHUNKS = 100
+"""About this many chunks per sweep by default: each chunk is a Parquet file written, read
+back by the merge and sent between processes (a few milliseconds), so a 120-run sweep in
+chunks of one run spent a tenth of its time on files; 100 chunks still balance two to a
+few dozen workers, and a resume redoes at most one chunk per worker."""
+
+
 def default_chunk_size(total: int) -> int:
-    """About 500 chunks per sweep, 1 to 50 runs each (a few seconds of work per chunk)."""
-    return max(1, min(50, math.ceil(total / 500)))
+    """About ``CHUNKS`` chunks per sweep, 1 to 50 runs each (seconds of work per chunk)."""
+    return max(1, min(50, math.ceil(total / CHUNKS)))
 
 
 def chunk_path(out: Path, chunk_id: int) -> Path:
@@ -264,7 +271,8 @@ def _read_chunk(path: Path, sch: pa.Schema, ids: range) -> pa.Table:
     try:
         # Read with the sweep's schema (compatible types are cast to it), but a missing
         # column would come back as nulls: a chunk without one is not this sweep's.
-        missing = [n for n in sch.names if n not in pq.read_schema(path).names]
+        names = set(pq.read_schema(path).names)
+        missing = [n for n in sch.names if n not in names]
         table = pq.read_table(path, schema=sch)
         got = table.column("run_id").to_pylist()
         if missing:

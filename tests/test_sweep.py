@@ -438,6 +438,39 @@ def test_resume_with_a_partial_last_chunk_equals_an_uninterrupted_sweep(tmp_path
     assert redone == 8 - 3 * finished
 
 
+def test_a_resume_keeps_the_chunk_size_the_sweep_started_with(tmp_path, monkeypatch):
+    """A sweep started under another default chunk size (an older runner) is resumed in
+    its own chunks: its finished chunk files count, nothing is redone."""
+    from experiments import storage
+
+    spec = tmp_path / "default.toml"
+    spec.write_text(values_spec(tmp_path, 4, 2, 1).read_text().replace("chunk_size = 1\n", ""))
+    out = tmp_path / "cut"
+    monkeypatch.setattr(storage, "CHUNKS", 4)  # 8 runs in chunks of 2
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out=out, workers=1, progress=False, experiment=interrupt_at(6))
+    assert len(list((out / "chunks").glob("part-*.parquet"))) == 2
+    monkeypatch.setattr(storage, "CHUNKS", 8)  # the default is now chunks of 1
+    run_sweep(spec, out=out, workers=1, resume=True, progress=False, experiment=cheap_experiment)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["chunk_size"] == 2 and meta["sessions"][-1]["runs"] == 4
+    assert_every_run_once(out, 4, 2)
+
+
+def test_the_merge_reads_each_chunks_schema_once(reference, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from experiments import storage
+
+    calls = []
+    plain = pq.read_schema
+    monkeypatch.setattr(storage.pq, "read_schema", lambda p: calls.append(p) or plain(p))
+    out = run_sweep(
+        SMOKE, out=tmp_path / "out", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert len(calls) == json.loads((out / "meta.json").read_text())["chunks"] == 8
+
+
 def test_a_short_last_chunk_file_is_redone_on_resume(tmp_path):
     """A chunk file with fewer rows than its chunk holds is not taken as finished, the
     partial last chunk included."""
@@ -723,15 +756,15 @@ def test_spec_built_in_code_renders_dates_as_toml():
 
 
 # ---- chunk sizes and chunk rows ---------------------------------------------------------------
-@pytest.mark.parametrize("total", [1, 2, 499, 500, 501, 999, 1000, 1001, 24_999, 25_000, 25_001])
-def test_default_chunk_size_is_the_smallest_giving_at_most_500_chunks(total):
-    """About 500 chunks: the smallest chunk size that keeps the chunk count at or under
-    500, capped at 50 runs (huge sweeps then get more chunks)."""
+@pytest.mark.parametrize("total", [1, 2, 99, 100, 101, 120, 199, 200, 201, 4_999, 5_000, 5_001])
+def test_default_chunk_size_is_the_smallest_giving_at_most_100_chunks(total):
+    """About 100 chunks: the smallest chunk size that keeps the chunk count at or under
+    100, capped at 50 runs (huge sweeps then get more chunks)."""
     size = default_chunk_size(total)
     assert 1 <= size <= min(50, total)
-    assert -(-total // size) <= 500 or size == 50
-    if size > 1:  # one run fewer per chunk would give more than 500 chunks
-        assert -(-total // (size - 1)) > 500
+    assert -(-total // size) <= 100 or size == 50
+    if size > 1:  # one run fewer per chunk would give more than 100 chunks
+        assert -(-total // (size - 1)) > 100
 
 
 def test_default_chunk_size_of_huge_sweeps_is_capped_at_50():

@@ -192,6 +192,23 @@ def check_out(out: Path, fingerprint: str, spec_name: str, resume: bool) -> dict
     return meta
 
 
+_LOCK_FDS: set[int] = set()
+"""Descriptors of the writer locks this process holds."""
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (a pool worker), close the writer locks' descriptors: the lock
+    stays the parent's alone, so it is gone as soon as the parent is, not when the last
+    worker exits."""
+    for fd in _LOCK_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _LOCK_FDS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 @contextlib.contextmanager
 def writer_lock(out: Path, command: str = "sweep") -> Iterator[None]:
     """Hold ``DIR/.lock`` while writing: a second writer is refused (exit 1) while this one
@@ -200,6 +217,7 @@ def writer_lock(out: Path, command: str = "sweep") -> Iterator[None]:
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    _LOCK_FDS.add(fd)
     locked = False
     try:
         try:
@@ -222,6 +240,7 @@ def writer_lock(out: Path, command: str = "sweep") -> Iterator[None]:
             if created and not _entries(out):  # nothing written: leave nothing
                 with contextlib.suppress(OSError):
                     out.rmdir()
+        _LOCK_FDS.discard(fd)
         os.close(fd)  # releases the lock
 
 

@@ -374,3 +374,72 @@ def test_ctrl_c_to_the_process_group_prints_one_line_and_no_worker_traceback(bac
     )
     assert res.returncode == 0, res.stderr
     assert run_ids(out) == list(range(48))
+
+
+# ---- the forked pool ---------------------------------------------------------------------------
+def _open_files() -> set[str]:
+    """The files this process has open (Linux)."""
+    folder = Path("/proc/self/fd")
+    out = set()
+    for entry in folder.iterdir():
+        with contextlib.suppress(OSError):
+            out.add(os.readlink(entry))
+    return out
+
+
+def test_pools_fork_only_while_no_other_thread_runs():
+    from experiments.backends import start_method
+
+    assert start_method() == ("fork" if sys.platform == "linux" else "spawn")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks on Linux only")
+def test_a_forked_worker_holds_no_writer_lock(tmp_path):
+    """The writer lock's descriptor is closed in the forked workers: the lock is the
+    parent's alone and goes with it, not with the last worker."""
+    from experiments import storage
+    from experiments.backends import _stop_pool, process_pool
+
+    lock = str((tmp_path / "out" / storage.LOCK_NAME).resolve())
+    with writer_lock(tmp_path / "out"):
+        assert lock in _open_files()
+        pool = process_pool(2)
+        try:
+            for _ in range(4):
+                assert lock not in pool.submit(_open_files).result(timeout=60)
+        finally:
+            _stop_pool(pool)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks on Linux only")
+def test_a_forked_worker_ends_on_sigterm_under_the_clis_handler():
+    """The CLI turns SIGTERM into an exception; a forked worker inherits that handler and
+    must drop it, or terminating the pool would only interrupt the worker's run."""
+    import concurrent.futures as cf
+
+    from experiments.backends import _stop_pool, process_pool
+    from experiments.boundary import termination_as_interrupt
+
+    with termination_as_interrupt():
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        pool = process_pool(1)
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # nothing left blocked
+        try:
+            future = pool.submit(time.sleep, 60)
+            (proc,) = pool._processes.values()
+            wait_until(future.running, 30)
+            proc.terminate()
+            proc.join(timeout=10)
+            assert proc.exitcode == -signal.SIGTERM
+            with pytest.raises(cf.process.BrokenProcessPool):
+                future.result(timeout=30)
+        finally:
+            _stop_pool(pool)

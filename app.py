@@ -969,7 +969,7 @@ def ensemble_members(params: Mapping[str, Any], seeds: Sequence[int]) -> Iterato
 
     runs = experiments.runner.run_many(params, seeds, BAND_SERIES)
     for seed, out in zip(seeds, runs, strict=True):
-        yield {"seed": int(seed)} | out  # type: ignore[operator]  # errors="raise"
+        yield {"seed": int(seed)} | out
 
 
 @dataclass(frozen=True)

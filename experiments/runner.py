@@ -97,16 +97,19 @@ def run_many(
     seeds: Iterable[int],
     series: Sequence[str] = (),
     *,
+    view: Callable[[Any], Any] | None = None,
     errors: Literal["raise", "yield"] = "raise",
-) -> Iterator[dict[str, Any] | Exception]:
+) -> Iterator[Any]:
     """The model runs of one parameter vector, one per seed, in the order of ``seeds``:
     yields ``summarise``'s dict of each run as it finishes (lazily, so a caller can show
     progress or stop early). ``params`` are constructor keywords (base config + fixed
     overrides + the design point), each seed an integer. With ``series`` (monthly
     columns), each dict also holds ``"series"`` (name -> float array) and ``"dates"``
-    (the month ends), for views of an ensemble over time. ``errors="yield"``: a run that
-    raises yields its exception in place of its dict and the other seeds still run (a
-    sweep records it as a failed row); ``"raise"``: the exception ends the iteration.
+    (the month ends), for views of an ensemble over time. ``view``: what to read off
+    each finished model instead of the summary (the fit's scored ``Run``).
+    ``errors="yield"``: a run that raises yields its exception in place of its result and
+    the other seeds still run (a sweep records it as a failed row); ``"raise"``: the
+    exception ends the iteration.
 
     The one entry point for many seeds (a sweep's chunk, a fit's particle, the UI's
     ensemble), so what the seeds of one vector can share is shared here: the keywords
@@ -123,11 +126,14 @@ def run_many(
         try:
             model = GSOMIAModel(rng=int(seed), **kwargs)
             model.run()
-            out = summarise(model)
+            out = summarise(model) if view is None else view(model)
         except Exception as exc:
             if errors == "raise":
                 raise
             yield exc
+            continue
+        if view is not None:
+            yield out
             continue
         if series:
             monthly = model.datacollector.model_vars
@@ -142,7 +148,7 @@ def run_one(params: Mapping[str, Any], seed: int, series: Sequence[str] = ()) ->
     ``summarise``'s dict; with ``series`` (monthly columns), also ``"series"`` (name ->
     array) and ``"dates"`` (the month ends)."""
     (out,) = run_many(params, (seed,), series)
-    return out  # type: ignore[return-value]  # errors="raise": never an exception
+    return out
 
 
 def run_seed(spec_seed: int, point_id: int, replication: int) -> int:

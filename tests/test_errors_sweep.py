@@ -443,3 +443,19 @@ def test_a_forked_worker_ends_on_sigterm_under_the_clis_handler():
                 future.result(timeout=30)
         finally:
             _stop_pool(pool)
+
+
+def test_a_progress_bar_starts_no_thread_that_would_stop_the_pool_forking(monkeypatch):
+    """tqdm's monitor thread outlives its bar: on a terminal the sweep's bar would turn
+    every later pool into a spawning one."""
+    from experiments.backends import start_method
+    from experiments.progress import Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    bar = Progress(10, 0, None, "test")
+    try:
+        bar.update(3)
+        assert bar.bar is not None and threading.active_count() == 1
+        assert start_method() == ("fork" if sys.platform == "linux" else "spawn")
+    finally:
+        bar.close()

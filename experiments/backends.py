@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -93,7 +94,7 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     method = start_method()
     held = HELD_SIGNALS if method == "fork" else ()
     # exits in reverse: SIGINT's handler is back before the held signals pass
-    with _blocked(held), _sigint_ignored(), warnings.catch_warnings():
+    with _blocked(held), _sigint_ignored(), _frozen(method == "fork"), warnings.catch_warnings():
         # Python 3.12 warns about a fork whenever the process has other OS threads; ours
         # are numpy's BLAS and Arrow's pools, which re-create theirs in a forked child
         # (start_method forks only when no other Python thread runs).
@@ -107,6 +108,21 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
         for _ in range(workers):
             pool.submit(os.getpid)
     return pool
+
+
+@contextlib.contextmanager
+def _frozen(fork: bool) -> Iterator[None]:
+    """While workers are forked, keep this process's objects out of garbage collection
+    (``gc.freeze``): the workers' collectors then leave their pages shared instead of
+    copying them (Python's ``gc`` documentation, on fork without exec)."""
+    if not fork:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import gc
 import os
 import shutil
 import signal
@@ -402,7 +403,7 @@ def test_pools_fork_only_while_no_other_thread_runs():
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the pool forks on Linux only")
-def test_a_forked_worker_holds_no_writer_lock(tmp_path):
+def test_a_forked_worker_holds_no_writer_lock_and_the_parents_objects_frozen(tmp_path):
     """The writer lock's descriptor is closed in the forked workers: the lock is the
     parent's alone and goes with it, not with the last worker."""
     from experiments import storage
@@ -415,6 +416,10 @@ def test_a_forked_worker_holds_no_writer_lock(tmp_path):
         try:
             for _ in range(4):
                 assert lock not in pool.submit(_open_files).result(timeout=60)
+            # the parent's objects were frozen for the fork (kept out of the workers'
+            # collections, so their pages stay shared), and are collected again here
+            assert pool.submit(gc.get_freeze_count).result(timeout=60) > 0
+            assert gc.get_freeze_count() == 0
         finally:
             _stop_pool(pool)
 

@@ -211,7 +211,12 @@ def _chunk_results(chunk: Chunk) -> Iterator[dict[str, Any] | Exception]:
 
 # ---- the sweep ------------------------------------------------------------------------------
 def _meta(
-    spec: SweepSpec, total: int, n_points: int, chunk_size: int, n_chunks: int
+    spec: SweepSpec,
+    total: int,
+    n_points: int,
+    chunk_size: int,
+    n_chunks: int,
+    code: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -229,7 +234,7 @@ def _meta(
         "finished": None,
         **host(),
         "packages": package_versions(),
-        "git": git_state(),
+        "git": code,
         "sessions": [],
         "counts": None,
     }
@@ -303,9 +308,6 @@ def _run_locked(
     pts = design_points(spec)
     reps = spec.replications
     total = len(pts) * reps
-    # a resume keeps the chunking the sweep started with (its files are named by it)
-    chunk_size = (meta or {}).get("chunk_size") or spec.chunk_size or default_chunk_size(total)
-    n_chunks = math.ceil(total / chunk_size)
 
     if meta is not None and meta.get("status") == "complete" and (out / "runs.parquet").is_file():
         shutil.rmtree(out / "chunks", ignore_errors=True)
@@ -318,8 +320,15 @@ def _run_locked(
     if backend == "dask":
         client, cluster = connect_dask(scheduler, n_workers)
     try:
+        slots = n_workers if client is None else sum(client.nthreads().values())
+        # a resume keeps the chunking the sweep started with (its files are named by it)
+        chunk_size = (
+            (meta or {}).get("chunk_size") or spec.chunk_size or default_chunk_size(total, slots)
+        )
+        n_chunks = math.ceil(total / chunk_size)
+        code = git_state()
         if meta is None:
-            meta = _meta(spec, total, len(pts), chunk_size, n_chunks)
+            meta = _meta(spec, total, len(pts), chunk_size, n_chunks, code)
             write_text_atomic(out / "spec.toml", spec.text or _spec_toml(spec))
             write_text_atomic(out / "config.toml", spec.config.read_text())
             write_meta(out, meta)
@@ -328,9 +337,9 @@ def _run_locked(
             "ended": None,
             "backend": backend,
             "scheduler": scheduler,
-            "workers": n_workers if client is None else sum(client.nthreads().values()),
+            "workers": slots,
             "host": host()["host"],
-            "git": git_state(),
+            "git": code,
             "runs": 0,
             "interrupted": None,
         }

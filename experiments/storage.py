@@ -53,16 +53,19 @@ def schema(spec: SweepSpec) -> pa.Schema:
     return pa.schema([*ID_COLUMNS, *varied, *RESULT_COLUMNS, *STATUS_COLUMNS])
 
 
-CHUNKS = 100
-"""About this many chunks per sweep by default: each chunk is a Parquet file written, read
-back by the merge and sent between processes (a few milliseconds), so a 120-run sweep in
-chunks of one run spent a tenth of its time on files; 100 chunks still balance two to a
-few dozen workers, and a resume redoes at most one chunk per worker."""
+CHUNKS_PER_WORKER = 8
+"""Chunks per worker by default. Each chunk is a Parquet file written, read back by the
+merge and removed, and a message between processes: a few milliseconds, which for a
+120-run sweep in chunks of one run was a tenth of its time. Eight per worker keep the
+workers busy to the end (the last chunks are short next to a worker's share), and a resume
+redoes at most one chunk per worker."""
+MAX_CHUNK = 50
 
 
-def default_chunk_size(total: int) -> int:
-    """About ``CHUNKS`` chunks per sweep, 1 to 50 runs each (seconds of work per chunk)."""
-    return max(1, min(50, math.ceil(total / CHUNKS)))
+def default_chunk_size(total: int, workers: int = 1) -> int:
+    """About ``CHUNKS_PER_WORKER`` chunks per worker, 1 to ``MAX_CHUNK`` runs each. A
+    sweep records its chunk size, and a resume keeps it, so it may follow the workers."""
+    return max(1, min(MAX_CHUNK, math.ceil(total / (CHUNKS_PER_WORKER * max(1, workers)))))
 
 
 def chunk_path(out: Path, chunk_id: int) -> Path:

@@ -446,11 +446,11 @@ def test_a_resume_keeps_the_chunk_size_the_sweep_started_with(tmp_path, monkeypa
     spec = tmp_path / "default.toml"
     spec.write_text(values_spec(tmp_path, 4, 2, 1).read_text().replace("chunk_size = 1\n", ""))
     out = tmp_path / "cut"
-    monkeypatch.setattr(storage, "CHUNKS", 4)  # 8 runs in chunks of 2
+    monkeypatch.setattr(storage, "CHUNKS_PER_WORKER", 4)  # 8 runs in chunks of 2
     with pytest.raises(KeyboardInterrupt):
         run_sweep(spec, out=out, workers=1, progress=False, experiment=interrupt_at(6))
     assert len(list((out / "chunks").glob("part-*.parquet"))) == 2
-    monkeypatch.setattr(storage, "CHUNKS", 8)  # the default is now chunks of 1
+    monkeypatch.setattr(storage, "CHUNKS_PER_WORKER", 8)  # the default is now chunks of 1
     run_sweep(spec, out=out, workers=1, resume=True, progress=False, experiment=cheap_experiment)
     meta = json.loads((out / "meta.json").read_text())
     assert meta["chunk_size"] == 2 and meta["sessions"][-1]["runs"] == 4
@@ -756,20 +756,40 @@ def test_spec_built_in_code_renders_dates_as_toml():
 
 
 # ---- chunk sizes and chunk rows ---------------------------------------------------------------
-@pytest.mark.parametrize("total", [1, 2, 99, 100, 101, 120, 199, 200, 201, 4_999, 5_000, 5_001])
-def test_default_chunk_size_is_the_smallest_giving_at_most_100_chunks(total):
-    """About 100 chunks: the smallest chunk size that keeps the chunk count at or under
-    100, capped at 50 runs (huge sweeps then get more chunks)."""
-    size = default_chunk_size(total)
+@pytest.mark.parametrize("workers", [1, 2, 7])
+@pytest.mark.parametrize("total", [1, 2, 15, 16, 17, 120, 399, 400, 401, 10_000])
+def test_default_chunk_size_gives_about_eight_chunks_per_worker(total, workers):
+    """The smallest chunk size that keeps the chunk count at or under 8 per worker,
+    capped at 50 runs (huge sweeps then get more chunks)."""
+    size = default_chunk_size(total, workers)
     assert 1 <= size <= min(50, total)
-    assert -(-total // size) <= 100 or size == 50
-    if size > 1:  # one run fewer per chunk would give more than 100 chunks
-        assert -(-total // (size - 1)) > 100
+    assert -(-total // size) <= 8 * workers or size == 50
+    if size > 1:  # one run fewer per chunk would give more than 8 per worker
+        assert -(-total // (size - 1)) > 8 * workers
 
 
 def test_default_chunk_size_of_huge_sweeps_is_capped_at_50():
     assert default_chunk_size(10**7) == 50
     assert default_chunk_size(1) == 1
+
+
+def test_the_chunk_size_follows_the_workers_and_a_resume_keeps_it(tmp_path):
+    spec = tmp_path / "default.toml"
+    spec.write_text(values_spec(tmp_path, 8, 3, 1).read_text().replace("chunk_size = 1\n", ""))
+    runs = {}
+    for workers in (1, 2):
+        out = run_sweep(
+            spec,
+            out=tmp_path / f"w{workers}",
+            workers=workers,
+            progress=False,
+            experiment=cheap_experiment,
+        )
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["chunk_size"] == default_chunk_size(24, workers)
+        runs[workers] = (out / "runs.parquet").read_bytes()
+    assert default_chunk_size(24, 1) != default_chunk_size(24, 2)
+    assert runs[1] == runs[2]
 
 
 def test_run_chunk_rows_hold_exactly_the_schema_columns(tmp_path):

@@ -69,8 +69,9 @@ $(PY):
 	echo "creating $(VENV) with $$found ($$("$$found" --version 2>&1))"; \
 	"$$found" -m venv $(VENV)
 
-# Re-installs whenever pyproject.toml changes. Also refuses a stale .venv older than 3.12.
-$(VENV_STAMP): pyproject.toml | $(PY)
+# Re-installs whenever pyproject.toml or the compiled kernel's source changes (the editable
+# install builds model/_kernels). Also refuses a stale .venv older than 3.12.
+$(VENV_STAMP): pyproject.toml setup.py model/_kernels.pyx | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
 	    echo "error: $(VENV) uses Python $$($(PY) -c 'import platform; print(platform.python_version())'), gsomia needs >= 3.12; run 'make distclean' first." >&2; \
 	    exit 1; }
@@ -88,7 +89,7 @@ $(ASSETS_STAMP): scripts/fetch_solara_assets.sh
 ui-assets: $(ASSETS_STAMP)
 
 # --- Tasks --------------------------------------------------------------------------------
-DEMO_SEED ?= 1
+DEMO_SEED ?= 0
 demo: install
 	$(VENV)/bin/gsomia run --config configs/baseline_2019.toml --seed $(DEMO_SEED)
 
@@ -136,6 +137,7 @@ ui: install ui-assets
 # Neither touches results/.
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -f model/_kernels.c model/_kernels.*.so $(VENV_STAMP)
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean

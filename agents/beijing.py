@@ -41,7 +41,12 @@ class Beijing(Government):
 
     @classmethod
     def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
-        """Gains from Seoul's defiance; the cost of its move."""
+        """Gains from Seoul's defiance; the cost of its move (the profiles and parameters
+        fix both)."""
+        return dict(g.memo_params("beijing.utility", p, cls._utility))
+
+    @classmethod
+    def _utility(cls, g: Profiles, p: Any) -> dict[str, Any]:
         return {
             "china": p.china_influence * g.signal("defiance"),
             "pressure_cost": -p.inducement_cost * cost(p)[g.move("beijing")],

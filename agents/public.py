@@ -57,11 +57,26 @@ class KoreanPublic(Agent):
         self.network.step(push)
 
 
+def public_index(g: Profiles) -> np.ndarray:
+    """Each profile's position in the flattened tables of the public the governments
+    expect (``PublicBelief``: curb level, firm stance, talks, level of US pressure on
+    Seoul), from the state after the moves."""
+    pressure = np.rint(np.asarray(g.signal("pressure_seoul")) * (PRESSURE_LEVELS - 1))
+    dims = (g.state["curb"], FIRM[g.state["pact"]], g.state["talks"], pressure.astype(np.int64))
+    return np.ravel_multi_index(np.broadcast_arrays(*dims), (N_CURB, 2, 2, PRESSURE_LEVELS))
+
+
 def expected_public(g: Profiles, env: Any) -> tuple[Any, Any, Any]:
     """(end, keep, boycott) shares the governments expect in each profile's state after
     the moves: the curbs, Seoul's stance, the talks and Washington's pressure on Seoul
-    (a move's effect on opinion counts in the lookahead of the government making it)."""
-    pressure = np.rint(np.asarray(g.signal("pressure_seoul")) * (PRESSURE_LEVELS - 1))
-    return env.expected_public(
-        g.state["curb"], FIRM[g.state["pact"]], g.state["talks"], pressure.astype(np.int64)
-    )
+    (a move's effect on opinion counts in the lookahead of the government making it).
+    Gathered once per profiles and belief (every government that reads it shares it)."""
+    if env.public is None:
+        pressure = np.rint(np.asarray(g.signal("pressure_seoul")) * (PRESSURE_LEVELS - 1))
+        return env.expected_public(
+            g.state["curb"], FIRM[g.state["pact"]], g.state["talks"], pressure.astype(np.int64)
+        )
+    held = g.memo("public_gathered", lambda _: [None, None])
+    if held[0] is not env.public:  # held[0] keeps the belief alive: identity is safe
+        held[:] = [env.public, env.public.take(g.memo("public_index", public_index))]
+    return held[1]

@@ -28,7 +28,7 @@ from model.pact import (
     WTO_STATES,
     WTO_SUSPENDED,
     Pact,
-    curb_damage,
+    curb_damage_per_dependence,
     intelligence,
     strain,
 )
@@ -182,41 +182,61 @@ class Seoul(Government):
         return {"pact": np.where(pact == Pact.NOTICE_PENDING, int(Pact.TERMINATED), pact)}
 
     @classmethod
-    def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
-        """Seoul's month (README, "Payoffs")."""
+    def prepared(cls, g: Profiles, p: Any) -> dict[str, Any]:
+        """The parts of its month that the profiles and parameters fix (``utility``
+        adds the slow variables): the strain on trust from the state, the curbs' damage
+        per unit of trade dependence, the weights of the expected public in its
+        approval and audience costs, the alliance and Beijing's pull."""
         s, pact = g.move("seoul"), g.state["pact"]
-        poll, keep, _ = expected_public(g, env)
         talks = g.state["talks"].astype(float)
         fresh_talks = talks * (g.start["talks"] == 0) * g.signal("talks_offered", False)
         defiance, hardness = g.signal("defiance"), g.signal("hardness")
-        trust = np.clip(1.0 - strain(p, env.tension, pact, g.state["curb"], talks), 0.0, 1.0)
-        damage = curb_damage(p, env, g.state["curb"])
-        # Security: the pact's intelligence, scaled by trust, which Tokyo's curbs erode
-        # ("grave change", 2019-08-22).
-        security = intelligence(p, env) * trust * g.signal("alive")
         # Talks on the curbs hold out a prospect of their removal ("Seoul would
         # reconsider only if Tokyo retracted the export curbs").
-        economic = -p.korea_exposure * damage * (1.0 - p.talks_prospect * talks) - (
-            p.wto_cost * (s == WTO)
-        )
+        damage = curb_damage_per_dependence(p, g.state["curb"])
         # Two-level game (Putnam 1988): approval for a hard stance by the public's net lean
-        # to termination (the undecided count for neither side); audience costs for backing
-        # down from the commitment a standing or suspended notice made (Fearon 1994).
-        approval = p.opinion_weight * (poll - keep) * hardness
-        backdown = p.audience_cost * poll * COMMITTED[g.start["pact"]]
+        # to termination (the undecided count for neither side); audience costs, by the
+        # share for ending the pact, for backing down from the commitment a standing or
+        # suspended notice made (Fearon 1994), for pausing the WTO case and for signing.
         face = np.where(SUSPENDS[s], p.suspension_face, 0.0)
         face = np.where(s == RESCIND, 1.0, face) * (1.0 - p.face_saving * fresh_talks)
-        pause = PAUSES_WTO[s] * p.wto_pause_face * p.audience_cost * poll
-        signing_cost = (s == SIGN) * p.audience_cost * poll + (s == POSTPONE) * p.postpone_cost
+        backdown = p.audience_cost * COMMITTED[g.start["pact"]] * face
+        pause = PAUSES_WTO[s] * p.wto_pause_face * p.audience_cost
+        signing = (s == SIGN) * p.audience_cost
         return {
-            "security": security,
-            "economic": economic,
-            "audience": approval - backdown * face - pause - signing_cost,
+            "strain": strain(p, 0.0, pact, g.state["curb"], talks),
+            "alive": g.signal("alive"),
+            "economic_per_dependence": -p.korea_exposure
+            * damage
+            * (1.0 - p.talks_prospect * talks),
+            "economic_fixed": -(p.wto_cost * (s == WTO)),
+            "audience_per_end": p.opinion_weight * hardness - backdown - pause - signing,
+            "audience_per_keep": -p.opinion_weight * hardness,
+            "audience_fixed": -((s == POSTPONE) * p.postpone_cost),
             # alliance cost of defying Washington, with a floor that outlasts pressure
             "alliance": -p.us_pressure_weight
             * defiance
             * (g.signal("pressure_seoul") + p.us_baseline_displeasure),
             "china": p.china_influence * g.signal("inducement") * defiance,
+        }
+
+    @classmethod
+    def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
+        """Seoul's month (README, "Payoffs")."""
+        fixed = g.memo_params("seoul.prepared", p, cls.prepared)
+        end, keep, _ = expected_public(g, env)
+        trust = np.clip(1.0 - (env.tension + fixed["strain"]), 0.0, 1.0)
+        return {
+            # the pact's intelligence, scaled by trust, which Tokyo's curbs erode ("grave
+            # change", 2019-08-22)
+            "security": intelligence(p, env) * trust * fixed["alive"],
+            "economic": env.trade_dependence * fixed["economic_per_dependence"]
+            + fixed["economic_fixed"],
+            "audience": end * fixed["audience_per_end"]
+            + keep * fixed["audience_per_keep"]
+            + fixed["audience_fixed"],
+            "alliance": fixed["alliance"],
+            "china": fixed["china"],
         }
 
     # ---- acting --------------------------------------------------------------------------

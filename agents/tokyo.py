@@ -17,7 +17,7 @@ import numpy as np
 
 from agents.government import Government
 from agents.public import expected_public
-from model.pact import N_CURB, WTO_ACTIVE, curb_damage, intelligence, strain
+from model.pact import N_CURB, WTO_ACTIVE, curb_damage_per_dependence, intelligence, strain
 
 if TYPE_CHECKING:
     from model.game import Profiles
@@ -66,31 +66,45 @@ class Tokyo(Government):
         return {"talks_offered": move == TALKS}
 
     @classmethod
-    def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
-        """Tokyo's month (README, "Payoffs")."""
+    def prepared(cls, g: Profiles, p: Any) -> dict[str, Any]:
+        """The parts of its month that the profiles and parameters fix (``utility``
+        adds the slow variables): its hardline reward, lifting and talking costs per
+        unit of grievance, the curbs' damage per unit of trade dependence, the boycott's
+        weight, the WTO case and Washington's pressure."""
         t = g.move("tokyo")
         curb = g.state["curb"]
         curb_share = curb / (N_CURB - 1)
-        curbed = (curb > 0).astype(float)
         talks = g.state["talks"].astype(float)
-        # the boycott Tokyo expects under the curbs it keeps (July 2019)
-        _, _, boycott = expected_public(g, env)
         wto_standing = (g.state["wto"] == WTO_ACTIVE).astype(float)
         # while talks run, part of the grievance stops weighing on its choices
-        grievance = env.grievance * (1.0 - p.talks_grievance_relief * talks)
-        hardline = p.japan_resolve * grievance
-        lifting = (t == LIFT) * p.lift_face * hardline * g.start["curb"] / (N_CURB - 1)
-        talking = p.talks_cost * hardline * (talks + (t == TALKS))
+        resolve = p.japan_resolve * (1.0 - p.talks_grievance_relief * talks)
+        lifting = (t == LIFT) * p.lift_face * g.start["curb"] / (N_CURB - 1)
+        talking = p.talks_cost * (talks + (t == TALKS))
         return {
-            "security": p.tokyo_security_weight * intelligence(p, env) * g.signal("alive"),
-            "economic": -p.japan_exposure * curb_damage(p, env, curb)
-            - p.boycott_damage * boycott * curbed
-            - p.wto_pressure * wto_standing,
-            "audience": hardline * curb_share - lifting - talking,
+            "security_per_intelligence": p.tokyo_security_weight * g.signal("alive"),
+            "economic_per_dependence": -p.japan_exposure * curb_damage_per_dependence(p, curb),
+            # the boycott Tokyo expects under the curbs it keeps (July 2019)
+            "economic_per_boycott": -p.boycott_damage * (curb > 0),
+            "economic_fixed": -p.wto_pressure * wto_standing,
+            "audience_per_grievance": resolve * (curb_share - lifting - talking),
             "alliance": -p.us_pressure_weight
             * p.tokyo_pressure_sensitivity
             * g.signal("pressure_tokyo")
             * curb_share,
+        }
+
+    @classmethod
+    def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
+        """Tokyo's month (README, "Payoffs")."""
+        fixed = g.memo_params("tokyo.prepared", p, cls.prepared)
+        _, _, boycott = expected_public(g, env)
+        return {
+            "security": intelligence(p, env) * fixed["security_per_intelligence"],
+            "economic": env.trade_dependence * fixed["economic_per_dependence"]
+            + boycott * fixed["economic_per_boycott"]
+            + fixed["economic_fixed"],
+            "audience": env.grievance * fixed["audience_per_grievance"],
+            "alliance": fixed["alliance"],
         }
 
     # ---- acting --------------------------------------------------------------------------

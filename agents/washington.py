@@ -61,15 +61,25 @@ class Washington(Government):
         }
 
     @classmethod
+    def prepared(cls, g: Profiles, p: Any) -> dict[str, Any]:
+        """The parts of its month that the profiles and parameters fix: the pact's weight
+        per unit of intelligence, the cost of pressing."""
+        ps, pt = g.signal("pressure_seoul"), g.signal("pressure_tokyo")
+        pressing = ps * g.signal("defiance") if g.lasting else ps
+        return {
+            "security_per_intelligence": p.us_security_weight * g.signal("alive"),
+            "pressure_cost": -p.us_pressure_cost * pressing - p.us_tokyo_pressure_cost * pt,
+        }
+
+    @classmethod
     def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
         """The pact's value to the alliance and the cost of pressing, paid every month a
         position is held. After a deadline (``lasting``) pressing costs only as long as
         Seoul defies."""
-        ps, pt = g.signal("pressure_seoul"), g.signal("pressure_tokyo")
-        pressing = ps * g.signal("defiance") if g.lasting else ps
+        fixed = g.memo_params("washington.prepared", p, cls.prepared)
         return {
-            "security": p.us_security_weight * intelligence(p, env) * g.signal("alive"),
-            "pressure_cost": -p.us_pressure_cost * pressing - p.us_tokyo_pressure_cost * pt,
+            "security": intelligence(p, env) * fixed["security_per_intelligence"],
+            "pressure_cost": fixed["pressure_cost"],
         }
 
     def lookahead_moves(self) -> np.ndarray:

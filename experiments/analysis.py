@@ -50,14 +50,18 @@ PRIM_MIN_CASES = 10
 
 # ---- statistics ------------------------------------------------------------------------------
 def wilson(k: int | float, n: int | float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion k/n (NaNs when n is 0)."""
+    """Wilson score interval of a binomial proportion k/n (NaNs when n is 0). At k = 0
+    the lower bound is exactly 0 and at k = n the upper bound exactly 1 (the formula
+    gives them only up to rounding, e.g. 6.9e-18)."""
     if n <= 0:
         return math.nan, math.nan
     p = k / n
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if k <= 0 else max(0.0, centre - half)
+    high = 1.0 if k >= n else min(1.0, centre + half)
+    return low, high
 
 
 def load(dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -145,15 +145,23 @@ def imap_inprocess[T, R](task: Callable[[T], R], items: Iterator[T]) -> Iterator
         yield task(item)
 
 
-def imap_pool[T, R](task: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
+def imap_pool[T, R](
+    task: Callable[[T], R], items: Iterator[T], workers: int, warm: bool = False
+) -> Iterator[R]:
     """Process pool, at most 2*workers items in flight so memory stays flat; a broken
     pool (a worker killed) is restarted and its items resubmitted, at most
-    MAX_POOL_RESTARTS times."""
+    MAX_POOL_RESTARTS times.
+
+    ``warm=False``: a pool of its own, stopped (workers terminated) when the iteration ends
+    or is closed. ``warm=True``: the process's shared pool of ``workers`` processes
+    (``warm_pool``), kept for the next call; closing the iteration early (a cancel) drops
+    the queued items and lets the running ones finish, so the workers are idle within one
+    item's time and the next call starts without spawning anything."""
     window = 2 * workers
     pending: dict[cf.Future[Any], T] = {}
     retry: list[T] = []
     restarts = 0
-    pool = process_pool(workers)
+    pool = warm_pool(workers) if warm else process_pool(workers)
     try:
         while True:
             while len(pending) < window:
@@ -186,10 +194,56 @@ def imap_pool[T, R](task: Callable[[T], R], items: Iterator[T], workers: int) ->
                         "with --resume"
                     )
                 print("gsomia sweep: a worker died; restarting the pool", file=sys.stderr)
-                _stop_pool(pool)
-                pool.shutdown(wait=True)  # its manager thread is gone before the next fork
-                pool = process_pool(workers)
+                if warm:
+                    pool = _replace_warm_pool(workers, pool)
+                else:
+                    _stop_pool(pool)
+                    pool.shutdown(wait=True)  # its threads end: the next pool can fork
+                    pool = process_pool(workers)
     finally:
+        if warm:
+            for fut in pending:
+                fut.cancel()  # queued items are dropped; running ones finish on their own
+        else:
+            _stop_pool(pool)
+
+
+_WARM: dict[int, cf.ProcessPoolExecutor] = {}
+_WARM_LOCK = threading.Lock()
+
+
+def warm_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """This process's shared pool of ``workers`` processes (``process_pool``), started on
+    first use and kept: a server that runs many short ensembles (the browser UI) pays
+    the workers' start-up once. A broken pool is replaced; ``close_warm_pools`` stops
+    them (the workers also exit with this process, through their watchdog)."""
+    with _WARM_LOCK:
+        pool = _WARM.get(workers)
+        if pool is None or getattr(pool, "_broken", False):
+            if pool is not None:
+                _stop_pool(pool)
+            pool = _WARM[workers] = process_pool(workers)
+        return pool
+
+
+def _replace_warm_pool(workers: int, broken: cf.ProcessPoolExecutor) -> cf.ProcessPoolExecutor:
+    """A fresh shared pool of ``workers`` processes in place of the ``broken`` one (or the
+    one another caller has already put in its place)."""
+    with _WARM_LOCK:
+        current = _WARM.get(workers)
+        if current is not None and current is not broken:
+            return current
+        _stop_pool(broken)
+        pool = _WARM[workers] = process_pool(workers)
+        return pool
+
+
+def close_warm_pools() -> None:
+    """Stop every shared pool (their workers are terminated)."""
+    with _WARM_LOCK:
+        pools = list(_WARM.values())
+        _WARM.clear()
+    for pool in pools:
         _stop_pool(pool)
 
 

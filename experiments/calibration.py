@@ -217,11 +217,21 @@ DEFAULT_TIMELINE = data_dir() / "timeline_2019.csv"
 """A copy of shared/timeline_2019.csv, so a clone can calibrate on its own."""
 
 
+DEFAULT_SEEDS = 100
+DEFAULT_POSTERIOR_SEEDS = 10
+"""Seeds per parameter draw of ``gsomia calibrate --posterior`` when --seeds is not given."""
+
+
 def cli_calibrate(args: Any) -> int:
-    """``gsomia calibrate``: the calibration table over ``--seeds`` seeds (0..N-1)."""
+    """``gsomia calibrate``: the calibration table over ``--seeds`` seeds (0..N-1); with
+    ``--posterior DIR``, the outcome shares over the fit's posterior instead."""
     from experiments.backends import default_workers
     from model.config import load_config
 
+    if getattr(args, "posterior", None) is not None:
+        return cli_posterior(args)
+    if args.seeds is None:
+        args.seeds = DEFAULT_SEEDS
     if args.seeds < 1:
         raise ConfigError(f"--seeds: invalid value {args.seeds!r}; allowed: an integer >= 1")
     if args.workers is not None and args.workers < 1:
@@ -232,4 +242,44 @@ def cli_calibrate(args: Any) -> int:
     runs = run_seeds(args.config, range(args.seeds), workers=workers)
     table = calibrate(runs, timeline)
     print(table.to_markdown())
+    return 0
+
+
+def cli_posterior(args: Any) -> int:
+    """``gsomia calibrate --posterior DIR``: outcome shares of ``--config`` over
+    ``--draws`` parameter draws from the fit's posterior x ``--seeds`` seeds, with
+    intervals that count the spread between draws, next to the posterior mean over as
+    many seeds (``experiments.ensemble``). Progress on stderr; Ctrl-C stops (130)."""
+    from experiments.backends import default_workers
+    from experiments.ensemble import load_posterior, posterior_ensemble, posterior_markdown
+    from experiments.progress import Progress
+    from model.config import load_config
+
+    seeds = DEFAULT_POSTERIOR_SEEDS if args.seeds is None else args.seeds
+    for key, value in (("--draws", args.draws), ("--seeds", seeds)):
+        if value < 1:
+            raise ConfigError(f"{key}: invalid value {value!r}; allowed: an integer >= 1")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers: invalid value {args.workers!r}; allowed: an integer >= 1")
+    if args.seed < 0:
+        raise ConfigError(f"--seed: invalid value {args.seed!r}; allowed: an integer >= 0")
+    base = load_config(args.config)
+    GSOMIAModel(**base)  # the config, before any worker starts
+    load_posterior(args.posterior)  # the fit folder too
+    total = 2 * args.draws * seeds
+    workers = min(args.workers or default_workers(), total)
+    bar = Progress(total, 0, None, "calibrate --posterior")
+    seen = [0]
+
+    def progress(done: int, _total: int) -> None:
+        bar.update(done - seen[0])
+        seen[0] = done
+
+    try:
+        ens = posterior_ensemble(
+            base, args.posterior, args.draws, seeds, args.seed, workers, progress=progress
+        )
+    finally:
+        bar.close()
+    print(posterior_markdown(ens, Path(str(args.config)).stem, args.posterior))
     return 0

@@ -34,7 +34,7 @@ NOT_PARAMETERS = {"rng": "--seed", "seed": "--seed"}
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
 
-def _parse_set(items: Sequence[str]) -> dict[str, Any]:
+def parse_set(items: Sequence[str]) -> dict[str, Any]:
     """``KEY=VALUE`` overrides, VALUE read as a TOML value (``3``, ``0.5``, ``"x"``,
     ``2019-01-01``)."""
     out: dict[str, Any] = {}
@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     ``--out`` gets its four files all or none."""
     from model import GSOMIAModel
 
-    overrides = _parse_set(args.set)
+    overrides = parse_set(args.set)
     model = GSOMIAModel.from_config(args.config, rng=args.seed, **overrides)
     for actor in args.explain:
         try:
@@ -265,6 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="serve the browser UI (Solara)", parents=[common])
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=8765)
+    ui.add_argument(
+        "--config",
+        default=None,
+        help="a scenario file (or shipped name) the page lists and opens first",
+    )
+    ui.add_argument(
+        "--mesa", action="store_true", help="serve the panels in Mesa's SolaraViz instead"
+    )
     ui.set_defaults(func=_lazy("experiments.serve", "cli_ui"))
 
     params = sub.add_parser("params", help="print the parameter table (markdown)", parents=[common])
@@ -294,9 +302,24 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate", help="score the 2019 baseline over many seeds", parents=[common]
     )
     calibrate.add_argument("--config", default=DEFAULT_CONFIG)
-    calibrate.add_argument("--seeds", type=int, default=100)
+    calibrate.add_argument(
+        "--seeds", type=int, default=None, help="seeds (default 100; per draw with --posterior)"
+    )
     calibrate.add_argument("--workers", type=int, default=None)
     calibrate.add_argument("--timeline", default=None, help="timeline_2019.csv")
+    calibrate.add_argument(
+        "--posterior",
+        metavar="DIR",
+        default=None,
+        help="a fit's --out folder: outcome shares over parameter draws from its posterior x "
+        "seeds, next to the posterior mean over seeds (--seeds is then per draw, default 10)",
+    )
+    calibrate.add_argument(
+        "--draws", type=int, default=50, help="with --posterior: parameter draws (default 50)"
+    )
+    calibrate.add_argument(
+        "--seed", type=int, default=0, help="with --posterior: the draws' seed (default 0)"
+    )
     calibrate.set_defaults(func=_lazy("experiments.calibration", "cli_calibrate"))
     return parser
 

@@ -1,4 +1,6 @@
-"""``gsomia ui``: serve the browser UI (``app.py``, Mesa's SolaraViz) with offline assets.
+"""``gsomia ui``: serve the browser UI (``app.py``, the package ``gsomia_ui``) with offline
+assets; ``--mesa`` serves the same panels in Mesa's SolaraViz (``gsomia_ui.viz``), and
+``--config PATH`` opens any scenario file first.
 
 Solara's page loads its JavaScript and CSS through Solara's CDN proxy; on these machines
 that proxy must read them from a local directory (``make ui-assets`` fetches them from the
@@ -8,19 +10,21 @@ npm registry into ``.solara-assets``; see docs/ui-offline.md). Telemetry is swit
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS_DIR = REPO / ".solara-assets"
 ASSETS_ENV = "SOLARA_ASSETS_PROXY_CACHE_DIR"
 EXIT_MISSING_ASSETS = 2
+MESA_PAGE = "gsomia_ui.viz"
+"""The SolaraViz page, served by module name (``solara run gsomia_ui.viz``)."""
+CONFIG_ENV = "GSOMIA_UI_CONFIG"
+"""The scenario file ``--config`` names, for the page (``gsomia_ui.scenarios``)."""
 REQUIRED_ASSETS = (
     "@widgetti/solara-vuetify-app@*",
     "requirejs@*",
@@ -42,22 +46,6 @@ def app_path() -> Path:
     return data_dir().parent / "app.py"
 
 
-def load_app() -> ModuleType:
-    """The page ``app.py`` (``app_path()``) imported as module ``app``, once per process
-    (it is a script, not part of a package), for in-process tests and benchmarks."""
-    path = app_path()
-    module = sys.modules.get("app")
-    if module is not None and getattr(module, "__file__", "") == str(path):
-        return module
-    spec = importlib.util.spec_from_file_location("app", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def missing_assets(directory: Path) -> list[str]:
     """The required asset packages (glob patterns) not present in ``directory``."""
     if not directory.is_dir():
@@ -74,14 +62,14 @@ def ui_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def solara_command(host: str, port: int) -> list[str]:
-    """The ``solara run`` command line for the app."""
+def solara_command(host: str, port: int, mesa: bool = False) -> list[str]:
+    """The ``solara run`` command line for the app (``mesa``: the SolaraViz page)."""
     exe = Path(sys.executable).with_name("solara")
     prefix = [str(exe)] if exe.exists() else [sys.executable, "-m", "solara"]
     return [
         *prefix,
         "run",
-        str(app_path()),
+        MESA_PAGE if mesa else str(app_path()),
         "--host",
         host,
         "--port",
@@ -91,18 +79,33 @@ def solara_command(host: str, port: int) -> list[str]:
     ]
 
 
+def scenario_file(ref: str) -> Path:
+    """``--config``: a scenario file (or a shipped scenario's name), checked as ``gsomia
+    run`` checks it; ConfigError naming the file, key and what is allowed."""
+    from model.config import list_scenarios, load_config, resolve_path
+
+    path = resolve_path(ref, "scenario", list_scenarios(), "--config").resolve()
+    load_config(path)
+    return path
+
+
 def cli_ui(args: argparse.Namespace) -> int:
     """Run the Solara server in the foreground until it stops; the exit status.
 
-    ``args.host`` (default 127.0.0.1) and ``args.port``. Exits 2 with a message when the
-    offline assets are missing.
+    ``args.host`` (default 127.0.0.1), ``args.port``, ``args.config`` (a scenario file
+    the page opens first) and ``args.mesa`` (serve the SolaraViz page). Exits 2 with a
+    message when the offline assets are missing or the config is invalid.
     """
+    from model.parameters import ConfigError
+
     port = getattr(args, "port", None)
     if port is not None and not 0 < port < 65536:
-        from model.parameters import ConfigError
-
         raise ConfigError(f"--port: invalid value {port!r}; allowed: an integer from 1 to 65535")
+    config = getattr(args, "config", None)
+    scenario = scenario_file(config) if config is not None else None
     env = ui_env()
+    if scenario is not None:
+        env[CONFIG_ENV] = str(scenario)
     assets = Path(env[ASSETS_ENV])
     missing = missing_assets(assets)
     if missing:
@@ -119,8 +122,10 @@ def cli_ui(args: argparse.Namespace) -> int:
         return EXIT_MISSING_ASSETS
     host = getattr(args, "host", None) or "127.0.0.1"
     port = int(getattr(args, "port", None) or 8765)
-    cmd = solara_command(host, port)
-    print(f"gsomia ui: serving http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
+    mesa = bool(getattr(args, "mesa", False))
+    cmd = solara_command(host, port, mesa)
+    page = "Mesa's SolaraViz page" if mesa else "the page"
+    print(f"gsomia ui: serving {page} at http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
     with subprocess.Popen(cmd, cwd=app.parent, env=env) as proc:
         # A SIGTERM/SIGHUP to `gsomia ui` stops the server too (Ctrl-C reaches both).
         previous = {}

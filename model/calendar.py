@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar as _cal
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 NOTICE_DAYS = 90
 """Minimum notice before the end of a one-year period (Art. 21 of the 2016 agreement)."""
@@ -63,6 +64,7 @@ class PactCalendar:
 
     signing_date: date
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - frozen and small; asked for every month
     def next_anniversary(self, d: date) -> date:
         """The first anniversary strictly after ``d`` (the next renewal or lapse instant)."""
         a = anniversary_in(d.year, self.signing_date)
@@ -81,6 +83,7 @@ class PactCalendar:
         opens = max(prev, self.signing_date)
         return opens, self.last_notice_day(anniversary)
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - frozen and small; asked once per month of every lookahead
     def notice_in_month(self, d: date) -> tuple[date, date] | None:
         """The notice a party can deliver in the month of ``d``: ``(day, lapse)``, where
         ``day`` is the last day of the month on which a notice counts and ``lapse`` the

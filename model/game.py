@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from model import games
+from model import games, kernels
 from model.calendar import MonthCalendar
 
 
@@ -139,7 +139,7 @@ class Profiles:
     ok: dict[str, np.ndarray] = field(default_factory=dict)
     sig: dict[str, np.ndarray] = field(default_factory=dict)
     next: dict[str, np.ndarray] = field(default_factory=dict)
-    _flat: dict[tuple[str, tuple[int, ...]], np.ndarray] = field(default_factory=dict)
+    _flat: dict[tuple, Any] = field(default_factory=dict)
 
     chain: bool = False
     """No stage has two movers with more than one move each (set by ``build``)."""
@@ -171,6 +171,47 @@ class Profiles:
             ok = np.broadcast_to(_squeeze_to(self.ok[actor], len(shape)), shape)
             a = self.shape[self.axis(actor)]
             self._flat[key] = np.ascontiguousarray(ok).reshape(-1, a)
+        return self._flat[key]
+
+    def flat_live(self, actor: str) -> np.ndarray | None:
+        """Which of ``actor``'s nodes (the profiles of the state and the earlier movers'
+        moves) a feasible path reaches: every earlier mover's move feasible there, as a
+        contiguous bool (nodes,) array; None when all are; cached."""
+        key = ("live", actor)
+        if key not in self._flat:
+            k = self.axis(actor)
+            live = np.ones(self.shape[:k], dtype=bool)
+            for m in self.cast.order.movers[: k - 1]:
+                live &= np.broadcast_to(_squeeze_to(self.ok[m], k), self.shape[:k])
+            flat = live.reshape(-1)
+            self._flat[key] = None if flat.all() else flat
+        return self._flat[key]
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """A value computed from these profiles alone (no parameters, no slow variables),
+        computed once: the profiles are cached per scenario, so the value is shared by
+        the months and runs that reach the same states."""
+        if key not in self._flat:
+            self._flat[key] = compute(self)
+        return self._flat[key]
+
+    def memo_params(self, key: Any, p: Any, compute: Any) -> Any:
+        """``compute(self, p)``: a value computed from these profiles and the parameters
+        ``p`` alone, computed once per parameter vector (by identity, then equality) and
+        shared by every month and seed that reaches these profiles with equal
+        parameters."""
+        held = self._flat.get(key)
+        if held is None or (held[0] is not p and held[0] != p):
+            held = self._flat[key] = (p, compute(self, p))
+        return held[1]
+
+    def flat_penalty(self, actor: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        """``flat_ok`` as an additive penalty (0 feasible, -inf not), or None when every
+        move is feasible at every node; cached."""
+        key = ("penalty", actor, shape)
+        if key not in self._flat:
+            ok = self.flat_ok(actor, shape)
+            self._flat[key] = None if ok.all() else np.where(ok, 0.0, -np.inf)
         return self._flat[key]
 
 
@@ -231,10 +272,8 @@ def build(
     return g
 
 
-def utilities(g: Profiles, p: Any, env: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Every actor's utility for the month under every profile: totals (shape + (P,))
-    and the components of each actor (dicts of arrays broadcastable to ``shape``).
-    Signals that depend on parameters (``derived``) are added first."""
+def _with_derived(g: Profiles, p: Any) -> Profiles:
+    """``g`` with the signals that depend on parameters (``derived``) added."""
     view = g
     for a in g.cast.actors:
         extra = a.derived(view, p)
@@ -243,6 +282,14 @@ def utilities(g: Profiles, p: Any, env: Any) -> tuple[np.ndarray, list[dict[str,
                 view = copy.copy(g)
                 view.sig = dict(g.sig)
             view.sig.update(extra)
+    return view
+
+
+def utilities(g: Profiles, p: Any, env: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Every actor's utility for the month under every profile: totals (shape + (P,))
+    and the components of each actor (dicts of arrays broadcastable to ``shape``).
+    Signals that depend on parameters (``derived``) are added first."""
+    view = g.memo_params("derived", p, _with_derived)
     comps = [a.utility(view, p, env) for a in g.cast.actors]
     order = g.cast.components
     total = np.zeros((*g.shape, len(comps)))
@@ -267,26 +314,6 @@ def components(g: Profiles, comps: list[dict[str, Any]]) -> np.ndarray:
 
 
 # ---- solving the month ------------------------------------------------------------------
-def choice(utilities: np.ndarray, lam: float, feasible: np.ndarray) -> np.ndarray:
-    """Logit choice over the last axis, infeasible moves at probability 0; the hot path
-    (``games.logit_response`` without its input checks, which callers guarantee)."""
-    z = np.where(feasible, lam * utilities, -np.inf)
-    z -= z.max(axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
-
-
-def logit_stage(
-    values: np.ndarray, ok: np.ndarray, player: int, lam: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Logit choice of ``player`` over the middle axis of ``values`` (N nodes, A moves,
-    P players), infeasible moves at probability 0, and every player's value in
-    expectation over that choice: ``(probs (N, A), expected (N, P))``."""
-    probs = choice(values[:, :, player], lam, ok)
-    return probs, (probs[:, None, :] @ values)[:, 0, :]
-
-
 def expect(probs: np.ndarray, values: np.ndarray, trailing: int) -> np.ndarray:
     """Expectation over a mover's axis: probs (..., A) with values (..., A, *rest), where
     ``rest`` has ``trailing`` axes."""
@@ -317,18 +344,23 @@ def _squeeze_to(arr: np.ndarray, ndim: int) -> np.ndarray:
 
 def _chain(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
     """``solve`` when no stage has two movers with a choice: a chain of logit responses,
-    each one compiled loop over the nodes (``model.kernels.logit_stage``)."""
+    each one pass over the nodes of its mover (``model.kernels.logit_nodes``)."""
     cast, p = g.cast, totals.shape[-1]
     v = np.ascontiguousarray(totals)
     probs: dict[str, np.ndarray] = {}
+    lam = float(lam)
     for m in reversed(cast.order.movers):
         k = g.axis(m)
         nodes = g.shape[: k + 1]
         if g.shape[k] == 1:
             probs[m] = np.ones(nodes)
             continue
-        pr, v = logit_stage(
-            v.reshape(-1, g.shape[k], p), g.flat_ok(m, nodes), cast.player(m), float(lam)
+        pr, v = kernels.logit_nodes(
+            v.reshape(-1, g.shape[k], p),
+            g.flat_penalty(m, nodes),
+            cast.player(m),
+            lam,
+            g.flat_live(m),
         )
         probs[m] = pr.reshape(nodes)
     return Policy(probs=probs, value=v.reshape(g.shape[0], p))
@@ -356,9 +388,9 @@ def solve(g: Profiles, totals: np.ndarray, lam: float) -> Policy:
             if active:
                 m = active[0]
                 a = g.shape[g.axis(m)]
-                pr, ev = logit_stage(
+                pr, ev = kernels.logit_nodes(
                     np.ascontiguousarray(v).reshape(-1, a, v.shape[-1]),
-                    g.flat_ok(m, v.shape[:-1]),
+                    g.flat_penalty(m, v.shape[:-1]),
                     cast.player(m),
                     float(lam),
                 )

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from model import kernels
 from model.calendar import MonthCalendar
 from model.game import (
     Cast,
@@ -264,17 +265,26 @@ def solve_horizon(h: Horizon, p: Any, env: Any, lam: float) -> Continuation:
         return cache[key]
 
     term_tot, term_comps = utils(h.terminal.g)
-    # the continuation of the last month's profiles, then of each earlier month's
-    cont = discount * (tmonths * h.terminal.at(term_tot))
+    # the last month's profiles lead to the terminal states, each earlier month's to the
+    # states of the month after it: its utilities plus the discounted value of that state
+    later = tmonths * h.terminal.at(term_tot)
     solved: list[Solved] = []
     for k in range(len(h.months) - 1, -1, -1):
         tr = h.months[k]
         tot, comps = utils(tr.g)
-        policy = solve(tr.g, tot + cont, lam)
+        if k == len(h.months) - 1:
+            values = tot + discount * later
+        else:
+            p_ = tot.shape[-1]
+            flat = kernels.add_discounted(
+                tot.reshape(-1, p_), later, h.months[k].index.reshape(-1), discount
+            )
+            values = flat.reshape(tot.shape)
+        policy = solve(tr.g, values, lam)
         solved.append(Solved(tr, comps, policy))
-        before = h.months[k - 1] if k else h.first
-        cont = discount * np.take(policy.value, before.index, axis=0)
+        later = policy.value
     solved.reverse()
+    cont = discount * np.take(later, h.first.index, axis=0) if h.months else discount * later
     return Continuation(h, cont, solved, term_comps, discount, tmonths)
 
 

@@ -285,8 +285,9 @@ class PublicBelief:
     def flat_index(self, curb: Any, firm: Any, talks: Any, pressure: Any) -> Any:
         """The states given (broadcast index arrays: curb level, firm stance 0/1, talks
         0/1, US pressure level) as one flat index into ``table``, checked against the
-        shape. It depends on the states only, so a caller asking about the same states
-        month after month can keep it and call ``take``."""
+        shape (``np.ravel_multi_index`` over (curb, firm, talks, pressure)). It depends
+        on the states only, so a caller asking about the same states month after month
+        can keep it and call ``take``."""
         return np.ravel_multi_index((curb, firm, talks, pressure), self.end.shape)
 
     def take(self, flat: Any) -> tuple[Any, Any, Any]:

@@ -76,6 +76,12 @@ def curb_damage(p: Any, env: Any, curb: Any) -> Any:
     return p.trade_damage * dependence * curb / (N_CURB - 1)
 
 
+def curb_damage_per_dependence(p: Any, curb: Any) -> Any:
+    """``curb_damage`` per unit of Korea's trade dependence before any curb (the slow
+    variable ``trade_dependence``): what the parameters and the curb level fix."""
+    return p.trade_damage * (1.0 - p.supply_diversification * (curb > 0)) * curb / (N_CURB - 1)
+
+
 def intelligence(p: Any, env: Any) -> float:
     """The pact's intelligence over the TISA fallback: ``security_value`` times the
     threat, less what the 2014 trilateral arrangement would still carry."""

@@ -1,7 +1,8 @@
 """Test-session settings shared by every test file.
 
 - Parallel runs (pytest-xdist, ``make test``): the browser tests share one server and one
-  Chromium per module, so they are kept on one worker (``--dist loadgroup``).
+  Chromium (session fixtures from tests/browser_support.py), so they are kept on one
+  worker (``--dist loadgroup``).
 - Mutation runs (``make mutate``, mutmut sets ``MUTANT_UNDER_TEST``): a mutant is killed by
   its first failing test, so the quick, focused test files run before the long model runs;
   and every test starts from empty lookahead caches (below).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from browser_support import browser, mesa_server, server, ui  # noqa: F401  (fixtures)
 from hypothesis import settings
 
 # Property tests check behaviour, not speed: no per-example deadline (a loaded machine

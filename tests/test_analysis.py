@@ -205,6 +205,15 @@ def test_wilson_interval_of_no_runs_is_undefined():
     assert all(math.isnan(v) for v in wilson(0, 0))
 
 
+@pytest.mark.parametrize("n", [1, 3, 7, 10, 50, 51, 999])
+def test_wilson_bounds_are_exactly_0_and_1_at_the_edges(n):
+    """No run of an outcome: the lower bound is 0, not rounding noise such as 6.9e-18
+    (seen at n = 50); every run: the upper bound is 1."""
+    assert wilson(0, n)[0] == 0.0
+    assert wilson(n, n)[1] == 1.0
+    assert 0.0 < wilson(0, n)[1] < 1.0 and 0.0 < wilson(n, n)[0] < 1.0
+
+
 # ---- reversal timing ---------------------------------------------------------------------------
 def runs_frame(rows: list[tuple]) -> pd.DataFrame:
     cols = ["outcome", "reversal_months_before_expiry", "notice_month", "reversal_month"]

@@ -9,12 +9,13 @@ import csv
 import importlib.util
 import io
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from model import HEADLINE, OUTCOMES, PARAMETERS, GSOMIAModel
-from model.calendar import PactCalendar
+from model import HEADLINE, OUTCOMES, PARAMETERS, ConfigError, GSOMIAModel
+from model.calendar import PactCalendar, months_between
 from model.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,62 +24,67 @@ HAVE_SOLARA = all(importlib.util.find_spec(m) for m in ("solara", "ipyvuetify"))
 needs_solara = pytest.mark.skipif(not HAVE_SOLARA, reason="solara not installed (the ui extra)")
 
 
-@pytest.fixture(scope="module")
-def app():
-    if not HAVE_SOLARA:
-        pytest.skip("solara not installed (the ui extra)")
-    from app_loader import load_app
+if HAVE_SOLARA:
+    from gsomia_ui import ensembles as ens
+    from gsomia_ui import exports as exp
+    from gsomia_ui import figures as figs
+    from gsomia_ui import inputs as inp
+    from gsomia_ui import page
+    from gsomia_ui import scenarios as sc
+    from gsomia_ui import state as st
+    from gsomia_ui import tables as tab
+    from gsomia_ui import view as vw
 
-    return load_app()
 
-
-def _run_to(app, seed: int, until=lambda view: False) -> tuple:
+def _run_to(seed: int, until=lambda view: False) -> tuple:
     """A ScenarioModel of the baseline and its view, stepped until ``until(view)`` or the end."""
-    model = app.ScenarioModel(scenario=app.DEFAULT_SCENARIO, rng=seed)
-    view = app.make_view(model)
+    model = sc.ScenarioModel(scenario=sc.SHIPPED_DEFAULT, rng=seed)
+    view = vw.make_view(model)
     while model.running and not until(view):
         model.step()
-        view = app.make_view(model)
+        view = vw.make_view(model)
     return model, view
 
 
 @pytest.fixture(scope="module")
-def crisis(app):
+def crisis():
     """The first baseline seed with a termination notice, run to the end, and its view."""
+    if not HAVE_SOLARA:
+        pytest.skip("solara not installed (the ui extra)")
     for seed in range(1, 21):
-        model, view = _run_to(app, seed)
-        if app.first_notice(view) is not None:
+        model, view = _run_to(seed)
+        if vw.first_notice(view) is not None:
             return model, view
     pytest.fail("no baseline run with a termination notice among seeds 1-20")
 
 
-# ---- scenarios, seeds, controls ----------------------------------------------------------------
+# ---- scenarios, seeds, controls ------------------------------------------------------------------
 @needs_solara
-def test_discover_scenarios_lists_configs_with_a_scenario_table(app, tmp_path):
-    found = app.discover_scenarios()
-    assert next(iter(found)) == app.DEFAULT_SCENARIO
+def test_discover_scenarios_lists_configs_with_a_scenario_table(tmp_path):
+    found = sc.discover_scenarios()
+    assert next(iter(found)) == sc.SHIPPED_DEFAULT
     for path in found.values():
         assert "[scenario]" in path.read_text()
     (tmp_path / "zeta.toml").write_text('# Zeta: a test.\n[scenario]\nname = "zeta"\n')
     (tmp_path / "sweep.toml").write_text("[sweep]\nruns = 3\n")
     (tmp_path / "broken.toml").write_text("[scenario\n")
-    assert list(app.discover_scenarios(tmp_path)) == ["zeta"]
-    assert app.scenario_description(tmp_path / "zeta.toml") == "Zeta: a test."
+    assert list(sc.discover_scenarios(tmp_path)) == ["zeta"]
+    assert sc.scenario_description(tmp_path / "zeta.toml") == "Zeta: a test."
 
 
 @needs_solara
-def test_every_scenario_has_a_description_from_its_config(app):
-    for name, path in app.discover_scenarios().items():
-        text = app.scenario_description(path)
+def test_every_scenario_has_a_description_from_its_config():
+    for name, path in sc.discover_scenarios().items():
+        text = sc.scenario_description(path)
         first = path.read_text().splitlines()[0].lstrip("# ").strip()
         assert text.startswith(first), name
 
 
 @needs_solara
-def test_scenario_values_are_the_configs_own(app):
-    for name, path in app.discover_scenarios().items():
+def test_scenario_values_are_the_configs_own():
+    for name, path in sc.discover_scenarios().items():
         config = load_config(path)
-        values = app.scenario_values(name)
+        values = sc.scenario_values(name)
         assert set(values) == set(PARAMETERS)
         for key, p in PARAMETERS.items():
             assert values[key] == config.get(key, p.default), (name, key)
@@ -86,27 +92,27 @@ def test_scenario_values_are_the_configs_own(app):
 
 @pytest.mark.parametrize(("typed", "seed"), [("42", 42), (" 7 ", 7), (5, 5), (0, 0), ("0", 0)])
 @needs_solara
-def test_parse_seed_accepts_whole_numbers(app, typed, seed):
-    assert app.parse_seed(typed) == (seed, None)
+def test_parse_seed_accepts_whole_numbers(typed, seed):
+    assert inp.parse_seed(typed, 11) == (seed, None)
 
 
 @pytest.mark.parametrize("typed", ["abc", "4.5", "-3", -3, True, None, "", "1e3", [1]])
 @needs_solara
-def test_parse_seed_falls_back_with_a_message(app, typed):
-    seed, message = app.parse_seed(typed, default=11)
+def test_parse_seed_falls_back_with_a_message(typed):
+    seed, message = inp.parse_seed(typed, default=11)
     assert seed == 11
     assert message and "11" in message
 
 
 @needs_solara
-def test_controls_at_the_scenario_values_run_the_scenario(app):
+def test_controls_at_the_scenario_values_run_the_scenario():
     """The page passes every control; those equal to the scenario's own values change
     nothing, so no_us_pressure runs with its own us_pressure_weight."""
     name = "no_us_pressure"
-    values = app.scenario_values(name)
+    values = sc.scenario_values(name)
     assert values["us_pressure_weight"] != PARAMETERS["us_pressure_weight"].default
-    model = app.ScenarioModel(scenario=name, rng=3, **values)
-    direct = GSOMIAModel.from_config(app.discover_scenarios()[name], rng=3)
+    model = sc.ScenarioModel(scenario=name, rng=3, **values)
+    direct = GSOMIAModel.from_config(sc.discover_scenarios()[name], rng=3)
     assert model.changed_values == {}
     assert model.messages == []
     model.run()
@@ -116,11 +122,11 @@ def test_controls_at_the_scenario_values_run_the_scenario(app):
 
 
 @needs_solara
-def test_a_moved_control_is_applied_including_advanced_ones(app):
-    values = app.scenario_values("no_us_pressure")
+def test_a_moved_control_is_applied_including_advanced_ones():
+    values = sc.scenario_values("no_us_pressure")
     values["us_pressure_weight"] = PARAMETERS["us_pressure_weight"].default  # back to default
     values["discount"] = 0.9
-    model = app.ScenarioModel(scenario="no_us_pressure", rng=1, **values)
+    model = sc.ScenarioModel(scenario="no_us_pressure", rng=1, **values)
     assert model.parameters["us_pressure_weight"] == PARAMETERS["us_pressure_weight"].default
     assert model.parameters["discount"] == 0.9
     assert set(model.changed_values) == {"us_pressure_weight", "discount"}
@@ -128,64 +134,64 @@ def test_a_moved_control_is_applied_including_advanced_ones(app):
 
 
 @needs_solara
-def test_out_of_range_control_falls_back_with_a_message(app):
+def test_out_of_range_control_falls_back_with_a_message():
     key = HEADLINE[0]
-    model = app.ScenarioModel(rng=1, **{key: PARAMETERS[key].high + 100})
+    model = sc.ScenarioModel(rng=1, **{key: PARAMETERS[key].high + 100})
     assert model.parameters[key] == load_config(BASELINE).get(key, PARAMETERS[key].default)
     assert any(key in m for m in model.messages)
 
 
 @needs_solara
-def test_non_numeric_seed_never_raises_and_says_why(app):
-    model = app.ScenarioModel(rng="not a seed")
-    assert model.seed == app.DEFAULT_SEED
+def test_non_numeric_seed_never_raises_and_says_why():
+    model = sc.ScenarioModel(rng="not a seed")
+    assert model.seed == sc.DEFAULT_SEED
     assert len(model.messages) == 1 and "not a seed" in model.messages[0]
     model.step()
     assert model.steps == 1
 
 
 @needs_solara
-def test_every_parameter_has_a_control(app):
+def test_every_parameter_has_a_control():
     """Nine headline parameters, then every other one in the advanced group; sliders hold
     the default on their grid."""
-    assert set(HEADLINE) | set(app.ADVANCED) | {"name"} == set(PARAMETERS)
-    assert not set(HEADLINE) & set(app.ADVANCED)
+    assert set(HEADLINE) | set(inp.ADVANCED) | {"name"} == set(PARAMETERS)
+    assert not set(HEADLINE) & set(inp.ADVANCED)
     for key in PARAMETERS:
-        kind = app.control_kind(key)
+        kind = inp.control_kind(key)
         if kind == "slider" and PARAMETERS[key].kind is float:
             p = PARAMETERS[key]
-            steps = (p.default - p.low) / app.slider_step(key)
+            steps = (p.default - p.low) / inp.slider_step(key)
             assert abs(steps - round(steps)) < 1e-6, key
-    assert app.control_kind("n_citizens") == "int"
-    assert app.control_kind("pact_state") == "select"
-    assert app.control_kind("start") == "date"
-    assert app.format_value("audience_cost", 4.0) == "4 u (one-off)"
+    assert inp.control_kind("n_citizens") == "int"
+    assert inp.control_kind("pact_state") == "select"
+    assert inp.control_kind("start") == "date"
+    assert inp.format_value("audience_cost", 4.0) == "4 u (one-off)"
 
 
 # ---- numbers -------------------------------------------------------------------------------------
 @needs_solara
-def test_num_never_prints_negative_zero(app):
-    assert app.num(-0.001) == "0.00"
-    assert app.num(-0.004999) == "0.00"
-    assert app.num(-0.005001) == "-0.01"
-    assert app.num(-0.5) == "-0.50"
-    assert app.num(0.0) == "0.00"
-    assert app.num(-0.4, 0) == "0"
+def test_num_never_prints_negative_zero():
+    assert inp.num(-0.001) == "0.00"
+    assert inp.num(-0.004999) == "0.00"
+    assert inp.num(-0.005001) == "-0.01"
+    assert inp.num(-0.5) == "-0.50"
+    assert inp.num(0.0) == "0.00"
+    assert inp.num(-0.4, 0) == "0"
 
 
 @needs_solara
-def test_no_negative_zero_in_any_table(app, crisis):
+def test_no_negative_zero_in_any_table(crisis):
     _model, view = crisis
     for month in view.months:
-        assert "-0.00" not in app.month_html(view, month), month
-        assert ">-0<" not in app.month_html(view, month)
+        assert "-0.00" not in tab.month_html(view, month), month
+        assert ">-0<" not in tab.month_html(view, month)
 
 
-# ---- snapshots and the calendar -----------------------------------------------------------------
+# ---- snapshots and the calendar ------------------------------------------------------------------
 @needs_solara
-def test_view_counts_months_not_steps(app):
+def test_view_counts_months_not_steps():
     """Stepping past the end changes nothing: a 15-month run shows 15 months, not 100."""
-    session = app.Session()
+    session = st.Session()
     view = session.reset("baseline_2019", 1, {})
     assert view.months_done == 0 and view.total_months == 15
     for _ in range(20):
@@ -195,102 +201,102 @@ def test_view_counts_months_not_steps(app):
 
 
 @needs_solara
-def test_nothing_is_decided_before_a_notice(app, crisis):
+def test_nothing_is_decided_before_a_notice(crisis):
     model, _ = crisis
-    fresh = app.make_view(app.ScenarioModel(rng=model.seed))
-    assert app.outcome_so_far(fresh) == "open: no termination notice yet"
-    assert not app.deadline_passed(fresh)
-    _, before = _run_to(app, model.seed, lambda v: app.first_notice(v) is not None)
-    assert "notice given" in app.outcome_so_far(before)
+    fresh = vw.make_view(sc.ScenarioModel(rng=model.seed))
+    assert vw.outcome_so_far(fresh) == "open: no termination notice yet"
+    assert not vw.deadline_passed(fresh)
+    _, before = _run_to(model.seed, lambda v: vw.first_notice(v) is not None)
+    assert "notice given" in vw.outcome_so_far(before)
 
 
 @needs_solara
-def test_deadline_and_countdown_follow_the_calendar(app, crisis):
+def test_deadline_and_countdown_follow_the_calendar(crisis):
     model, view = crisis
     cal = PactCalendar(model.parameters["signing_date"])
-    notice = app.first_notice(view)
-    assert app.decisive_deadline(view) == cal.lapse_date_for_notice(notice)
-    fresh = app.make_view(app.ScenarioModel(rng=1))
-    lines = dict(app.countdown(fresh))
+    notice = vw.first_notice(view)
+    assert vw.decisive_deadline(view) == cal.lapse_date_for_notice(notice)
+    fresh = vw.make_view(sc.ScenarioModel(rng=1))
+    lines = dict(vw.countdown(fresh))
     anniversary = cal.next_anniversary(fresh.start)
     assert anniversary.isoformat() in lines["Expiry"]
     assert cal.last_notice_day(anniversary).isoformat() in lines["Notice cut-off"]
-    assert app.deadline_passed(view)
-    assert app.outcome_text(view).startswith("Outcome: ")
+    assert vw.deadline_passed(view)
+    assert vw.outcome_text(view).startswith("Outcome: ")
 
 
 @needs_solara
 @pytest.mark.parametrize("name", ["baseline_2019", "signing_2016", "no_trade_curbs"])
-def test_page_helpers_follow_a_scenario_to_its_end(app, name):
-    model = app.ScenarioModel(scenario=name, rng=4)
+def test_page_helpers_follow_a_scenario_to_its_end(name):
+    model = sc.ScenarioModel(scenario=name, rng=4)
     passed = []
     while True:
-        view = app.make_view(model)
-        lines = dict(app.countdown(view))
+        view = vw.make_view(model)
+        lines = dict(vw.countdown(view))
         assert "As of" in lines and len(lines) >= 2
-        passed.append(app.deadline_passed(view))
+        passed.append(vw.deadline_passed(view))
         if not model.running:
             break
         model.step()
     assert passed == sorted(passed), "once passed, the deadline stays passed"
     assert passed[-1]
-    assert model.outcome.split("_")[0] in app.outcome_text(view)
+    assert model.outcome.split("_")[0] in vw.outcome_text(view)
 
 
 # ---- month by month ------------------------------------------------------------------------------
 @needs_solara
-def test_every_month_shows_every_governments_decision(app, crisis):
+def test_every_month_shows_every_governments_decision(crisis):
     model, view = crisis
     for month in view.months:
-        found = app.decisions_in(view, month)
-        assert sorted(found) == sorted(app.ACTORS)
-        page = app.month_html(view, month)
+        found = vw.decisions_in(view, month)
+        assert sorted(found) == sorted(vw.ACTORS)
+        page = tab.month_html(view, month)
         for actor, decision in found.items():
             assert decision == next(
                 d for d in model.explain(actor) if d.date.strftime("%Y-%m") == f"{month:%Y-%m}"
             )
             assert f"data-actor='{actor}' data-month='{month:%Y-%m}'" in page
             for option in decision.options:
-                assert f"<b>{app.num(option.expected_utility)}</b>" in page
-        row = app.month_row(view, month)
-        assert dict(app.state_pairs(view, month))["Pact"] == row["pact_state"].replace("_", " ")
+                assert f"<b>{inp.num(option.expected_utility)}</b>" in page
+        row = vw.month_row(view, month)
+        assert dict(tab.state_pairs(view, month))["Pact"] == row["pact_state"].replace("_", " ")
 
 
 @needs_solara
-def test_month_picker_entries_name_the_months_moves(app, crisis):
+def test_month_picker_entries_name_the_months_moves(crisis):
     _model, view = crisis
-    labels = [app.month_label(view, m) for m in view.months]
+    labels = [vw.month_label(view, m) for m in view.months]
     assert len(set(labels)) == len(labels)
     for e in view.timeline:
         if view.start <= e.date and not e.extra.get("exogenous"):
-            label = labels[app.months_between(view.start, e.date)]
+            label = labels[months_between(view.start, e.date)]
             assert label.startswith(f"{e.date:%b %Y}") and e.event in label
 
 
 @needs_solara
-def test_decision_table_rows_match_the_options(app, crisis):
+def test_decision_table_rows_match_the_options(crisis):
     _model, view = crisis
     for d in view.decisions:
-        table = app.decision_table(d)
+        table = tab.decision_table(d)
         assert table.count("<tr") == len(d.options) + 1
-        assert f"chose <b>{app.action_label(d.chosen)}</b>" in table
+        assert f"chose <b>{inp.action_label(d.chosen)}</b>" in table
 
 
 # ---- figures -------------------------------------------------------------------------------------
-def _label_boxes(app, fig):
+def _label_boxes(fig):
     renderer = fig.canvas.get_renderer()
     return [t.get_window_extent(renderer) for t in fig.axes[0].texts if t.get_gid() == "edge-label"]
 
 
 @needs_solara
-def test_edge_labels_never_overlap(app, crisis):
+def test_edge_labels_never_overlap(crisis):
     """The Seoul-Tokyo label used to sit under the Washington-Beijing one (same midpoint)."""
     model, _ = crisis
-    fresh = app.ScenarioModel(rng=model.seed)
+    fresh = sc.ScenarioModel(rng=model.seed)
     for _ in range(16):
-        view = app.make_view(fresh)
-        fig = app.network_figure(view)
-        boxes = _label_boxes(app, fig)
+        view = vw.make_view(fresh)
+        fig = figs.network_figure(view)
+        boxes = _label_boxes(fig)
         assert len(boxes) == len(view.network[1])
         for i, a in enumerate(boxes):
             for b in boxes[i + 1 :]:
@@ -301,30 +307,30 @@ def test_edge_labels_never_overlap(app, crisis):
 
 
 @needs_solara
-def test_stance_stays_on_its_colour_scale(app):
+def test_stance_stays_on_its_colour_scale():
     """Seoul's stance reaches 1.5 (notice plus WTO complaint): the colour bar covers it."""
     seen = 0.0
     for name in ("baseline_2019", "china_pull"):
         for seed in (1, 2):
-            model = app.ScenarioModel(scenario=name, rng=seed)
+            model = sc.ScenarioModel(scenario=name, rng=seed)
             while model.running:
                 model.step()
-                seen = max(seen, max(n[2] for n in app.make_view(model).network[0]))
+                seen = max(seen, max(n[2] for n in vw.make_view(model).network[0]))
     assert seen > 1.0, "some run reaches a stance above 1"
-    assert seen <= app.STANCE_MAX
-    model, view = _run_to(app, 1)
-    fig = app.network_figure(view)
+    assert seen <= figs.STANCE_MAX
+    model, view = _run_to(1)
+    fig = figs.network_figure(view)
     colorbar_axes = fig.axes[1]
-    assert colorbar_axes.get_ylim()[1] == pytest.approx(app.STANCE_MAX)
+    assert colorbar_axes.get_ylim()[1] == pytest.approx(figs.STANCE_MAX)
 
 
 @needs_solara
-def test_monthly_series_show_a_month_within_that_month(app, crisis):
+def test_monthly_series_show_a_month_within_that_month(crisis):
     """A month's move is drawn from the start of its month: a notice, a suspension on
     2019-11-22 (before the deadline on Nov 23) or Washington's first public statement."""
     _model, view = crisis
-    fig = app.series_figure(view)
-    deadline = app.decisive_deadline(view)
+    fig = figs.series_figure(view)
+    deadline = vw.decisive_deadline(view)
     lines = {line.get_gid(): line for ax in fig.axes for line in ax.get_lines() if line.get_gid()}
     assert lines["pact"].get_drawstyle() == "steps-pre"
     x = list(lines["pact"].get_xdata())
@@ -353,16 +359,16 @@ def test_monthly_series_show_a_month_within_that_month(app, crisis):
 
 # ---- exports -------------------------------------------------------------------------------------
 @needs_solara
-def test_csv_exports_hold_the_run(app, crisis):
+def test_csv_exports_hold_the_run(crisis):
     model, view = crisis
-    monthly = list(csv.DictReader(io.StringIO(app.monthly_csv(view))))
+    monthly = list(csv.DictReader(io.StringIO(exp.monthly_csv(view))))
     assert len(monthly) == view.months_done + 1
     assert [r["pact_state"] for r in monthly] == list(model.monthly()["pact_state"])
-    timeline = list(csv.DictReader(io.StringIO(app.timeline_csv(view))))
+    timeline = list(csv.DictReader(io.StringIO(exp.timeline_csv(view))))
     assert [(r["date"], r["event"]) for r in timeline] == [
         (e.date.isoformat(), e.event) for e in model.timeline
     ]
-    decisions = list(csv.DictReader(io.StringIO(app.decisions_csv(view))))
+    decisions = list(csv.DictReader(io.StringIO(exp.decisions_csv(view))))
     assert len(decisions) == sum(len(d.options) for d in model.explain())
     first = model.explain()[0]
     row = decisions[0]
@@ -373,24 +379,34 @@ def test_csv_exports_hold_the_run(app, crisis):
 
 
 @needs_solara
-def test_png_exports_are_pngs(app, crisis):
+def test_png_exports_are_pngs(crisis):
     _model, view = crisis
-    for fig in (app.network_figure(view), app.series_figure(view)):
-        assert app.figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+    for fig in (figs.network_figure(view), figs.series_figure(view)):
+        assert figs.figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-# ---- the ensemble --------------------------------------------------------------------------------
+# ---- the ensembles -------------------------------------------------------------------------------
+@pytest.fixture
+def warm_pool_closed():
+    """Tests that run on the shared worker pool stop it afterwards."""
+    yield
+    from experiments.backends import close_warm_pools
+
+    close_warm_pools()
+
+
 @needs_solara
-def test_ensemble_reuses_the_sweep_run_and_summarises_it(app):
+def test_ensemble_reuses_the_sweep_run_and_summarises_it():
     from experiments.analysis import wilson
+    from experiments.ensemble import BAND_SERIES, reversal_histogram
     from experiments.runner import run_one
 
     params = load_config(BASELINE)
-    seeds = [0, 1, 2]
+    seeds = [0, 1, 2, 3, 4]
     done = []
-    views = list(app.run_ensemble(params, seeds, "baseline", progress=lambda d, t: done.append(d)))
-    assert [v.done for v in views] == [1, 2, 3]
-    assert done == [1, 2, 3]
+    views = list(ens.run_ensemble(params, seeds, "baseline", progress=lambda d, t: done.append(d)))
+    assert [v.done for v in views] == [4, 5]  # batches of four seeds
+    assert done == [4, 5]
     final = views[-1]
     for row, seed in zip(final.rows, seeds, strict=True):
         expected = run_one(params, seed)
@@ -398,95 +414,115 @@ def test_ensemble_reuses_the_sweep_run_and_summarises_it(app):
         model = GSOMIAModel(rng=seed, **params)
         model.run()
         assert list(row["series"]["opinion_share"]) == list(model.monthly()["opinion_share"])
-    table = app.ensemble_table(final)
+        assert set(row["series"]) == set(BAND_SERIES)
+    table = ens.ensemble_table(final)
     assert list(table["outcome"]) == list(OUTCOMES)
-    assert table["runs"].sum() == 3
+    assert table["runs"].sum() == 5
     for r in table.itertuples():
-        assert (r.lo95, r.hi95) == wilson(r.runs, 3)
-    bands = app.ensemble_bands(final, "opinion_share")
+        assert (r.lo95, r.hi95) == pytest.approx(wilson(r.runs, 5))
+    bands = ens.ensemble_bands(final, "opinion_share")
     assert len(bands) == len(final.rows[0]["dates"])
     assert (bands["p5"] <= bands["median"]).all() and (bands["median"] <= bands["p95"]).all()
-    hist = app.reversal_histogram(final)
+    hist = reversal_histogram(final.rows)
     noticed = sum(r["reversal_months_before_expiry"] is not None for r in final.rows)
-    assert sum(hist.values()) - hist["lapsed, no reversal"] == noticed
-    text = app.ensemble_csv(final)
-    assert "outcome,runs,share,lo95,hi95" in text and text.count("\n") > 10
-    assert app.figure_png(app.ensemble_figure(final))[:4] == b"\x89PNG"
+    assert sum(hist.values()) - hist["lapsed"] == noticed
+    assert figs.figure_png(figs.ensemble_figure(final))[:4] == b"\x89PNG"
 
 
 @needs_solara
-def test_ensemble_on_two_worker_processes_gives_the_same_rows(app):
+def test_ensemble_csvs_are_one_table_each_with_exact_bounds():
     params = load_config(BASELINE)
-    seeds = [3, 0, 2, 1]
-    one = list(app.run_ensemble(params, seeds, "baseline"))[-1]
+    final = list(ens.run_ensemble(params, [0, 1, 2], "baseline"))[-1]
+    shares = list(csv.DictReader(io.StringIO(exp.ensemble_shares_csv(final))))
+    assert [r["outcome"] for r in shares] == list(OUTCOMES)
+    for r in shares:
+        if r["runs"] == "0":
+            assert float(r["lo95"]) == 0.0
+    runs = list(csv.DictReader(io.StringIO(exp.ensemble_runs_csv(final))))
+    assert [int(r["seed"]) for r in runs] == [0, 1, 2]
+    assert "#" not in exp.ensemble_shares_csv(final) + exp.ensemble_runs_csv(final)
+
+
+@needs_solara
+def test_ensemble_on_two_workers_runs_on_the_runners_shared_pool(warm_pool_closed):
+    """One process pool: the page's ensemble runs on the sweep backends' warm pool (the
+    same rows as in one process), and a second ensemble reuses its processes."""
+    import multiprocessing
+
+    from experiments import backends
+    from experiments.ensemble import BAND_SERIES
+
+    params = load_config(BASELINE)
+    seeds = [3, 0, 2, 1, 5, 4, 7, 6, 8]
+    one = list(ens.run_ensemble(params, seeds, "baseline"))[-1]
     done = []
     views = list(
-        app.run_ensemble(params, seeds, "baseline", progress=lambda d, t: done.append(d), workers=2)
+        ens.run_ensemble(params, seeds, "baseline", progress=lambda d, t: done.append(d), workers=2)
     )
     two = views[-1]
-    assert done == [1, 2, 3, 4] and not two.cancelled
-    assert [r["seed"] for r in two.rows] == [0, 1, 2, 3]
+    assert sorted(done) == done and done[-1] == 9 and not two.cancelled
+    assert [r["seed"] for r in two.rows] == list(range(9))
     for a, b in zip(one.rows, two.rows, strict=True):
         assert {k: v for k, v in a.items() if k != "series"} == {
             k: v for k, v in b.items() if k != "series"
         }
-        for name in app.BAND_SERIES:
+        for name in BAND_SERIES:
             assert list(a["series"][name]) == list(b["series"][name])
+    pool = backends.warm_pool(2)
+    workers = {p.pid for p in pool._processes.values()}
+    assert workers <= {p.pid for p in multiprocessing.active_children()}
+    list(ens.run_ensemble(params, [0, 1, 2, 3, 4], "again", workers=2))
+    assert {p.pid for p in backends.warm_pool(2)._processes.values()} == workers
 
 
 @needs_solara
-def test_ensemble_on_workers_stops_when_cancelled(app):
+def test_ensemble_stops_when_cancelled(warm_pool_closed):
     params = load_config(BASELINE)
-    seen = []
+    for workers in (1, 2):
+        views = []
 
-    def keep_going() -> bool:
-        return len(seen) < 1
+        def keep_going(views=views) -> bool:
+            return not views
 
-    views = []
-    for v in app.run_ensemble(params, range(20), "baseline", keep_going, workers=2):
-        views.append(v)
-        seen.append(v.done)
-    assert views[-1].cancelled and 1 <= views[-1].done < 20
-    import multiprocessing
-
-    assert multiprocessing.active_children() == [], "cancelled workers are stopped"
+        for v in ens.run_ensemble(params, range(40), "baseline", keep_going, workers=workers):
+            views.append(v)
+        assert views[-1].cancelled and 1 <= views[-1].done < 40
+        assert views[-1].requested == 40
 
 
 @needs_solara
-def test_ensemble_worker_stops_on_sigterm_even_under_a_server_handler(app):
-    """Forked from uvicorn, a worker inherits a SIGTERM handler that only sets a flag;
-    the worker restores the default so that Cancel's terminate() stops it."""
-    import multiprocessing
-    import signal
+def test_comparison_pairs_the_seeds_of_two_settings():
+    from experiments.runner import run_one
 
-    previous = signal.signal(signal.SIGTERM, lambda *_: None)
-    try:
-        ctx = multiprocessing.get_context("fork")
-        out = ctx.Queue()
-        proc = ctx.Process(
-            target=app._member_worker, args=(load_config(BASELINE), list(range(50)), out)
-        )
-        proc.start()
-        out.get(timeout=60)  # the first row: the worker is computing
-        proc.terminate()
-        proc.join(timeout=10)
-        assert proc.exitcode == -signal.SIGTERM
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    a = load_config(BASELINE)
+    b = sc.settings_from("no_us_pressure", sc.scenario_values("no_us_pressure")).params
+    views = list(ens.run_comparison(a, b, [0, 1, 2, 3, 4], ("A", "B")))
+    final = views[-1]
+    assert final.done == 5 and not final.cancelled
+    for ra, rb in zip(final.rows_a, final.rows_b, strict=True):
+        assert ra["seed"] == rb["seed"]
+        assert ra["outcome"] == run_one(a, ra["seed"])["outcome"]
+        assert rb["outcome"] == run_one(b, rb["seed"])["outcome"]
+    table = final.table().set_index("outcome")
+    for outcome in OUTCOMES:
+        share_a = sum(r["outcome"] == outcome for r in final.rows_a) / 5
+        assert table.loc[outcome, "share_a"] == share_a
+        assert table.loc[outcome, "lo95"] <= table.loc[outcome, "difference"]
+        assert table.loc[outcome, "difference"] <= table.loc[outcome, "hi95"]
 
 
 @needs_solara
-def test_ensemble_stops_when_cancelled(app):
-    params = load_config(BASELINE)
-    calls = []
-
-    def keep_going() -> bool:
-        calls.append(1)
-        return len(calls) <= 2
-
-    views = list(app.run_ensemble(params, range(10), "baseline", keep_going))
-    assert views[-1].cancelled and views[-1].done == 2
-    assert views[-1].requested == 10
+def test_settings_name_every_changed_value_and_refuse_bad_ones():
+    values = sc.scenario_values("baseline_2019") | {"audience_cost": 0.0}
+    settings = sc.settings_from("baseline_2019", values)
+    assert settings.changed == {"audience_cost": 0.0}
+    assert settings.params["audience_cost"] == 0.0
+    assert settings.label == "baseline_2019 + audience_cost = 0 u (one-off)"
+    assert sc.settings_from("baseline_2019", sc.scenario_values("baseline_2019")).label == (
+        "baseline_2019"
+    )
+    with pytest.raises(ConfigError, match="audience_cost"):
+        sc.settings_from("baseline_2019", values | {"audience_cost": 1e9})
 
 
 # ---- the rendered page ---------------------------------------------------------------------------
@@ -499,12 +535,12 @@ def _wait(condition, timeout: float = 30.0) -> None:
 
 
 @needs_solara
-def test_page_renders_steps_and_keeps_one_model_per_render(app):
+def test_page_renders_steps_and_keeps_one_model_per_render():
     import ipyvuetify as v
     import solara
 
     def render():
-        return solara.render(app.Page(), handle_error=False)
+        return solara.render(page.Page(), handle_error=False)
 
     (_, rc1), (_, rc2) = render(), render()
     try:
@@ -528,7 +564,7 @@ def test_page_renders_steps_and_keeps_one_model_per_render(app):
         rc2.close()
 
 
-# ---- gsomia ui (experiments/serve.py): no Solara needed ----------------------------------------
+# ---- gsomia ui (experiments/serve.py): no Solara needed ------------------------------------------
 def test_ui_without_assets_exits_2_pointing_at_make(tmp_path, monkeypatch, capsys):
     from experiments import serve
 
@@ -549,7 +585,7 @@ def test_ui_env_and_command(tmp_path, monkeypatch):
 
     monkeypatch.delenv("SOLARA_ASSETS_PROXY_CACHE_DIR", raising=False)
     env = serve.ui_env()
-    assert env["SOLARA_ASSETS_PROXY_CACHE_DIR"] == str(REPO / ".solara-assets")
+    assert env["SOLARA_ASSETS_PROXY_CACHE_DIR"] == str((REPO / ".solara-assets").resolve())
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     env = serve.ui_env({"SOLARA_ASSETS_PROXY_CACHE_DIR": "rel/assets"})
     assert Path(env["SOLARA_ASSETS_PROXY_CACHE_DIR"]).is_absolute()
@@ -566,3 +602,201 @@ def test_gsomia_ui_binds_localhost_by_default():
 
     args = build_parser().parse_args(["ui"])
     assert args.host == "127.0.0.1"
+
+
+def test_ui_mesa_serves_the_solaraviz_page_by_module_name():
+    from experiments import serve
+
+    cmd = serve.solara_command("127.0.0.1", 8123, mesa=True)
+    assert cmd[cmd.index("run") + 1] == "gsomia_ui.viz"
+
+
+def test_ui_config_is_checked_and_handed_to_the_page(tmp_path, monkeypatch):
+    from experiments import serve
+
+    started = {}
+
+    class FakeServer:
+        def __init__(self, cmd, cwd, env):
+            started.update(cmd=cmd, env=env)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(serve.subprocess, "Popen", FakeServer)
+    monkeypatch.setenv("SOLARA_ASSETS_PROXY_CACHE_DIR", str(REPO / ".solara-assets"))
+    if serve.missing_assets(REPO / ".solara-assets"):
+        pytest.skip("offline UI assets missing: run `make ui-assets`")
+    mine = tmp_path / "mine.toml"
+    mine.write_text(BASELINE.read_text().replace('name = "baseline_2019"', 'name = "mine"'))
+    args = argparse.Namespace(host="127.0.0.1", port=8123, config=str(mine), mesa=False)
+    assert serve.cli_ui(args) == 0
+    assert started["env"][serve.CONFIG_ENV] == str(mine.resolve())
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[scenario]\naudience_cots = 3\n")
+    args.config = str(bad)
+    with pytest.raises(ConfigError, match="audience_cots"):
+        serve.cli_ui(args)
+
+
+def test_gsomia_ui_with_a_bad_config_exits_2_naming_it(tmp_path, capsys):
+    from experiments.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[scenario]\nend = 2019-13-01\n")
+    assert main(["ui", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "Traceback" not in err
+    assert main(["ui", "--config", str(tmp_path / "missing.toml")]) == 2
+
+
+@needs_solara
+def test_the_page_lists_the_config_file_first(tmp_path, monkeypatch):
+    mine = tmp_path / "baseline_2019.toml"  # a shipped name: listed under its path
+    mine.write_text(BASELINE.read_text().replace("grievance_initial", "grievance_initial"))
+    monkeypatch.setenv(sc.CONFIG_ENV, str(mine))
+    found = sc.discover_scenarios()
+    assert next(iter(found)) == str(mine.resolve()) and "baseline_2019" in found
+    assert sc.default_scenario() == str(mine.resolve())
+    model = sc.ScenarioModel(rng=2)
+    assert model.scenario_name == str(mine.resolve()) and model.messages == []
+
+
+# ---- inputs that used to break the page ----------------------------------------------------------
+@needs_solara
+@pytest.mark.parametrize("text", ["2019-13-01", "2019-6-30", "", "soon"])
+def test_a_bad_date_is_a_message_never_an_exception(text):
+    parsed, message = inp.parse_date("end", text)
+    assert parsed is None
+    assert message.startswith("end: ") and "YYYY-MM-DD" in message and repr(text) in message
+    assert inp.format_value("end", text) == text  # printing what was typed never raises
+    assert inp.parse_date("end", " 2019-12-31 ") == (date(2019, 12, 31), None)
+
+
+@needs_solara
+def test_help_text_writes_ranges_as_readers_do():
+    assert "Range 10–1,000,000." in inp.help_text("n_citizens")
+    assert "e+" not in "".join(inp.help_text(k) for k in PARAMETERS)
+    assert inp.number(0.025) == "0.025" and inp.number(3.0) == "3"
+
+
+@needs_solara
+def test_every_node_label_fits_inside_its_node(crisis):
+    """The node is sized to its widest label ("Washington" overflowed a fixed size)."""
+    _model, view = crisis
+    figure = figs.network_figure(view)
+    renderer = figure.canvas.get_renderer()
+    ax = figure.axes[0]
+    nodes = [c for c in ax.collections if c.get_gid() == "node"]
+    labels = [t for t in ax.texts if t.get_gid() == "node-label"]
+    assert len(nodes) == len(labels) == 4
+    for node, label in zip(nodes, labels, strict=True):
+        cx, cy = ax.transData.transform(node.get_offsets()[0])
+        radius = (node.get_sizes()[0] ** 0.5) / 2 * figure.dpi / 72
+        box = label.get_window_extent(renderer)
+        for x, y in ((box.x0, box.y0), (box.x0, box.y1), (box.x1, box.y0), (box.x1, box.y1)):
+            assert (x - cx) ** 2 + (y - cy) ** 2 <= radius**2, label.get_text()
+
+
+def _texts_inside_and_apart(figure) -> None:
+    """Everything drawn lies inside the figure (no title cut at an edge); no two tick
+    labels of an axis overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()
+    renderer = figure.canvas.get_renderer()
+    drawn = figure.get_tightbbox(renderer)  # inches, drawn artists only
+    width, height = figure.get_size_inches()
+    assert drawn.x0 >= -0.01 and drawn.y0 >= -0.01, drawn
+    assert drawn.x1 <= width + 0.01 and drawn.y1 <= height + 0.01, drawn
+    for ax in figure.axes:
+        for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            lo, hi = sorted(limits)
+            boxes = [
+                label.get_window_extent(renderer)
+                for loc, label in zip(
+                    axis.get_majorticklocs(), axis.get_majorticklabels(), strict=True
+                )
+                if lo <= loc <= hi and label.get_text()
+            ]
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    assert not a.overlaps(b), (a, b)
+
+
+@needs_solara
+def test_ensemble_figure_labels_stay_apart_and_inside():
+    params = load_config(BASELINE)
+    final = list(ens.run_ensemble(params, range(8), "baseline"))[-1]
+    figure = figs.ensemble_figure(final)
+    _texts_inside_and_apart(figure)
+
+
+@needs_solara
+def test_comparison_figure_labels_stay_apart_and_inside():
+    a = load_config(BASELINE)
+    b = a | {"us_pressure_weight": 0.0}
+    final = list(ens.run_comparison(a, b, range(4), ("A", "B")))[-1]
+    figure = figs.compare_figure(final)
+    _texts_inside_and_apart(figure)
+
+
+# ---- the package ---------------------------------------------------------------------------------
+def test_the_model_never_imports_the_ui():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, model, agents, experiments.runner, experiments.ensemble\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('gsomia_ui', 'solara', 'app')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_app_py_is_the_entry_point_only():
+    """app.py configures the server and imports the page from the package."""
+    import ast
+
+    tree = ast.parse((REPO / "app.py").read_text())
+    defined = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    assert defined == []
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert {"gsomia_ui.page", "gsomia_ui.serving"} <= imported
+
+
+@needs_solara
+def test_the_readmes_solaraviz_example_renders_and_steps():
+    """The README's SolaraViz example, run as written: the page renders, and after a step
+    of the model (what SolaraViz's Step does: step, then Mesa's update counter) the panels
+    show the month."""
+    import ipyvuetify as v
+    import solara
+
+    text = (REPO / "README.md").read_text()
+    code = text.split("from mesa.visualization import SolaraViz", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec("from mesa.visualization import SolaraViz" + code, scope)
+    _box, rc = solara.render(scope["page"], handle_error=False)
+    try:
+
+        def clock() -> str:
+            spans = rc.find(v.Html, tag="span").widgets
+            return " ".join(str(w.children[0]) for w in spans if "gsomia-clock" in (w.class_ or ""))
+
+        assert "seed 0: nothing simulated yet" in clock()
+        from mesa.visualization.utils import force_update
+
+        scope["model"].step()
+        force_update()
+        _wait(lambda: "(1 of 15 months)" in clock())
+    finally:
+        rc.close()

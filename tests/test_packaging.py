@@ -75,6 +75,8 @@ def test_wheel_holds_the_shipped_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     data = [n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n]
     assert "share/gsomia/app.py" in data
+    for module in ("page", "components", "viz", "panels/run", "panels/ensemble"):
+        assert f"gsomia_ui/{module}.py" in names
     for f in ("baseline_2019.toml", "timeline_2019.csv", "sweeps/smoke.toml", "targets/README.md"):
         assert f"share/gsomia/configs/{f}" in data
 

@@ -499,3 +499,28 @@ def test_listening_weights_are_the_normalising_product_entry_for_entry(n, degree
         x = np.random.default_rng(seed).random(n)
         assert (got @ x).tobytes() == (plain @ x).tobytes()
     assert isolated_seen == (rewiring == 1.0)  # small, fully rewired graphs isolate some
+
+
+def test_poll_shares_are_the_means_of_the_citizens_counted():
+    """The poll's shares and the share above a threshold are np.mean of the citizens'
+    flags, to the last bit (counted, not averaged), citizens at the thresholds included."""
+    from model.opinion import OpinionNetwork
+
+    net = OpinionNetwork(
+        n=1999,
+        degree=6,
+        initial_opinion=0.5,
+        conformity=0.3,
+        noise=0.0,
+        sensitivity=1.0,
+        rng=np.random.default_rng(2),
+        graph_seed=3,
+        undecided_band=0.07,
+    )
+    net.opinion[:9] = [0.57, 0.43, 0.65] * 3
+    band = net.undecided_band
+    end = float(np.mean(net.opinion > 0.5 + band))
+    keep = float(np.mean(net.opinion < 0.5 - band))
+    assert net.shares() == (end, keep, 1.0 - end - keep)
+    for threshold in (0.0, 0.43, 0.65, 1.0):
+        assert net.share_above(threshold) == float(np.mean(net.opinion > threshold))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import site
 import socket
 import subprocess
@@ -31,11 +32,42 @@ def _run(cmd, **kw):
     return res
 
 
+# Built from a copy of the tree: setuptools builds in the source tree's build/, which the
+# editable install and any concurrent build (another test worker) also use.
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "mutants",
+    "results",
+    ".solara-assets",
+    "*.egg-info",
+    "__pycache__",
+    ".hypothesis",
+    ".pytest_cache",
+    ".ruff_cache",
+    "*.so",
+)
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
+    source = tmp_path_factory.mktemp("source") / "gsomia"
+    shutil.copytree(REPO, source, ignore=NOT_SOURCE)
     _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(dist),
+            str(source),
+        ],
         cwd=dist,
     )
     (found,) = dist.glob("gsomia-*.whl")

@@ -114,8 +114,10 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
 def _frozen(fork: bool) -> Iterator[None]:
     """While workers are forked, keep this process's objects out of garbage collection
     (``gc.freeze``): the workers' collectors then leave their pages shared instead of
-    copying them (Python's ``gc`` documentation, on fork without exec)."""
-    if not fork:
+    copying them (Python's ``gc`` documentation, on fork without exec). A process whose
+    objects are frozen already (a Solara server freezes its start-up state) is left as
+    it is: ``gc.unfreeze`` would release those too."""
+    if not fork or gc.get_freeze_count():
         yield
         return
     gc.freeze()

@@ -391,7 +391,14 @@ def _open_files() -> set[str]:
 def test_pools_fork_only_while_no_other_thread_runs():
     from experiments.backends import start_method
 
-    assert start_method() == ("fork" if sys.platform == "linux" else "spawn")
+    fresh = subprocess.run(  # a process of its own: no thread an earlier test left
+        [sys.executable, "-c", "from experiments.backends import start_method as s; print(s())"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert fresh.stdout.strip() == ("fork" if sys.platform == "linux" else "spawn")
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
@@ -468,15 +475,14 @@ def test_a_pool_leaves_objects_frozen_elsewhere_frozen():
 
 def test_a_progress_bar_starts_no_thread_that_would_stop_the_pool_forking(monkeypatch):
     """tqdm's monitor thread outlives its bar: on a terminal the sweep's bar would turn
-    every later pool into a spawning one."""
-    from experiments.backends import start_method
+    every later pool into a spawning one (``start_method``)."""
     from experiments.progress import Progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    before = set(threading.enumerate())
     bar = Progress(10, 0, None, "test")
     try:
         bar.update(3)
-        assert bar.bar is not None and threading.active_count() == 1
-        assert start_method() == ("fork" if sys.platform == "linux" else "spawn")
+        assert bar.bar is not None and set(threading.enumerate()) == before
     finally:
         bar.close()

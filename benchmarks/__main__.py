@@ -30,6 +30,8 @@ class Plan:
     run_repeats: int
     profile_runs: int
     smoke_repeats: int
+    small_levels: tuple[int, int]  # the small sweep: bench grid levels and replications
+    small_replications: int
     design_levels: int | None  # None: bench_2000 as it is (10 x 10 x 20)
     design_replications: int | None
     design_repeats: int
@@ -51,6 +53,8 @@ PLANS = {
         run_repeats=3,
         profile_runs=1,
         smoke_repeats=1,
+        small_levels=(2, 2),
+        small_replications=3,
         design_levels=2,
         design_replications=1,
         design_repeats=1,
@@ -70,6 +74,8 @@ PLANS = {
         run_repeats=15,
         profile_runs=5,
         smoke_repeats=5,
+        small_levels=(3, 2),
+        small_replications=20,
         design_levels=None,
         design_replications=None,
         design_repeats=1,
@@ -134,8 +140,16 @@ def _figure(name: str, plan: Plan, workers: int) -> dict[str, Any]:
                 replications=plan.design_replications,
                 levels=dict.fromkeys(("us_pressure_weight", "audience_cost"), plan.design_levels),
             )
+        pressure, cost = plan.small_levels
+        small = spec_from(
+            BENCH,
+            f"bench_small_{pressure * cost * plan.small_replications}",
+            replications=plan.small_replications,
+            levels={"us_pressure_weight": pressure, "audience_cost": cost},
+        )
         return throughput_figure(
             smoke,
+            small,
             design,
             workers,
             plan.smoke_repeats,

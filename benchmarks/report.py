@@ -12,6 +12,13 @@ SPEEDUP_TARGET = 1.8
 MEMORY_TARGET = 0.2
 MEMORY_TARGET_RUNS = 20_000
 OVERHEAD_TARGET = 0.10
+VS_BATCH_RUN_TARGET = 1.5
+"""A sweep on all workers against mesa.batch_run on as many processes (issue 17)."""
+WORKER_MEMORY_TARGET_MIB = 300.0
+FIT_BASELINE_S = 3060.0
+"""The shipped evidence_2019 fit before issue 17: 51 minutes on 2 workers (13,278
+simulations at 4.3 a second)."""
+FIT_SPEEDUP_TARGET = 5.0
 
 
 def measurements(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -152,14 +159,16 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         f"runner on {workers} workers / 1 worker, design {_get(design, 'spec')} "
         f"({_get(design, 'runs')} runs)",
     )
-    vs = _get(design, "ratios", f"runner_over_batch_run_{workers}", "median")
-    add(
-        "vs_batch_run",
-        vs,
-        ">= 1x mesa.batch_run throughput",
-        None if vs is None else vs >= 1.0,
-        f"same grid, {workers} processes",
-    )
+    for key, label in (("design", "vs_batch_run"), ("small", "vs_batch_run_small")):
+        sweep = _get(figs, "throughput", key)
+        vs = _get(sweep, "ratios", f"runner_over_batch_run_{workers}", "median")
+        add(
+            label,
+            vs,
+            f">= {VS_BATCH_RUN_TARGET:g}x mesa.batch_run throughput",
+            None if vs is None else vs >= VS_BATCH_RUN_TARGET,
+            f"same grid, {workers} processes, {_get(sweep, 'spec')} ({_get(sweep, 'runs')} runs)",
+        )
     mem = _get(figs, "memory", "sizes") or {}
     largest = max((int(k) for k in mem), default=None)
     ratio = None if largest is None else _get(mem, str(largest), "ratio_runner_over_batch_run")
@@ -172,6 +181,22 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         met,
         f"peak tree RSS ratio at {largest} runs, {_get(figs, 'memory', 'configuration')} "
         "configuration",
+    )
+    worker = None if largest is None else _get(mem, str(largest), "runner", "peak_process_rss_mib")
+    add(
+        "memory_per_worker",
+        None if worker is None else worker["median"],
+        f"<= {WORKER_MEMORY_TARGET_MIB:g} MiB peak RSS of any process of a sweep",
+        None if worker is None else worker["median"] <= WORKER_MEMORY_TARGET_MIB,
+        f"runner, {largest} runs, {_get(figs, 'memory', 'configuration')} configuration",
+    )
+    fit = _get(figs, "fit", "evidence_2019_scaled", "shipped_fit_estimate", "median")
+    add(
+        "fit_speedup",
+        None if fit is None else FIT_BASELINE_S / fit,
+        f">= {FIT_SPEEDUP_TARGET:g}x the shipped fit's {FIT_BASELINE_S / 60:.0f} minutes",
+        None if fit is None else FIT_BASELINE_S / fit >= FIT_SPEEDUP_TARGET,
+        "estimated from a scaled-down evidence_2019 fit at the same cost per simulation",
     )
     over = _get(figs, "overhead", "overhead", "median")
     add(

@@ -55,9 +55,13 @@ def run_batch(spec: Any, workers: int) -> tuple[float, list[dict[str, Any]]]:
     """Seconds for ``mesa.batch_run`` on the spec's grid (``data_collection_period=-1``,
     ``number_processes=workers``) and its result rows."""
     import mesa
+    import tqdm
 
     from model.model import GSOMIAModel
 
+    # batch_run makes a (hidden) tqdm bar, whose monitor thread would outlive it and make
+    # the runner measured after it spawn its workers instead of forking them
+    tqdm.tqdm.monitor_interval = 0
     params, seeds = batch_parameters(spec)
     t0 = time.perf_counter()
     rows = mesa.batch_run(

@@ -69,6 +69,7 @@ def sweep_throughput(
 
 def throughput_figure(
     smoke: Any,
+    small: Any,
     design: Any,
     workers: int,
     smoke_repeats: int,
@@ -76,7 +77,8 @@ def throughput_figure(
     design_batch_one_worker: bool,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Figure 2: the smoke sweep and the bench design."""
+    """Figure 2: the smoke sweep, a small sweep of baseline runs (the bench grid cut to
+    120 runs: start-up and writing weigh most there) and the bench design."""
     return {
         "description": (
             "Runs per second from the call to the end (process pool start-up, Parquet "
@@ -84,11 +86,17 @@ def throughput_figure(
             "batch_run). runner_W = experiments.runner.run_sweep, local backend, W workers "
             "(1 = in-process); batch_run_W = mesa.batch_run on the same model and grid, "
             "data_collection_period=-1, number_processes=W, one seed per replication. "
-            "Variants alternate within each round. Ratios are per round, then summarised."
+            "Variants alternate within each round. Ratios are per round, then summarised. "
+            "small: the bench design's grid at 3 x 2 levels and 20 replications (120 "
+            "baseline runs; fewer with --quick)."
         ),
         "smoke": {
             "spec": smoke.name,
             **sweep_throughput(smoke, workers, smoke_repeats, True, "throughput smoke", log),
+        },
+        "small": {
+            "spec": small.name,
+            **sweep_throughput(small, workers, smoke_repeats, False, "throughput small", log),
         },
         "design": {
             "spec": design.name,

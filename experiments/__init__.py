@@ -1,6 +1,6 @@
 """Experiments on the GSOMIA model: the CLI, calibration, sweeps and their analysis.
 
-``from experiments import run_sweep, run_one, analyze`` (loaded on first use, so the
+``from experiments import run_sweep, run_many, run_one, analyze`` (loaded on first use, so the
 ``gsomia`` command starts fast).
 """
 
@@ -8,13 +8,14 @@ from typing import Any
 
 _LAZY = {
     "run_sweep": "experiments.runner",
+    "run_many": "experiments.runner",
     "run_one": "experiments.runner",
     "analyze": "experiments.analysis",
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Import ``run_sweep``, ``run_one`` and ``analyze`` on first use."""
+    """Import ``run_sweep``, ``run_many``, ``run_one`` and ``analyze`` on first use."""
     if name in _LAZY:
         import importlib
 

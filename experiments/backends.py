@@ -3,18 +3,25 @@
 Each backend is ``imap(task, items) -> iterator of results`` (completion order). Workers
 of the process pool watch their parent and exit when it is gone, whatever signal killed it
 (``kill -9`` included), so a dead sweep leaves no process behind.
+
+The pool forks its workers where that is safe (Linux, no other Python thread running):
+a forked worker starts in milliseconds with everything the parent imported, where a
+spawned one re-imports numpy, pandas, pyarrow, Mesa and the model (over a second each,
+which was most of a small sweep's time). Elsewhere it spawns them.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -53,32 +60,89 @@ def _watch_parent(parent: int) -> None:
         time.sleep(WATCHDOG_EVERY_S)
 
 
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Blocked while workers are forked, until each worker's initializer has set its own."""
+
+
 def watchdog_initializer(parent: int) -> None:
     """Process-pool initializer: a daemon thread that ends this worker as soon as its
     parent ``parent`` is gone (re-parented: getppid changes), whatever killed the parent.
-    Ctrl-C is left to the parent, which stops the pool (no traceback from every worker)."""
+    Ctrl-C is left to the parent, which stops the pool (no traceback from every worker);
+    SIGTERM and SIGHUP end the worker (a forked worker inherited the parent's handlers,
+    which would raise inside a run instead). Then the signals the fork held are let in."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watchdog").start()
 
 
+def start_method() -> str:
+    """'fork' on Linux while this process runs no other Python thread (a thread holding a
+    lock at the fork would leave it held in the child), else 'spawn'."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 def process_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A 'spawn' process pool (no state forked from the parent) whose workers die with us.
+    """A process pool (forked where safe, see ``start_method``) whose workers die with us.
 
     Every worker is started here, with SIGINT ignored, so it inherits the ignored SIGINT
     from its first instant: a Ctrl-C while a worker is still importing the package (before
-    its initializer runs) must not print that worker's traceback. A pool starts workers
-    on demand, one per submission while none is idle; ``workers`` no-op submissions start
-    them all."""
-    with _sigint_ignored():
+    its initializer runs) must not print that worker's traceback. A forked worker is
+    started with SIGINT, SIGTERM and SIGHUP blocked and unblocks them in its initializer,
+    once its handlers are its own; the parent's signals that arrive meanwhile wait and
+    then reach the parent. A spawning pool starts workers on demand, one per submission
+    while none is idle, and a forking one all at its first: ``workers`` no-op submissions
+    start them all."""
+    method = start_method()
+    held = HELD_SIGNALS if method == "fork" else ()
+    # exits in reverse: SIGINT's handler is back before the held signals pass
+    with _blocked(held), _sigint_ignored(), _frozen(method == "fork"), warnings.catch_warnings():
+        # Python 3.12 warns about a fork whenever the process has other OS threads; ours
+        # are numpy's BLAS and Arrow's pools, which re-create theirs in a forked child
+        # (start_method forks only when no other Python thread runs).
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
         pool = cf.ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context(method),
             initializer=watchdog_initializer,
             initargs=(os.getpid(),),
         )
         for _ in range(workers):
             pool.submit(os.getpid)
     return pool
+
+
+@contextlib.contextmanager
+def _frozen(fork: bool) -> Iterator[None]:
+    """While workers are forked, keep this process's objects out of garbage collection
+    (``gc.freeze``): the workers' collectors then leave their pages shared instead of
+    copying them (Python's ``gc`` documentation, on fork without exec). A process whose
+    objects are frozen already (a Solara server freezes its start-up state) is left as
+    it is: ``gc.unfreeze`` would release those too."""
+    if not fork or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
+def _blocked(signals: tuple[signal.Signals, ...]) -> Iterator[None]:
+    """Block ``signals`` in this thread while inside (pending ones arrive on exit)."""
+    if not signals:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # ---- backends -----------------------------------------------------------------------------
@@ -137,7 +201,12 @@ def imap_pool[T, R](
                         "with --resume"
                     )
                 print("gsomia sweep: a worker died; restarting the pool", file=sys.stderr)
-                pool = _replace_warm_pool(workers, pool) if warm else process_pool(workers)
+                if warm:
+                    pool = _replace_warm_pool(workers, pool)
+                else:
+                    _stop_pool(pool)
+                    pool.shutdown(wait=True)  # its threads end: the next pool can fork
+                    pool = process_pool(workers)
     finally:
         if warm:
             for fut in pending:

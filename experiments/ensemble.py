@@ -11,7 +11,7 @@
 - **Compare**: two settings over the same seeds; the difference of each outcome's share
   with Newcombe's interval for paired proportions (``newcombe_paired``).
 
-Runs go through the sweep runner's single run (``experiments.runner.run_one``) on the
+Runs go through the sweep runner's many-seeds call (``experiments.runner.run_many``) on the
 sweep backends' process pool (``experiments.backends.imap_pool``), kept warm between calls
 so a server pays the workers' start-up once; ``run_batches`` is the one place that hands
 work to them. The same seed gives the same rows on any worker count.
@@ -55,15 +55,13 @@ class Batch:
 
 
 def run_batch(batch: Batch) -> list[dict[str, Any]]:
-    """Run a batch: one row per seed, the runner's named outcomes plus the series.
+    """Run a batch: one row per seed, the runner's named outcomes plus the series (the
+    runner's many-seeds call, ``run_many``). The one function a worker runs."""
+    from experiments.runner import run_many
 
-    The one function a worker runs; switch it to the runner's many-seeds call when it
-    exists (same rows, fewer calls)."""
-    from experiments.runner import run_one
-
+    runs = run_many(batch.params, batch.seeds, batch.series)
     return [
-        {"seed": int(seed), **batch.tag} | run_one(batch.params, int(seed), batch.series)
-        for seed in batch.seeds
+        {"seed": int(seed), **batch.tag} | out for seed, out in zip(batch.seeds, runs, strict=True)
     ]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import pickle
 import random
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -50,11 +51,11 @@ class SeededMappingSampler(MappingSampler):
         self.on_particle = on_particle
         self.incomplete_evaluations = 0
 
-    def map_function(self, simulate_one: Any, item: tuple[int, float]) -> tuple[Any, int, bool]:
+    def map_function(self, simulate_one: bytes, item: tuple[int, float]) -> tuple[Any, int, bool]:
         """Sample (seeded) until one particle is accepted or ``limit`` simulations ran;
         returns the sample, the number of simulations and whether one was accepted."""
         seed, limit = item
-        simulate_one = self.unpickle(simulate_one)
+        simulate_one = _unpickled(simulate_one)
         np.random.seed(seed)  # noqa: NPY002 (pyabc's priors and transitions draw from it)
         random.seed(seed)
         n = 0
@@ -95,6 +96,16 @@ class SeededMappingSampler(MappingSampler):
             self.incomplete_evaluations += evaluations
             sample.ok = False
         return sample
+
+
+@functools.lru_cache(maxsize=1)
+def _unpickled(pickled: bytes) -> Any:
+    """A generation's pickled ``simulate_one``, unpickled once per process: every call of
+    a generation carries the same bytes, and unpickling them rebuilt the priors' and
+    transitions' scipy distributions each time (milliseconds a call). pyabc's own
+    samplers call one such function many times too: it holds no state between calls
+    (its draws come from numpy's global generator, which ``map_function`` seeds)."""
+    return pickle.loads(pickled)  # cloudpickle's output is plain pickle to load
 
 
 def pool_map(pool: Any) -> Map:

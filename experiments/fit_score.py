@@ -16,9 +16,11 @@ target). The posterior predictive of a target is the share of seeds meeting it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,24 +28,31 @@ import pandas as pd
 
 from experiments.calibration import first_months
 from experiments.targets import POLL_SHARES, Step, Target, TargetSet
-from model.parameters import ConfigError
+from model.config import load_config
+from model.parameters import ConfigError, check_consistency, defaults, validate
+
+Monthly = pd.DataFrame | Mapping[str, Sequence[Any]]
+"""A run's monthly series: ``GSOMIAModel.monthly()`` (indexed by month end), or the
+columns as the model's DataCollector holds them (``model_vars``: a ``"date"`` list and one
+list per column), which scoring reads without building a DataFrame."""
 
 
 @dataclass(frozen=True)
 class Run:
     """What scoring reads of one run: its dated events (objects with ``date``, ``actor``
     and ``event``, e.g. ``GSOMIAModel.timeline``), outcome and monthly series
-    (``GSOMIAModel.monthly()``; only poll targets read it)."""
+    (``Monthly``; only poll targets read it)."""
 
     events: Sequence[Any]
     outcome: str
-    monthly: pd.DataFrame | None = None
+    monthly: Monthly | None = None
 
     @classmethod
     def of(cls, model: Any, monthly: bool = True) -> Run:
         """The scored view of a finished model run (without its monthly series unless
-        ``monthly``: only polls read it)."""
-        return cls(tuple(model.timeline), model.outcome, model.monthly() if monthly else None)
+        ``monthly``: only polls read it; the collector's lists, no DataFrame)."""
+        series = model.datacollector.model_vars if monthly else None
+        return cls(tuple(model.timeline), model.outcome, series)
 
 
 def _index(ym: tuple[int, int]) -> int:
@@ -91,17 +100,19 @@ def step_distance(step: Step, run: Run, tolerance_months: int = 0, miss_months: 
     return 1.0 if miss_months <= 0 else min(1.0, off / miss_months)
 
 
-def share_on(monthly: pd.DataFrame, column: str, day: date, where: str = "poll") -> float:
+def share_on(monthly: Monthly, column: str, day: date, where: str = "poll") -> float:
     """A monthly column on ``day``: each row is the state at the end of its month (the
     index), so a day between two month ends is interpolated linearly in days."""
-    if column not in monthly.columns:
+    frame = isinstance(monthly, pd.DataFrame)
+    columns = [c for c in (monthly.columns if frame else monthly) if frame or c != "date"]
+    if column not in columns:
         raise ConfigError(
             f"{where}: the model's monthly series has no column {column!r} (columns: "
-            + ", ".join(map(str, monthly.columns))
+            + ", ".join(map(str, columns))
             + "); allowed: a poll target giving only the answers the model reports"
         )
-    days = pd.to_datetime(pd.Index(monthly.index)).to_numpy(dtype="datetime64[D]")
-    values = monthly[column].to_numpy(dtype=float)
+    days = _days(monthly.index if frame else monthly["date"])
+    values = np.asarray(monthly[column], dtype=float)
     t = np.datetime64(day, "D")
     if t < days[0] or t > days[-1]:
         raise ConfigError(
@@ -110,6 +121,15 @@ def share_on(monthly: pd.DataFrame, column: str, day: date, where: str = "poll")
         )
     x = (days - days[0]).astype(float)
     return float(np.interp(float((t - days[0]).astype(int)), x, values))
+
+
+def _days(dates: Any) -> np.ndarray:
+    """Month ends (ISO strings, dates or timestamps) as days; numpy parses ISO dates
+    directly, where pandas guessed the format of every call's strings again."""
+    try:
+        return np.asarray(dates, dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        return pd.to_datetime(pd.Index(dates)).to_numpy(dtype="datetime64[D]")
 
 
 def poll_deviations(target: Target, run: Run) -> dict[str, float]:
@@ -200,18 +220,31 @@ def weighted_distance(targets: TargetSet, distances: Mapping[str, float]) -> flo
 def simulate_runs(
     targets: TargetSet, params: Mapping[str, float], seeds: Sequence[int]
 ) -> dict[str, list[Run]]:
-    """Run every scenario the targets name for each seed with ``params``."""
-    from model import GSOMIAModel
+    """Run every scenario the targets name for each seed with ``params`` (``run_many``:
+    the scenario's config read once per fit process, its seeds' runs in one call)."""
+    from experiments.runner import run_many
 
     runs: dict[str, list[Run]] = {}
     for scenario, path in targets.scenarios.items():
         polls = any(t.kind == "poll" for t in targets.for_scenario(scenario))
-        runs[scenario] = []
-        for seed in seeds:
-            m = GSOMIAModel.from_config(path, rng=int(seed), **dict(params))
-            m.run()
-            runs[scenario].append(Run.of(m, monthly=polls))
+        kwargs = scenario_config(path) | validate(dict(params), "override")
+        check_consistency(
+            defaults() | {k: v for k, v in kwargs.items() if k != "exogenous"}, str(path)
+        )
+        view = functools.partial(Run.of, monthly=polls)
+        runs[scenario] = list(run_many(kwargs, seeds, view=view))
     return runs
+
+
+def scenario_config(path: Path) -> dict[str, Any]:
+    """``load_config(path)``, read once while the file is unchanged (a fit runs its
+    scenarios for every particle)."""
+    return dict(_config(str(path), path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=16)
+def _config(path: str, _mtime_ns: int) -> dict[str, Any]:
+    return load_config(path)
 
 
 def simulate(targets: TargetSet, params: Mapping[str, float], seeds: Sequence[int]) -> Score:

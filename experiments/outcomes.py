@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 
@@ -20,12 +21,21 @@ def _month(d: Any) -> str | None:
 
 
 class RunView:
-    """A finished model with the derived quantities several columns share (computed once)."""
+    """A finished model with the derived quantities several columns share (computed once).
+
+    The monthly series are read from the model's DataCollector as the lists it holds
+    (``model_vars``), not through ``model.monthly()``: building that DataFrame cost more
+    than every column together. Reductions are numpy's on the same float64 values, as
+    pandas' are, so the numbers are the DataFrame's (tested)."""
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.df = model.monthly()
+        self.series: dict[str, list[Any]] = model.datacollector.model_vars
         self.events = model.timeline
+
+    def column(self, name: str) -> np.ndarray:
+        """A monthly series as an array (what ``model.monthly()[name]`` holds)."""
+        return np.asarray(self.series[name])
 
     def first(self, actor: str, names: Iterable[str]) -> Any:
         """Date of the first event of ``actor`` among ``names`` (None: never)."""
@@ -66,15 +76,15 @@ class RunView:
 
     def peak(self, column: str) -> float:
         """Maximum of a monthly series."""
-        return float(self.df[column].max())
+        return float(self.column(column).max())
 
     def final(self, column: str) -> Any:
         """Last value of a monthly series."""
-        return self.df[column].iloc[-1]
+        return self.series[column][-1]
 
     def total(self, column: str) -> float:
         """Sum of a monthly series."""
-        return float(self.df[column].sum())
+        return float(self.column(column).sum())
 
 
 @dataclass(frozen=True)
@@ -179,7 +189,7 @@ COLUMNS: tuple[Column, ...] = (
         "peak_curb_level",
         pa.int64(),
         "highest curb level",
-        lambda r: int(r.df["curb_level"].max()),
+        lambda r: int(r.column("curb_level").max()),
     ),
     Column(
         "final_curb_level",

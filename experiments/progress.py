@@ -27,6 +27,9 @@ class Progress:
         if self.enabled and self.tty:
             from tqdm import tqdm
 
+            # No monitor thread (it only tunes the refresh of stalled bars): a process
+            # pool forks its workers only while no other thread runs (experiments.backends).
+            tqdm.monitor_interval = 0
             self.bar = tqdm(total=total, initial=done, unit=unit, desc=label, smoothing=0.05)
         elif self.enabled:
             self._line()

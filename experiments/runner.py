@@ -1,6 +1,8 @@
 """Run a sweep: every design point times every replication, on a process pool or Dask.
 
-An experiment is a function from parameters to named outcomes, ``run_one(params, seed)``.
+An experiment is a function from parameters to named outcomes, ``run_one(params, seed)``;
+the default one runs the model, and a chunk hands the replications of each design point
+to ``run_many(params, seeds)`` (the entry point the fit and the UI's ensemble use too).
 The runner cuts the runs into fixed chunks (``chunk_size`` consecutive run ids), sends
 chunks to workers, and writes each finished chunk as ``DIR/chunks/part-NNNNN.parquet``
 (temporary file + rename, so a chunk file is whole or absent). At the end the chunks are
@@ -16,16 +18,17 @@ worker count, the backend or the order in which chunks finish.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -77,6 +80,7 @@ __all__ = [
     "estimate_seconds",
     "git_state",
     "package_versions",
+    "run_many",
     "run_one",
     "run_seed",
     "run_sweep",
@@ -89,21 +93,63 @@ LONG_SWEEP_S = 3600.0
 """A sweep estimated to take longer asks for confirmation (``--yes`` off a terminal)."""
 
 
-# ---- one run -------------------------------------------------------------------------------
-def run_one(params: Mapping[str, Any], seed: int, series: Sequence[str] = ()) -> dict[str, Any]:
-    """One model run: ``params`` are constructor keywords (base config + fixed overrides
-    + the design point), ``seed`` the run's integer seed. Returns ``summarise``'s dict;
-    with ``series`` (monthly columns), also ``"series"`` (name -> array) and ``"dates"``
-    (the month ends), for views of an ensemble over time."""
+# ---- runs ------------------------------------------------------------------------------------
+def run_many(
+    params: Mapping[str, Any],
+    seeds: Iterable[int],
+    series: Sequence[str] = (),
+    *,
+    view: Callable[[Any], Any] | None = None,
+    errors: Literal["raise", "yield"] = "raise",
+) -> Iterator[Any]:
+    """The model runs of one parameter vector, one per seed, in the order of ``seeds``:
+    yields ``summarise``'s dict of each run as it finishes (lazily, so a caller can show
+    progress or stop early). ``params`` are constructor keywords (base config + fixed
+    overrides + the design point), each seed an integer. With ``series`` (monthly
+    columns), each dict also holds ``"series"`` (name -> float array) and ``"dates"``
+    (the month ends), for views of an ensemble over time. ``view``: what to read off
+    each finished model instead of the summary (the fit's scored ``Run``).
+    ``errors="yield"``: a run that raises yields its exception in place of its result and
+    the other seeds still run (a sweep records it as a failed row); ``"raise"``: the
+    exception ends the iteration.
+
+    The one entry point for many seeds (a sweep's chunk, a fit's particle, the UI's
+    ensemble), so what the seeds of one vector can share is shared here: the keywords
+    are copied once and every run after the first finds the process warm (imports, and
+    the model's caches of the structures a scenario's months share). Each run's monthly
+    series are read from its DataCollector's lists, never through a DataFrame. The
+    model draws everything from its seed (graph, predispositions, threats, decisions)
+    from the first month on, so nothing a run computes can be reused by the next seed's.
+    """
     from model import GSOMIAModel
 
-    model = GSOMIAModel(rng=int(seed), **dict(params))
-    model.run()
-    out = summarise(model)
-    if series:
-        df = model.monthly()
-        out["series"] = {name: df[name].to_numpy(dtype=float) for name in series}
-        out["dates"] = [str(d) for d in df.index]
+    kwargs = dict(params)
+    for seed in seeds:
+        try:
+            model = GSOMIAModel(rng=int(seed), **kwargs)
+            model.run()
+            out = summarise(model) if view is None else view(model)
+        except Exception as exc:
+            if errors == "raise":
+                raise
+            yield exc
+            continue
+        if view is not None:
+            yield out
+            continue
+        if series:
+            monthly = model.datacollector.model_vars
+            out["series"] = {name: np.asarray(monthly[name], dtype=float) for name in series}
+            out["dates"] = [str(d) for d in monthly["date"]]
+        yield out
+
+
+def run_one(params: Mapping[str, Any], seed: int, series: Sequence[str] = ()) -> dict[str, Any]:
+    """One model run (``run_many`` of one seed): ``params`` are constructor keywords (base
+    config + fixed overrides + the design point), ``seed`` the run's integer seed. Returns
+    ``summarise``'s dict; with ``series`` (monthly columns), also ``"series"`` (name ->
+    array) and ``"dates"`` (the month ends)."""
+    (out,) = run_many(params, (seed,), series)
     return out
 
 
@@ -127,9 +173,12 @@ class Chunk:
 
 def run_chunk(chunk: Chunk) -> tuple[int, list[dict[str, Any]]]:
     """Run a chunk; a run that raises becomes a row with status 'error' and the message
-    (the chunk goes on)."""
+    (the chunk goes on). The chunk's runs of one design point (its consecutive
+    replications) go to ``run_many`` together when the experiment is ``run_one``."""
     rows = []
-    for run_id, point_id, rep, seed, point in chunk.runs:
+    for result, (run_id, point_id, rep, seed, point) in zip(
+        _chunk_results(chunk), chunk.runs, strict=True
+    ):
         row: dict[str, Any] = {
             "run_id": run_id,
             "point_id": point_id,
@@ -137,20 +186,39 @@ def run_chunk(chunk: Chunk) -> tuple[int, list[dict[str, Any]]]:
             "seed": seed,
             **point,
         }
-        try:
-            result = chunk.experiment(chunk.base | point, seed)
+        if isinstance(result, Exception):  # a failing run is data, not the end of the sweep
+            row.update(dict.fromkeys(METRICS))
+            row["status"], row["error"] = "error", f"{type(result).__name__}: {result}"
+        else:
             row.update({k: result.get(k) for k in METRICS})
             row["status"], row["error"] = "ok", None
-        except Exception as exc:  # a failing run is data, not the end of the sweep
-            row.update(dict.fromkeys(METRICS))
-            row["status"], row["error"] = "error", f"{type(exc).__name__}: {exc}"
         rows.append(row)
     return chunk.chunk_id, rows
 
 
+def _chunk_results(chunk: Chunk) -> Iterator[dict[str, Any] | Exception]:
+    """The result (or the exception) of each of the chunk's runs, in order."""
+    if chunk.experiment is run_one:
+        for _, group in itertools.groupby(chunk.runs, key=lambda run: run[1]):
+            runs = list(group)
+            params = chunk.base | runs[0][4]
+            yield from run_many(params, [run[3] for run in runs], errors="yield")
+        return
+    for _, _, _, seed, point in chunk.runs:
+        try:
+            yield chunk.experiment(chunk.base | point, seed)
+        except Exception as exc:
+            yield exc
+
+
 # ---- the sweep ------------------------------------------------------------------------------
 def _meta(
-    spec: SweepSpec, total: int, n_points: int, chunk_size: int, n_chunks: int
+    spec: SweepSpec,
+    total: int,
+    n_points: int,
+    chunk_size: int,
+    n_chunks: int,
+    code: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -168,7 +236,7 @@ def _meta(
         "finished": None,
         **host(),
         "packages": package_versions(),
-        "git": git_state(),
+        "git": code,
         "sessions": [],
         "counts": None,
     }
@@ -242,8 +310,6 @@ def _run_locked(
     pts = design_points(spec)
     reps = spec.replications
     total = len(pts) * reps
-    chunk_size = spec.chunk_size or default_chunk_size(total)
-    n_chunks = math.ceil(total / chunk_size)
 
     if meta is not None and meta.get("status") == "complete" and (out / "runs.parquet").is_file():
         check_runs_file(out, meta)
@@ -257,8 +323,15 @@ def _run_locked(
     if backend == "dask":
         client, cluster = connect_dask(scheduler, n_workers)
     try:
+        slots = n_workers if client is None else sum(client.nthreads().values())
+        # a resume keeps the chunking the sweep started with (its files are named by it)
+        chunk_size = (
+            (meta or {}).get("chunk_size") or spec.chunk_size or default_chunk_size(total, slots)
+        )
+        n_chunks = math.ceil(total / chunk_size)
+        code = git_state()
         if meta is None:
-            meta = _meta(spec, total, len(pts), chunk_size, n_chunks)
+            meta = _meta(spec, total, len(pts), chunk_size, n_chunks, code)
             write_text_atomic(out / "spec.toml", spec.text or _spec_toml(spec))
             write_text_atomic(out / "config.toml", spec.config.read_text())
             write_meta(out, meta)
@@ -267,9 +340,9 @@ def _run_locked(
             "ended": None,
             "backend": backend,
             "scheduler": scheduler,
-            "workers": n_workers if client is None else sum(client.nthreads().values()),
+            "workers": slots,
             "host": host()["host"],
-            "git": git_state(),
+            "git": code,
             "runs": 0,
             "interrupted": None,
         }

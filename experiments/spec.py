@@ -10,7 +10,7 @@ A spec is a TOML file (``configs/sweeps/*.toml``)::
     replications = 2                    # seeds per design point
     seed = 2019                         # the one source of randomness of the sweep
     second_order = false                # saltelli only
-    chunk_size = 20                     # runs per result chunk (default: from the size)
+    chunk_size = 20                     # runs per result chunk (default: from the size and workers)
 
     [parameters.us_pressure_weight]     # one table per varied parameter
     low = 0.0

@@ -14,7 +14,8 @@ Contents
 * :func:`expected_payoffs`, :func:`logit_response` - building blocks.
 * :func:`logit_qre` - logit quantal response equilibrium (McKelvey & Palfrey 1995)
   on the principal branch, traced from the centroid at lambda = 0 with a vectorised
-  predictor-corrector homotopy in (log-probabilities, lambda) (Turocy 2005).
+  predictor-corrector homotopy in (log-probabilities, lambda) (Turocy 2005); a single
+  two-player game (the model's case) takes the same steps in a scalar tracer.
 * :func:`pure_nash_equilibria`, :func:`mixed_nash_2p` - exact Nash equilibria for
   checks and small analyses (support enumeration: Nisan et al. 2007, Alg. 3.4).
 * :func:`nash_regret`, :func:`is_nash` - epsilon-Nash diagnostics.
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.linalg.lapack import dgesv as _dgesv
 
 __all__ = [
     "QREResult",
@@ -54,6 +56,7 @@ __all__ = [
 ]
 
 _LETTERS = string.ascii_letters
+_max = np.maximum.reduce
 
 
 # --------------------------------------------------------------------------------------
@@ -202,10 +205,22 @@ def logit_response(
             raise ValueError(f"mask must be a boolean array of shape {u.shape}")
         if not np.all(m.any(axis=-1)):
             raise ValueError("mask leaves no feasible action for at least one row")
-        z = np.where(m, z, -np.inf)
-    z = z - z.max(axis=-1, keepdims=True)
+        return _softmax(np.where(m, z, -np.inf))
+    return _softmax(z)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis (max-subtracted); -inf entries get exactly 0."""
+    z = z - _max(z, axis=-1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    return e / np.add.reduce(e, axis=-1, keepdims=True)
+
+
+def _logit(u: np.ndarray, lam: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """:func:`logit_response` for inputs its callers here have checked (``lam`` of
+    shape ``u.shape[:-1]``)."""
+    z = lam[..., None] * u
+    return _softmax(z if mask is None else np.where(mask, z, -np.inf))
 
 
 # --------------------------------------------------------------------------------------
@@ -444,6 +459,37 @@ class _Bimatrix:
         mat[:, amax:dim, :amax] = c[:, 1]
         return big_h, mat, resid
 
+    def evaluate_one(self, x: np.ndarray, mat: np.ndarray) -> tuple[np.ndarray, float]:
+        """:meth:`evaluate` for a system of one game, without the batch axis: ``H`` (N,)
+        and max |sigma - p|; writes ``DH`` into ``mat[:N]`` (whose diagonal blocks are
+        the identity already). The same formulas on arrays of a
+        few elements: fewer, cheaper numpy calls for :func:`_trace_one` (reductions call
+        the ufunc directly, skipping ``ndarray.max``'s Python wrapper)."""
+        dim, amax = self.dim, self.amax
+        pay, feas, neg = self.pay[0], self.feas[0], self.neg[0]
+        y = x[:dim].reshape(2, amax)
+        lam = x[dim]
+        yy = y + neg
+        s = np.exp(yy - _max(yy, axis=1, keepdims=True))
+        s /= s.sum(axis=1, keepdims=True)
+        so = s[::-1]
+        u = np.matmul(pay, so[:, :, None])[:, :, 0]
+        z = lam * u + neg
+        z -= _max(z, axis=1, keepdims=True)
+        e = np.exp(z)
+        tot = e.sum(axis=1, keepdims=True)
+        p = e / tot
+        big_h = np.where(feas, y - (z - np.log(tot)), 0.0).reshape(dim)
+        resid = float(_max(np.abs(s - p), axis=None))
+        dl = np.matmul(p[:, None, :], u[:, :, None])[:, :, 0] - u
+        mat[:dim, dim] = np.where(feas, dl, 0.0).reshape(dim)
+        c = (pay - u[:, :, None]) * so[:, None, :]
+        c = (np.matmul(p[:, None, :], c) - c) * lam
+        c = np.where(feas[:, :, None], c, 0.0)
+        mat[:amax, amax:dim] = c[0]
+        mat[amax:dim, :amax] = c[1]
+        return big_h, resid
+
 
 def _solve_batched(mat: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Batched ``solve``; a singular system yields NaN instead of failing the batch."""
@@ -507,10 +553,12 @@ def logit_qre(
     contraction factor tends to 1 (or it cycles), so it needs thousands of sweeps;
     Newton converges quadratically.  All games in the batch advance together with their
     own step lengths (no Python loop over games), so a game's result does not depend on
-    the rest of the batch.  In degenerate games (exact ties or symmetries) the branch
-    can pass through a singular bifurcation point; the tracer then crosses it with tiny
-    steps, or, if it gets stuck, that game is finished by natural continuation in
-    lambda (``_natural``), which still returns a QRE on a branch reached continuously.
+    the rest of the batch; a batch of one two-player game is traced by ``_trace_one``,
+    the same algorithm without index arrays (tested step for step against the batch).
+    In degenerate games (exact ties or symmetries) the branch can pass through a
+    singular bifurcation point; the tracer then crosses it with tiny steps, or, if it
+    gets stuck, that game is finished by natural continuation in lambda (``_natural``),
+    which still returns a QRE on a branch reached continuously.
     ``lam``: scalar, or an array of shape ``batch`` (one precision per game).
     ``iterations`` counts vectorised Newton evaluations (``max_iter`` caps them; if it
     is hit, ``converged`` is False and the current iterates are returned).
@@ -552,7 +600,10 @@ def logit_qre(
             )
     system = _Bimatrix(flat, flat_masks) if n == 2 else _LogitSystem(flat, flat_masks)
     target = np.array(lam_arr, dtype=float).reshape(nb)
-    point, iterations, ok = _trace(system, target, tol, max_iter)
+    if isinstance(system, _Bimatrix) and nb == 1:  # the model's one game a month
+        point, iterations, ok = _trace_one(system, float(target[0]), tol, max_iter)
+    else:
+        point, iterations, ok = _trace(system, target, tol, max_iter)
     if not ok.all() and iterations < max_iter:
         bad = np.flatnonzero(~ok)
         fixed, more, ok_bad = _natural(
@@ -610,10 +661,15 @@ def _separable_2p(
     ref_col = np.zeros(nb, dtype=int) if col_ok is None else np.argmax(col_ok, axis=1)
     ref_row = np.zeros(nb, dtype=int) if row_ok is None else np.argmax(row_ok, axis=1)
     idx = np.arange(nb)
-    sig_row_free = logit_response(a_mat[idx, :, ref_col], lam, row_ok)
-    sig_col_free = logit_response(b_mat[idx, ref_row, :], lam, col_ok)
-    sig_col_reply = logit_response(np.einsum("bij,bi->bj", b_mat, sig_row_free), lam, col_ok)
-    sig_row_reply = logit_response(np.einsum("bij,bj->bi", a_mat, sig_col_free), lam, row_ok)
+    if rows_free.all():  # (one game: only the pair it needs)
+        rows = _logit(a_mat[idx, :, ref_col], lam, row_ok)
+        return [rows, _logit(np.einsum("bij,bi->bj", b_mat, rows), lam, col_ok)]
+    sig_col_free = _logit(b_mat[idx, ref_row, :], lam, col_ok)
+    sig_row_reply = _logit(np.einsum("bij,bj->bi", a_mat, sig_col_free), lam, row_ok)
+    if not rows_free.any():
+        return [sig_row_reply, sig_col_free]
+    sig_row_free = _logit(a_mat[idx, :, ref_col], lam, row_ok)
+    sig_col_reply = _logit(np.einsum("bij,bi->bj", b_mat, sig_row_free), lam, col_ok)
     rows = np.where(rows_free[:, None], sig_row_free, sig_row_reply)
     cols = np.where(rows_free[:, None], sig_col_reply, sig_col_free)
     return [rows, cols]
@@ -860,6 +916,190 @@ def _trace(
     if ids.size:  # out of iterations
         out[ids] = np.where(fin[:, None], z, x)
     return out, iterations, ok
+
+
+def _solve_signed(mat: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
+    """``solve(mat, rhs)`` and the sign of ``det(mat)`` from one LU factorisation
+    (LAPACK ``dgesv``); a singular ``mat`` gives NaN and sign 0 (as ``_solve_batched``
+    and ``slogdet`` do)."""
+    lu, piv, sol, info = _dgesv(mat, rhs)
+    if info > 0:
+        return np.full(rhs.shape, np.nan), 0.0
+    sign = float(np.multiply.reduce(np.sign(lu.diagonal())))
+    if np.count_nonzero(piv != np.arange(piv.size)) % 2:  # 0-based row swaps
+        sign = -sign
+    return sol, sign
+
+
+def _trace_one(
+    system: _Bimatrix, target: float, tol: float, max_iter: int
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """:func:`_trace` for one two-player game, step for step: the same predictor,
+    corrector, acceptance tests and step-length rules with the game's state held in
+    Python scalars and one preallocated bordered matrix. A batched trace of one game
+    pays numpy's per-call overhead on index arrays in every one of its few dozen
+    iterations; this one does not. Same return values as :func:`_trace` (batch of one).
+    """
+    dim = system.dim
+    amax = system.amax
+    size = dim + 1
+    e_lam = np.zeros(size)
+    e_lam[dim] = 1.0
+    mat = np.zeros((size, size))
+    mat[:amax, :amax] = np.eye(amax)
+    mat[amax:dim, amax:dim] = np.eye(amax)
+    rhs = np.zeros((size, 2))
+    rhs[dim, 1] = 1.0
+
+    x = system.start()[0]
+    t = e_lam.copy()
+    c = t
+    xp, tp = x, t
+    z = x.copy()
+    zp = x
+    h = _H0
+    d0 = 0.0
+    dprev = math.inf
+    k = 0
+    retries = 0
+    anchor = True
+    orient = 1.0
+    exact = True
+    fin = target <= 0.0
+    if fin:
+        c = e_lam
+    ok = False
+
+    def predict() -> None:
+        nonlocal h, z, zp, c, k, dprev
+        tl = float(t[dim])
+        cap = 1.5 * (target - float(x[dim])) / tl if tl > 1e-3 else math.inf
+        hi = min(h, max(cap, 1e-3))
+        dx = x - xp
+        hp = math.sqrt(float(np.dot(dx, dx)))
+        coef = 0.5 * hi * hi / hp if hp > 0.2 * hi else 0.0
+        z = x + hi * t + coef * (t - tp)
+        zp = z
+        h = hi
+        c = t
+        k = 0
+        dprev = math.inf
+
+    iterations = 0
+    with np.errstate(all="ignore"):
+        while iterations < max_iter:
+            iterations += 1
+            big_h, res = system.evaluate_one(z, mat)
+            mat[dim] = c
+            rhs[:dim, 0] = -big_h
+            sol, det_sign = _solve_signed(mat, rhs)
+            s0 = math.sqrt(float(np.dot(sol[:, 0], sol[:, 0])))
+            s1 = math.sqrt(float(np.dot(sol[:, 1], sol[:, 1])))
+            finite = math.isfinite(s0) and math.isfinite(s1) and s1 > 0
+            dn = s0 if finite else math.inf
+            z_new = z + sol[:, 0]
+
+            if fin:  # ---- final phase: Newton at fixed lambda
+                if res < tol:
+                    ok = True
+                    break
+                if finite and k < _MAX_FINAL:
+                    z = z_new
+                    z[dim] = target
+                    k += 1
+                    continue
+                # Newton failed at the crossing: back to the previous point, short steps
+                retries += 1
+                if retries > _MAX_RETRIES:
+                    break
+                dx = x - xp
+                span = math.sqrt(float(np.dot(dx, dx)))
+                x, t = xp, tp
+                h = max(span * 0.25**retries, 4 * _H_MIN)
+                exact = False
+                anchor = True
+                fin = False
+                z = x.copy()
+                zp = x
+                c = t
+                k = 0
+                dprev = math.inf
+                continue
+
+            # ---- tracking: accept / reject / keep correcting
+            tau = sol[:, 1] / s1
+            off = z_new - zp
+            cum = math.sqrt(float(np.dot(off, off)))
+            cos = float(np.dot(tau, t))
+            if k == 0:
+                d0 = dn
+            conv = dn <= (_TIGHT_TOL if anchor else _CORR_TOL)
+            geom = anchor or (
+                cum <= _MAX_DIST and cum <= _MAX_RATIO * max(h, _H_FLOOR) and cos >= _MIN_COS
+            )
+            flip = det_sign != orient
+            valid = (not flip or h <= _H_FLIP) and z_new[dim] >= 0.0
+            if finite and conv and geom and valid:  # accept
+                if not anchor:  # re-polished anchors keep the predictor history
+                    xp, tp = x, t
+                x, t = z_new, tau
+                # predictor error ~ h^3: aim at _AIM_DIST and _AIM_RATIO * h
+                grow = min(_ratio(_AIM_DIST, d0) ** (1 / 3), math.sqrt(_ratio(_AIM_RATIO * h, d0)))
+                if math.isnan(grow):
+                    grow = _GROW_MAX
+                grow = min(max(grow, _GROW_MIN), _GROW_MAX)
+                if k >= 2:
+                    grow = min(grow, 1.0)
+                if not anchor:
+                    h *= grow
+                exact = dn <= _EXACT_TOL
+                orient = det_sign
+                anchor = False
+                if x[dim] >= target:  # crossed: interpolate, then Newton at the target
+                    lo, hi = xp, x
+                    w = (target - lo[dim]) / (hi[dim] - lo[dim])
+                    w = min(max(w, 0.0), 1.0) if math.isfinite(w) else 1.0
+                    z = lo + w * (hi - lo)
+                    z[dim] = target
+                    c = e_lam
+                    k = 0
+                    dprev = math.inf
+                    fin = True
+                else:
+                    predict()
+            elif (
+                not finite
+                or k >= _MAX_CORR
+                or (k >= 1 and dn > _MAX_CONTRACT * dprev)
+                or (not anchor and (conv or cum > _MAX_DIST))
+                or (conv and not valid)
+            ):  # reject
+                h *= _SHRINK
+                if anchor or h < _H_MIN:  # stuck
+                    break
+                if exact:
+                    predict()
+                else:  # polish x before trying a shorter step
+                    anchor = True
+                    z = x.copy()
+                    zp = x
+                    c = t
+                    k = 0
+                    dprev = math.inf
+            else:  # keep correcting
+                z = z_new
+                k += 1
+                dprev = dn
+
+    point = z if fin else x  # a failed or unfinished game: its last good point
+    return point[None, :].copy(), iterations, np.array([ok])
+
+
+def _ratio(num: float, den: float) -> float:
+    """``num / den`` as numpy divides floats: inf for a zero ``den``, nan for 0 / 0."""
+    if den == 0.0:
+        return math.nan if num == 0.0 else math.copysign(math.inf, num)
+    return num / den
 
 
 def _natural(

@@ -22,8 +22,8 @@ per month.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
@@ -90,6 +90,24 @@ def small_world(n: int, degree: int, rewiring: float, rng: np.random.Generator) 
     return a
 
 
+def listening_weights(adjacency: sp.csr_array) -> sp.csr_array:
+    """Row-normalised weights of a 0/1 adjacency: each citizen averages their neighbours;
+    isolated citizens listen to themselves. Built directly as ``diag(1/degree) @ A``
+    would be (each row's entries in the reverse of A's order, as scipy's sparse product
+    leaves them, so every neighbours' mean is summed in the same order), without the
+    product: a tenth of its cost."""
+    counts = np.diff(adjacency.indptr)
+    if not counts.all():  # isolated citizens: the product itself, with a self-tie each
+        isolated = counts == 0
+        looped = adjacency + sp.diags_array(isolated.astype(float))
+        deg = np.where(isolated, 1.0, counts.astype(float))
+        return sp.csr_array(sp.diags_array(1.0 / deg) @ looped)
+    row = np.repeat(np.arange(counts.size), counts)
+    reverse = adjacency.indptr[row] + adjacency.indptr[row + 1] - 1 - np.arange(row.size)
+    data = np.repeat(1.0 / counts, counts)
+    return sp.csr_array((data, adjacency.indices[reverse], adjacency.indptr), shape=adjacency.shape)
+
+
 class OpinionNetwork:
     """The Korean public: ``n`` citizens on a Watts-Strogatz graph.
 
@@ -114,12 +132,7 @@ class OpinionNetwork:
     ) -> None:
         self.effects = OpinionEffects.from_params() if effects is None else effects
         self.adjacency = small_world(n, degree, rewiring, np.random.default_rng(graph_seed))
-        deg = np.asarray(self.adjacency.sum(axis=1)).ravel()
-        isolated = deg == 0
-        # isolated citizens listen to themselves
-        adjacency = self.adjacency + sp.diags_array(isolated.astype(float))
-        deg = np.where(isolated, 1.0, deg)
-        self.weights = sp.csr_array(sp.diags_array(1.0 / deg) @ adjacency)
+        self.weights = listening_weights(self.adjacency)
         self.conformity = conformity
         self.noise = noise
         self.sensitivity = sensitivity
@@ -166,13 +179,18 @@ class OpinionNetwork:
 
     def uniform_push(self, push: OpinionPush) -> float:
         """The part of the month's push every citizen feels alike (before sensitivity)."""
+        return self.uniform_pushes(push.curbs, push.firm, push.talks, push.launches)
+
+    def uniform_pushes(self, curbs: Any, firm: Any, talks: Any, launches: Any) -> Any:
+        """:meth:`uniform_push` of every push the (broadcast) arguments describe, in one
+        pass: the same operations in the same order, so each value is the scalar's."""
         e = self.effects
         return (
-            e.curb_anger * (push.curbs > 0)
-            + e.curb_escalation * push.curbs / 2
-            + e.rally * push.firm
-            - e.talks_calm * push.talks
-            - e.launch_fear * push.launches
+            e.curb_anger * (curbs > 0)
+            + e.curb_escalation * curbs / 2
+            + e.rally * firm
+            - e.talks_calm * talks
+            - e.launch_fear * launches
         )
 
     def step(self, push: OpinionPush) -> None:
@@ -195,8 +213,8 @@ class OpinionNetwork:
     def shares(self) -> tuple[float, float, float]:
         """The poll: shares of all citizens for ending the pact, for keeping it, and
         undecided (they sum to 1)."""
-        end = float(np.mean(self.opinion > 0.5 + self.undecided_band))
-        keep = float(np.mean(self.opinion < 0.5 - self.undecided_band))
+        end = _share(self.opinion > 0.5 + self.undecided_band)
+        keep = _share(self.opinion < 0.5 - self.undecided_band)
         return end, keep, 1.0 - end - keep
 
     def mean(self) -> float:
@@ -205,7 +223,13 @@ class OpinionNetwork:
 
     def share_above(self, threshold: float) -> float:
         """Share of citizens with opinion above ``threshold``."""
-        return float(np.mean(self.opinion > threshold))
+        return _share(self.opinion > threshold)
+
+
+def _share(flags: np.ndarray) -> float:
+    """The share of true ``flags``: ``np.mean``'s value (the count over the size, both
+    exact doubles) at a seventh of its cost, read several times a month."""
+    return np.count_nonzero(flags) / flags.size
 
 
 @dataclass(frozen=True)
@@ -219,6 +243,12 @@ class PublicBelief:
     end: np.ndarray
     keep: np.ndarray
     boycott: np.ndarray
+    table: np.ndarray = field(init=False, repr=False, compare=False)
+    """(3, states): end, keep and boycott by flat state index (``flat_index``)."""
+
+    def __post_init__(self) -> None:
+        table = np.stack([np.ravel(self.end), np.ravel(self.keep), np.ravel(self.boycott)])
+        object.__setattr__(self, "table", table)
 
     @classmethod
     def expect(
@@ -229,49 +259,78 @@ class PublicBelief:
         pressure_levels: int,
         launches: float,
     ) -> PublicBelief:
-        """Expected shares from ``net``'s opinions, for every state (vectorised: one sort
-        per pressure level, one binary search per push)."""
+        """Expected shares from ``net``'s opinions, for every state (vectorised: the
+        uniform push of every (curb, firm, talks) at once, then one sort per pressure
+        level and one binary search per share)."""
         shape = (curb_levels, 2, 2, pressure_levels)
-        end, keep, boycott = (np.empty(shape) for _ in range(3))
+        end, keep, boycott = np.empty((3, *shape))
         gain = net.sensitivity * net.rest_gain
         base = net.uniform_push(net.last_push)
-        uniform = np.array(
-            [
-                [
-                    [
-                        net.uniform_push(OpinionPush(c, bool(f), bool(t), launches, 0.0))
-                        for t in (0, 1)
-                    ]
-                    for f in (0, 1)
-                ]
-                for c in range(curb_levels)
-            ]
+        uniform = net.uniform_pushes(
+            np.arange(curb_levels)[:, None, None],
+            np.array([False, True])[None, :, None],
+            np.array([False, True])[None, None, :],
+            launches,
         )
         shift = gain * (uniform - base)  # (curb, firm, talks)
         n, band = net.n, net.undecided_band
+        # the searches' targets do not depend on the pressure level
+        q_end = _Query.of(0.5 + band, shift, strict=True)
+        q_keep = _Query.of(0.5 - band, shift, strict=False)
+        q_boycott = _Query.of(boycott_threshold, shift, strict=True)
         for level in range(pressure_levels):
             pressure = level / (pressure_levels - 1)
             delta = pressure - net.last_push.us_pressure
             polar = net.sensitivity * net.effects.pressure_polarisation * delta
             x = np.sort(net.opinion + polar * net.polar_rest if polar else net.opinion)
-            end[..., level] = _share_above(x, 0.5 + band, shift, n)
-            keep[..., level] = 1.0 - _share_above(x, 0.5 - band, shift, n, strict=False)
-            boycott[..., level] = _share_above(x, boycott_threshold, shift, n)
+            end[..., level] = q_end.share(x, n)
+            keep[..., level] = 1.0 - q_keep.share(x, n)
+            boycott[..., level] = q_boycott.share(x, n)
         return cls(end=end, keep=keep, boycott=boycott)
 
-    def take(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(end, keep, boycott) shares at flat positions of the tables (``index`` from
-        ``np.ravel_multi_index`` over (curb, firm, talks, pressure))."""
-        return (
-            np.take(self.end, index),
-            np.take(self.keep, index),
-            np.take(self.boycott, index),
-        )
+    def flat_index(self, curb: Any, firm: Any, talks: Any, pressure: Any) -> Any:
+        """The states given (broadcast index arrays: curb level, firm stance 0/1, talks
+        0/1, US pressure level) as one flat index into ``table``, checked against the
+        shape (``np.ravel_multi_index`` over (curb, firm, talks, pressure)). It depends
+        on the states only, so a caller asking about the same states month after month
+        can keep it and call ``take``."""
+        return np.ravel_multi_index((curb, firm, talks, pressure), self.end.shape)
+
+    def take(self, flat: Any) -> tuple[Any, Any, Any]:
+        """(end, keep, boycott) shares at flat state indices (``flat_index``): one gather
+        instead of three four-array fancy indexings."""
+        out = self.table.take(flat, axis=1)
+        return out[0], out[1], out[2]
 
     def at(self, curb: Any, firm: Any, talks: Any, pressure: Any) -> tuple[Any, Any, Any]:
         """(end, keep, boycott) shares in the states given (broadcast index arrays)."""
-        idx = (curb, firm, talks, pressure)
-        return self.end[idx], self.keep[idx], self.boycott[idx]
+        return self.take(self.flat_index(curb, firm, talks, pressure))
+
+
+@dataclass(frozen=True)
+class _Query:
+    """Where the share of ``clip(x + shift, 0, 1)`` above a threshold is read in the
+    sorted opinions: a binary search for ``threshold - shift``, or, for a threshold the
+    clipped opinions cannot pass (or always pass), that share outright."""
+
+    targets: np.ndarray
+    side: Literal["left", "right"]
+    constant: float | None
+
+    @classmethod
+    def of(cls, threshold: float, shift: np.ndarray, strict: bool) -> _Query:
+        """Above ``threshold`` (``strict``) or at least ``threshold``, for each shift."""
+        if (threshold >= 1.0) if strict else (threshold > 1.0):
+            return cls(shift, "right", 0.0)  # opinions are clipped to [0, 1]
+        if (threshold < 0.0) if strict else (threshold <= 0.0):
+            return cls(shift, "right", 1.0)
+        return cls(threshold - shift, "right" if strict else "left", None)
+
+    def share(self, sorted_x: np.ndarray, n: int) -> np.ndarray:
+        """The share, for each shift, from the sorted opinions ``sorted_x`` (``n`` of them)."""
+        if self.constant is not None:
+            return np.full(self.targets.shape, self.constant)
+        return (n - sorted_x.searchsorted(self.targets, side=self.side)) / n
 
 
 def _share_above(
@@ -279,9 +338,4 @@ def _share_above(
 ) -> np.ndarray:
     """Share of ``clip(x + shift, 0, 1)`` above (or at least, ``strict=False``)
     ``threshold``, for each shift, from the sorted opinions ``sorted_x``."""
-    if (threshold >= 1.0) if strict else (threshold > 1.0):
-        return np.zeros(shift.shape)  # opinions are clipped to [0, 1]
-    if (threshold < 0.0) if strict else (threshold <= 0.0):
-        return np.ones(shift.shape)
-    below = np.searchsorted(sorted_x, threshold - shift, side="right" if strict else "left")
-    return (n - below) / n
+    return _Query.of(threshold, shift, strict).share(sorted_x, n)

@@ -475,3 +475,52 @@ def test_share_above_matches_counting_the_clipped_opinions(strict, threshold):
     counted = (moved > threshold) if strict else (moved >= threshold)
     got = _share_above(x, threshold, shift, len(x), strict=strict)
     np.testing.assert_allclose(got, counted.mean(axis=1), atol=1e-12)
+
+
+@pytest.mark.parametrize(("n", "degree", "rewiring"), [(2000, 8, 0.1), (50, 4, 0.5), (12, 2, 1.0)])
+def test_listening_weights_are_the_normalising_product_entry_for_entry(n, degree, rewiring):
+    """The weights built directly equal diag(1 / degree) @ (A + self-ties of the isolated)
+    computed by scipy, in the same order of entries, so each citizen's neighbours' mean
+    sums in the same order: the same opinions to the last bit."""
+    import scipy.sparse as sp
+
+    from model.opinion import listening_weights, small_world
+
+    isolated_seen = False
+    for seed in range(40):
+        a = small_world(n, degree, rewiring, np.random.default_rng(seed))
+        counts = np.diff(a.indptr)
+        isolated_seen |= not counts.all()
+        looped = a + sp.diags_array((counts == 0).astype(float))
+        plain = sp.csr_array(sp.diags_array(1.0 / np.maximum(counts, 1)) @ looped)
+        got = listening_weights(a)
+        for attr in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(got, attr), getattr(plain, attr))
+        x = np.random.default_rng(seed).random(n)
+        assert (got @ x).tobytes() == (plain @ x).tobytes()
+    assert isolated_seen == (rewiring == 1.0)  # small, fully rewired graphs isolate some
+
+
+def test_poll_shares_are_the_means_of_the_citizens_counted():
+    """The poll's shares and the share above a threshold are np.mean of the citizens'
+    flags, to the last bit (counted, not averaged), citizens at the thresholds included."""
+    from model.opinion import OpinionNetwork
+
+    net = OpinionNetwork(
+        n=1999,
+        degree=6,
+        initial_opinion=0.5,
+        conformity=0.3,
+        noise=0.0,
+        sensitivity=1.0,
+        rng=np.random.default_rng(2),
+        graph_seed=3,
+        undecided_band=0.07,
+    )
+    net.opinion[:9] = [0.57, 0.43, 0.65] * 3
+    band = net.undecided_band
+    end = float(np.mean(net.opinion > 0.5 + band))
+    keep = float(np.mean(net.opinion < 0.5 - band))
+    assert net.shares() == (end, keep, 1.0 - end - keep)
+    for threshold in (0.0, 0.43, 0.65, 1.0):
+        assert net.share_above(threshold) == float(np.mean(net.opinion > threshold))

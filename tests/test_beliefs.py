@@ -195,6 +195,77 @@ def test_us_pressure_moves_the_expected_poll_toward_keeping():
     assert end[-1] - keep[-1] < end[0] - keep[0]
 
 
+def _expect_state_by_state(net, threshold, curb_levels, pressure_levels, launches):
+    """PublicBelief.expect's definition, one state at a time: each state's push as an
+    OpinionPush, each share by its own binary search (the plain path)."""
+    from model.opinion import _share_above
+
+    shape = (curb_levels, 2, 2, pressure_levels)
+    end, keep, boycott = np.empty(shape), np.empty(shape), np.empty(shape)
+    gain = net.sensitivity * net.rest_gain
+    base = net.uniform_push(net.last_push)
+    band = net.undecided_band
+    for c, f, t, level in np.ndindex(shape):
+        push = OpinionPush(c, bool(f), bool(t), launches, 0.0)
+        shift = np.array(gain * (net.uniform_push(push) - base))
+        polar = (
+            net.sensitivity
+            * net.effects.pressure_polarisation
+            * (level / (pressure_levels - 1) - net.last_push.us_pressure)
+        )
+        x = np.sort(net.opinion + polar * net.polar_rest if polar else net.opinion)
+        end[c, f, t, level] = _share_above(x, 0.5 + band, shift, net.n)
+        keep[c, f, t, level] = 1.0 - _share_above(x, 0.5 - band, shift, net.n, strict=False)
+        boycott[c, f, t, level] = _share_above(x, threshold, shift, net.n)
+    return end, keep, boycott
+
+
+@pytest.mark.parametrize("threshold", [0.65, 1.0, -0.1])
+@pytest.mark.parametrize(
+    "today",
+    [
+        OpinionPush(0, firm=False, talks=False, launches=0.0, us_pressure=0.0),
+        OpinionPush(2, firm=True, talks=False, launches=1.5, us_pressure=1 / 3),
+        OpinionPush(1, firm=False, talks=True, launches=0.4, us_pressure=1.0),
+    ],
+)
+def test_vectorised_belief_equals_state_by_state(today, threshold):
+    """expect (every state's push at once) gives exactly the state-by-state values, with
+    citizens exactly at the poll's thresholds (read unshifted in today's state)."""
+    net = network(undecided_band=0.07)
+    for _ in range(3):
+        net.step(today)
+    band = net.undecided_band
+    net.opinion[:30] = [0.5 - band, 0.5 + band, threshold] * 10
+    launches = today.launches
+    belief = PublicBelief.expect(net, threshold, N_CURB, PRESSURE_LEVELS, launches)
+    plain = _expect_state_by_state(net, threshold, N_CURB, PRESSURE_LEVELS, launches)
+    for got, want in zip((belief.end, belief.keep, belief.boycott), plain, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_flat_index_gathers_what_fancy_indexing_does():
+    """at / take(flat_index) equal indexing each share array with the broadcast index
+    arrays (the shapes a month's profiles use), and refuse a state outside the shape."""
+    belief = PublicBelief.expect(network(), 0.65, N_CURB, PRESSURE_LEVELS, launches=0.0)
+    rng = np.random.default_rng(3)
+    curb = rng.integers(0, N_CURB, (6, 1, 4, 1))
+    firm = rng.integers(0, 2, (6, 1, 1, 5))
+    talks = rng.integers(0, 2, (6, 1, 4, 5)).astype(np.int8)
+    pressure = rng.integers(0, PRESSURE_LEVELS, (6, 2, 1, 1))
+    flat = belief.flat_index(curb, firm, talks, pressure)
+    for gathered in (belief.take(flat), belief.at(curb, firm, talks, pressure)):
+        for got, table in zip(gathered, (belief.end, belief.keep, belief.boycott), strict=True):
+            np.testing.assert_array_equal(got, table[curb, firm, talks, pressure])
+    assert [float(v) for v in belief.at(2, 1, 0, 3)] == [
+        belief.end[2, 1, 0, 3],
+        belief.keep[2, 1, 0, 3],
+        belief.boycott[2, 1, 0, 3],
+    ]
+    with pytest.raises(ValueError, match="invalid entry"):
+        belief.at(0, 0, 0, PRESSURE_LEVELS)  # would wrap into the next talks state
+
+
 def test_poll_shares_sum_to_one_and_undecided_grow_with_the_band():
     narrow, wide = network(undecided_band=0.0), network(undecided_band=0.1)
     for net in (narrow, wide):

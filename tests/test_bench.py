@@ -54,5 +54,14 @@ def test_quick_benchmarks_write_valid_json(tmp_path):
     run = data["figures"]["run"]
     assert {"decisions", "opinion", "data_collection"} <= set(run["profile"]["split"])
     assert abs(sum(g["share"] for g in run["profile"]["split"].values()) - 1.0) < 1e-6
-    assert {"speedup_all_cores", "vs_batch_run", "harness_overhead"} <= set(data["targets"])
+    targets = data["targets"]
+    assert {"speedup_all_cores", "vs_batch_run", "harness_overhead"} <= set(targets)
+    # issue 17's figures, side by side in the one run
+    for name in ("one_run", "one_run_vs_bare_mesa", "vs_batch_run_small", "memory_per_worker"):
+        assert targets[name]["value"] is not None, name
+    assert targets["fit_speedup"]["value"] > 0
+    throughput = data["figures"]["throughput"]
+    assert throughput["small"]["runs"] == 12 and throughput["design"]["runs"] == 4
+    scaled = data["figures"]["fit"]["evidence_2019_scaled"]
+    assert scaled["simulations"] >= 2 * scaled["population"]
     assert "wrote" in res.stdout

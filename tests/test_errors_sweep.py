@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import gc
 import os
 import shutil
 import signal
@@ -374,3 +375,114 @@ def test_ctrl_c_to_the_process_group_prints_one_line_and_no_worker_traceback(bac
     )
     assert res.returncode == 0, res.stderr
     assert run_ids(out) == list(range(48))
+
+
+# ---- the forked pool ---------------------------------------------------------------------------
+def _open_files() -> set[str]:
+    """The files this process has open (Linux)."""
+    folder = Path("/proc/self/fd")
+    out = set()
+    for entry in folder.iterdir():
+        with contextlib.suppress(OSError):
+            out.add(os.readlink(entry))
+    return out
+
+
+def test_pools_fork_only_while_no_other_thread_runs():
+    from experiments.backends import start_method
+
+    fresh = subprocess.run(  # a process of its own: no thread an earlier test left
+        [sys.executable, "-c", "from experiments.backends import start_method as s; print(s())"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert fresh.stdout.strip() == ("fork" if sys.platform == "linux" else "spawn")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks on Linux only")
+def test_a_forked_worker_holds_no_writer_lock_and_the_parents_objects_frozen(tmp_path):
+    """The writer lock's descriptor is closed in the forked workers: the lock is the
+    parent's alone and goes with it, not with the last worker."""
+    from experiments import storage
+    from experiments.backends import _stop_pool, process_pool
+
+    lock = str((tmp_path / "out" / storage.LOCK_NAME).resolve())
+    frozen = gc.get_freeze_count() > 0  # objects another part of this process froze
+    with writer_lock(tmp_path / "out"):
+        assert lock in _open_files()
+        pool = process_pool(2)
+        try:
+            for _ in range(4):
+                assert lock not in pool.submit(_open_files).result(timeout=60)
+            # the parent's objects were frozen for the fork (kept out of the workers'
+            # collections, so their pages stay shared), and are as they were here
+            assert pool.submit(gc.get_freeze_count).result(timeout=60) > 0
+            assert (gc.get_freeze_count() > 0) == frozen
+        finally:
+            _stop_pool(pool)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks on Linux only")
+def test_a_forked_worker_ends_on_sigterm_under_the_clis_handler():
+    """The CLI turns SIGTERM into an exception; a forked worker inherits that handler and
+    must drop it, or terminating the pool would only interrupt the worker's run."""
+    import concurrent.futures as cf
+
+    from experiments.backends import _stop_pool, process_pool
+    from experiments.boundary import termination_as_interrupt
+
+    with termination_as_interrupt():
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        pool = process_pool(1)
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # nothing left blocked
+        try:
+            future = pool.submit(time.sleep, 60)
+            (proc,) = pool._processes.values()
+            wait_until(future.running, 30)
+            proc.terminate()
+            proc.join(timeout=10)
+            assert proc.exitcode == -signal.SIGTERM
+            with pytest.raises(cf.process.BrokenProcessPool):
+                future.result(timeout=30)
+        finally:
+            _stop_pool(pool)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks on Linux only")
+def test_a_pool_leaves_objects_frozen_elsewhere_frozen():
+    """A process that froze its objects itself (a Solara server does) keeps them frozen
+    after a pool forks its workers."""
+    from experiments.backends import _stop_pool, process_pool
+
+    gc.freeze()
+    try:
+        pool = process_pool(1)
+        _stop_pool(pool)
+        assert gc.get_freeze_count() > 0  # (frozen objects freed meanwhile leave the count)
+    finally:
+        gc.unfreeze()
+
+
+def test_a_progress_bar_starts_no_thread_that_would_stop_the_pool_forking(monkeypatch):
+    """tqdm's monitor thread outlives its bar: on a terminal the sweep's bar would turn
+    every later pool into a spawning one (``start_method``)."""
+    from experiments.progress import Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    before = set(threading.enumerate())
+    bar = Progress(10, 0, None, "test")
+    try:
+        bar.update(3)
+        assert bar.bar is not None and set(threading.enumerate()) == before
+    finally:
+        bar.close()

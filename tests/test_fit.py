@@ -321,6 +321,27 @@ def test_sampler_is_seeded_per_search_and_limit_discards_a_generation():
     assert sampler3.incomplete_evaluations == sampler3.nr_evaluations_ <= 2 * 20
 
 
+def test_a_generations_function_is_unpickled_once_with_the_same_draws(monkeypatch):
+    """Every call of a generation carries the same pickled function: it is unpickled once
+    per process, and the searches are the ones a fresh copy per call makes."""
+    from experiments import fit_sampler
+    from experiments.fit_sampler import SeededMappingSampler, inprocess_map
+
+    def searches() -> tuple[int, list[float]]:
+        sampler = SeededMappingSampler(inprocess_map, 7)
+        s = sampler.sample_until_n_accepted(20, flaky_particle, 0)
+        return sampler.nr_evaluations_, [p.distance for p in s.accepted_particles]
+
+    loads = []
+    plain = fit_sampler.pickle.loads
+    monkeypatch.setattr(fit_sampler.pickle, "loads", lambda b: loads.append(b) or plain(b))
+    fit_sampler._unpickled.cache_clear()
+    cached = searches()
+    assert len(loads) == 1
+    monkeypatch.setattr(fit_sampler, "_unpickled", plain)  # a fresh copy for every call
+    assert searches() == cached
+
+
 def test_no_stored_generation_is_a_failure_to_resume(tmp_path, capsys):
     from experiments.fit import FitResult, _outputs, inprocess_map
 

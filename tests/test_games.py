@@ -16,6 +16,9 @@ from hypothesis.extra import numpy as hnp
 
 from model.games import (
     QREResult,
+    _Bimatrix,
+    _trace,
+    _trace_one,
     expected_payoffs,
     is_nash,
     logit_qre,
@@ -737,3 +740,104 @@ def test_separable_fast_path_equals_the_homotopy(rows, cols, lam, seed, row_play
     assert slow.iterations > 0
     for f, s in zip(fast.strategies, slow.strategies, strict=True):
         np.testing.assert_allclose(f, s, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------------------
+# the single-game tracer (the model's path) against the batched one
+# ----------------------------------------------------------------------------------------
+# A month's Washington (rows: 4 moves) x Beijing (columns: 3 moves) stage game from a
+# baseline-2019 run, at the model's rationality 60: its QRE needs the homotopy (55
+# iterations, the most of 40 runs' games) and lands next to a pure profile.
+MONTH_A = np.array(
+    [
+        [7.611997558453654, 0.22133772087470321, -13.893548583984373],
+        [1.3760012244563227, 5.301997558593747, 5.301997558593747],
+        [6.111997558453654, -1.2786622791252966, -15.393548583984375],
+        [-0.12399877554367661, 3.8019975585937473, 3.8019975585937473],
+    ]
+)
+MONTH_B = np.array(
+    [
+        [0.4650000000090874, 0.20040984178056737, -1.8599999999999997],
+        [0.6706186442284676, -0.279, -3.2550000000000003],
+        [0.4650000000090874, 0.20040984178056737, -1.8599999999999997],
+        [0.6706186442284676, -0.279, -3.2550000000000003],
+    ]
+)
+
+
+def _both_tracers(pays, lam, masks=None):
+    """The batched tracer and the single-game one on the same one-game system."""
+    system = _Bimatrix([p[None] for p in pays], None if masks is None else [m[None] for m in masks])
+    batched = _trace(system, np.array([lam]), 1e-10, 1000)
+    single = _trace_one(system, float(lam), 1e-10, 1000)
+    return batched, single
+
+
+def _assert_same_trace(batched, single):
+    (p_b, it_b, ok_b), (p_s, it_s, ok_s) = batched, single
+    assert it_s == it_b  # step for step: the same accepted and rejected steps
+    np.testing.assert_array_equal(ok_s, ok_b)
+    np.testing.assert_allclose(p_s, p_b, rtol=0, atol=1e-9)
+
+
+def test_month_game_single_tracer_equals_batched_and_gambit():
+    lams = [1.0, 10.0, 30.0, 60.0]
+    _assert_same_trace(*_both_tracers([MONTH_A, MONTH_B], 60.0))
+    for lam, ref in zip(lams, _gambit_qre([MONTH_A, MONTH_B], lams), strict=True):
+        res = logit_qre([MONTH_A, MONTH_B], lam)  # one game: the single-game tracer
+        assert res.converged and res.iterations > 0
+        for ours, theirs in zip(res.strategies, ref, strict=True):
+            np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_turning_point_single_tracer_equals_batched():
+    for lam in (*FOLD_REF, 11.0, 15.0):
+        batched, single = _both_tracers(FOLD, lam)
+        _assert_same_trace(batched, single)
+        assert single[2].all()
+
+
+# 0/1 games whose principal branch meets a bifurcation point: the tracer crosses it
+# with a tiny step and an orientation flip (found by a seeded search)
+FLIPS = [
+    ([[0, 1], [0, 1], [1, 0]], [[1, 1], [0, 1], [1, 0]], 60.0),
+    ([[0, 1], [1, 0]], [[0, 1], [1, 0]], 2.0),
+    (
+        [[0, 0, 1], [1, 1, 1], [1, 1, 1], [1, 1, 0]],
+        [[1, 1, 1], [0, 0, 1], [1, 1, 0], [1, 1, 0]],
+        60.0,
+    ),
+    ([[0, 1], [0, 0]], [[0, 0], [1, 0]], 20.0),
+]
+
+
+@pytest.mark.parametrize(("a_mat", "b_mat", "lam"), FLIPS)
+def test_single_tracer_equals_batched_across_a_bifurcation(a_mat, b_mat, lam):
+    pays = [np.array(a_mat, dtype=float), np.array(b_mat, dtype=float)]
+    batched, single = _both_tracers(pays, lam)
+    _assert_same_trace(batched, single)
+    assert logit_qre(pays, lam).converged
+
+
+@PROPS
+@given(
+    data=st.data(),
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(1, 5),
+    cols=st.integers(1, 5),
+    scale=st.sampled_from([1.0, 5.0, 10.0]),
+    lam=st.floats(0, 80),
+)
+def test_prop_single_tracer_equals_batched(data, seed, rows, cols, scale, lam):
+    pays = random_game(np.random.default_rng(seed), (rows, cols), lo=-scale, hi=scale)
+    masks = data.draw(masks_for((), (rows, cols))) if data.draw(st.booleans()) else None
+    _assert_same_trace(*_both_tracers(pays, lam, masks))
+
+
+@PROPS
+@given(game=games(max_players=2, max_actions=4, max_batch_dims=0), lam=st.floats(0, 50))
+def test_prop_single_tracer_equals_batched_on_degenerate_games(game, lam):
+    """Ties and symmetries (where the tracer may give up and _natural finishes)."""
+    pays, _, _ = game
+    _assert_same_trace(*_both_tracers(pays, lam))

@@ -22,10 +22,20 @@ import pytest
 
 from experiments import designs
 from experiments.cli import main
-from experiments.runner import METRICS, Chunk, run_chunk, run_one, run_seed, run_sweep, schema
+from experiments.runner import (
+    METRICS,
+    Chunk,
+    run_chunk,
+    run_many,
+    run_one,
+    run_seed,
+    run_sweep,
+    schema,
+)
 from experiments.spec import load_spec
 from experiments.storage import default_chunk_size, read_meta, write_meta
 from model import OUTCOMES, GSOMIAModel
+from model.config import load_config
 from model.parameters import PARAMETERS, ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -440,6 +450,39 @@ def test_resume_with_a_partial_last_chunk_equals_an_uninterrupted_sweep(tmp_path
     assert redone == 8 - 3 * finished
 
 
+def test_a_resume_keeps_the_chunk_size_the_sweep_started_with(tmp_path, monkeypatch):
+    """A sweep started under another default chunk size (an older runner) is resumed in
+    its own chunks: its finished chunk files count, nothing is redone."""
+    from experiments import storage
+
+    spec = tmp_path / "default.toml"
+    spec.write_text(values_spec(tmp_path, 4, 2, 1).read_text().replace("chunk_size = 1\n", ""))
+    out = tmp_path / "cut"
+    monkeypatch.setattr(storage, "CHUNKS_PER_WORKER", 4)  # 8 runs in chunks of 2
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out=out, workers=1, progress=False, experiment=interrupt_at(6))
+    assert len(list((out / "chunks").glob("part-*.parquet"))) == 2
+    monkeypatch.setattr(storage, "CHUNKS_PER_WORKER", 8)  # the default is now chunks of 1
+    run_sweep(spec, out=out, workers=1, resume=True, progress=False, experiment=cheap_experiment)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["chunk_size"] == 2 and meta["sessions"][-1]["runs"] == 4
+    assert_every_run_once(out, 4, 2)
+
+
+def test_the_merge_reads_each_chunks_schema_once(reference, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from experiments import storage
+
+    calls = []
+    plain = pq.read_schema
+    monkeypatch.setattr(storage.pq, "read_schema", lambda p: calls.append(p) or plain(p))
+    out = run_sweep(
+        SMOKE, out=tmp_path / "out", workers=1, progress=False, experiment=cheap_experiment
+    )
+    assert len(calls) == json.loads((out / "meta.json").read_text())["chunks"] == 8
+
+
 def test_a_short_last_chunk_file_is_redone_on_resume(tmp_path):
     """A chunk file with fewer rows than its chunk holds is not taken as finished, the
     partial last chunk included."""
@@ -725,20 +768,40 @@ def test_spec_built_in_code_renders_dates_as_toml():
 
 
 # ---- chunk sizes and chunk rows ---------------------------------------------------------------
-@pytest.mark.parametrize("total", [1, 2, 499, 500, 501, 999, 1000, 1001, 24_999, 25_000, 25_001])
-def test_default_chunk_size_is_the_smallest_giving_at_most_500_chunks(total):
-    """About 500 chunks: the smallest chunk size that keeps the chunk count at or under
-    500, capped at 50 runs (huge sweeps then get more chunks)."""
-    size = default_chunk_size(total)
+@pytest.mark.parametrize("workers", [1, 2, 7])
+@pytest.mark.parametrize("total", [1, 2, 15, 16, 17, 120, 399, 400, 401, 10_000])
+def test_default_chunk_size_gives_about_eight_chunks_per_worker(total, workers):
+    """The smallest chunk size that keeps the chunk count at or under 8 per worker,
+    capped at 50 runs (huge sweeps then get more chunks)."""
+    size = default_chunk_size(total, workers)
     assert 1 <= size <= min(50, total)
-    assert -(-total // size) <= 500 or size == 50
-    if size > 1:  # one run fewer per chunk would give more than 500 chunks
-        assert -(-total // (size - 1)) > 500
+    assert -(-total // size) <= 8 * workers or size == 50
+    if size > 1:  # one run fewer per chunk would give more than 8 per worker
+        assert -(-total // (size - 1)) > 8 * workers
 
 
 def test_default_chunk_size_of_huge_sweeps_is_capped_at_50():
     assert default_chunk_size(10**7) == 50
     assert default_chunk_size(1) == 1
+
+
+def test_the_chunk_size_follows_the_workers_and_a_resume_keeps_it(tmp_path):
+    spec = tmp_path / "default.toml"
+    spec.write_text(values_spec(tmp_path, 8, 3, 1).read_text().replace("chunk_size = 1\n", ""))
+    runs = {}
+    for workers in (1, 2):
+        out = run_sweep(
+            spec,
+            out=tmp_path / f"w{workers}",
+            workers=workers,
+            progress=False,
+            experiment=cheap_experiment,
+        )
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["chunk_size"] == default_chunk_size(24, workers)
+        runs[workers] = (out / "runs.parquet").read_bytes()
+    assert default_chunk_size(24, 1) != default_chunk_size(24, 2)
+    assert runs[1] == runs[2]
 
 
 def test_run_chunk_rows_hold_exactly_the_schema_columns(tmp_path):
@@ -882,3 +945,86 @@ def test_a_chunk_that_changed_since_the_resume_fails_the_merge_naming_its_run_id
     ):
         merge_chunks(out, load_spec(SMOKE), n_chunks=3, chunk_size=1, total=3)
     assert not chunk_path(out, 1).exists()
+
+
+# ---- many seeds in one call -------------------------------------------------------------------
+def frame_summary(model) -> dict:
+    """``summarise`` read through ``model.monthly()`` and pandas' reductions (the plain
+    path the collector's lists replace)."""
+    from experiments.outcomes import COLUMNS, RunView
+
+    class FrameView(RunView):
+        def __init__(self, model) -> None:
+            super().__init__(model)
+            self.df = model.monthly()
+
+        def column(self, name):
+            return self.df[name]
+
+        def peak(self, column):
+            return float(self.df[column].max())
+
+        def final(self, column):
+            return self.df[column].iloc[-1]
+
+        def total(self, column):
+            return float(self.df[column].sum())
+
+    view = FrameView(model)
+    return {c.name: c.value(view) for c in COLUMNS}
+
+
+@pytest.mark.parametrize(
+    ("config", "seeds"),
+    [(BASELINE, [0, 1, 2, 7]), (REPO / "configs" / "quiet_2017_2018.toml", [3, 4])],
+)
+def test_run_many_equals_runs_summarised_from_their_dataframes(config, seeds):
+    params = load_config(config)
+    got = list(run_many(params, seeds, ("opinion_share", "threat")))
+    assert len(got) == len(seeds)
+    for out, seed in zip(got, seeds, strict=True):
+        model = GSOMIAModel(rng=seed, **params)
+        model.run()
+        df = model.monthly()
+        assert {k: out[k] for k in METRICS} == frame_summary(model)
+        for name in ("opinion_share", "threat"):
+            assert out["series"][name].tolist() == df[name].tolist()
+        assert out["dates"] == [str(d) for d in df.index]
+
+
+def test_run_many_yields_a_failing_runs_exception_and_goes_on(monkeypatch):
+    params = load_config(BASELINE) | {"end": "2019-01-31"}
+    plain = GSOMIAModel.run
+
+    def run(self):
+        if self.seed == 5:
+            raise FloatingPointError("boom")
+        return plain(self)
+
+    monkeypatch.setattr(GSOMIAModel, "run", run)
+    got = list(run_many(params, [4, 5, 6], errors="yield"))
+    assert isinstance(got[1], FloatingPointError)
+    assert [g["outcome"] for g in (got[0], got[2])] == [
+        run_one(params, s)["outcome"] for s in (4, 6)
+    ]
+    with pytest.raises(FloatingPointError, match="boom"):
+        list(run_many(params, [4, 5, 6]))
+
+
+def run_one_at_a_time(params, seed):
+    """run_one behind another name: run_chunk takes its per-run path."""
+    return run_one(params, seed)
+
+
+def test_a_chunk_runs_each_points_replications_together_with_the_same_rows(tmp_path):
+    spec = load_spec(SMOKE)
+    pts = designs.points(spec)
+    base = load_config(spec.config) | spec.fixed
+    runs = tuple(
+        (rid, rid // 2, rid % 2, run_seed(spec.seed, rid // 2, rid % 2), pts[rid // 2])
+        for rid in range(1, 6)  # a point's second replication, two whole points, a first
+    )
+    _, grouped = run_chunk(Chunk(0, runs, base, run_one))
+    _, single = run_chunk(Chunk(0, runs, base, run_one_at_a_time))
+    assert grouped == single
+    assert [r["run_id"] for r in grouped] == [1, 2, 3, 4, 5]

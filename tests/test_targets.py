@@ -376,3 +376,72 @@ def test_score_runs_is_the_weighted_share_of_misses(tiny):
     assert score.met_shares == {"curbs_2019_07": 1.0, "notice_2019_08": 0.5, "poll_2019_08_07": 1.0}
     # weights 1, 2, 1: (0 + 2 * 0.5 + 0) / 4
     assert score.distance == pytest.approx(0.25)
+
+
+# ---- scoring runs without their DataFrames ------------------------------------------------------
+def test_polls_read_the_collectors_lists_as_they_read_the_dataframe():
+    """Run.of keeps the DataCollector's lists; every share a poll reads from them is the
+    one read from ``model.monthly()``, and a missing column is named the same way."""
+    from model import GSOMIAModel
+
+    model = GSOMIAModel.from_config("baseline_2019", rng=3, end=date(2019, 9, 30))
+    model.run()
+    run, frame = Run.of(model), model.monthly()
+    assert not isinstance(run.monthly, pd.DataFrame)
+    for column in ("opinion_share", "opinion_keep_share", "opinion_undecided_share"):
+        for day in (date(2018, 10, 31), date(2019, 7, 30), date(2019, 8, 7), date(2019, 9, 30)):
+            assert share_on(run.monthly, column, day) == share_on(frame, column, day)
+    with pytest.raises(ConfigError, match=r"no column 'opinion_nope' .*opinion_share"):
+        share_on(run.monthly, "opinion_nope", date(2019, 8, 7))
+    with pytest.raises(ConfigError, match="outside the run's months"):
+        share_on(run.monthly, "opinion_share", date(2019, 10, 7))
+
+
+def test_simulate_runs_are_the_scenarios_runs_from_their_configs():
+    """The fit's runs (each scenario's config read once, its seeds through run_many) are
+    GSOMIAModel.from_config's runs: the same events, outcomes and polls."""
+    from experiments.fit_score import simulate_runs
+    from model import GSOMIAModel
+
+    ts = load_targets("evidence_2019")
+    params = {n: lo + 0.3 * (hi - lo) for n, lo, hi in ts.fit.bounds}
+    got = simulate_runs(ts, params, [11, 12])
+    for scenario, path in ts.scenarios.items():
+        for run, seed in zip(got[scenario], [11, 12], strict=True):
+            model = GSOMIAModel.from_config(path, rng=seed, **params)
+            model.run()
+            plain = Run.of(model)
+            assert [e.to_dict() for e in run.events] == [e.to_dict() for e in plain.events]
+            assert run.outcome == plain.outcome
+            polls = any(t.kind == "poll" for t in ts.for_scenario(scenario))
+            assert (run.monthly is not None) == polls
+            if polls:
+                assert run.monthly == model.monthly().reset_index().to_dict("list")
+    assert score_runs(ts, got) == score_runs(
+        ts, {s: [Run.of(m) for m in _models(ts, s, params, [11, 12])] for s in ts.scenarios}
+    )
+
+
+def _models(ts, scenario, params, seeds):
+    from model import GSOMIAModel
+
+    for seed in seeds:
+        model = GSOMIAModel.from_config(ts.scenarios[scenario], rng=seed, **params)
+        model.run()
+        yield model
+
+
+def test_a_scenario_config_changed_on_disk_is_read_again(tmp_path):
+    import os
+
+    from experiments.fit_score import scenario_config
+
+    path = tmp_path / "s.toml"
+    path.write_text((Path(__file__).parents[1] / "configs" / "baseline_2019.toml").read_text())
+    first = scenario_config(path)
+    first["end"] = None  # the caller's copy: the cache is not changed
+    assert scenario_config(path)["end"] == date(2019, 12, 31)
+    path.write_text(path.read_text().replace("end = 2019-12-31", "end = 2019-11-30"))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a later edit
+    assert scenario_config(path)["end"] == date(2019, 11, 30)

@@ -1028,3 +1028,60 @@ def test_a_chunk_runs_each_points_replications_together_with_the_same_rows(tmp_p
     _, single = run_chunk(Chunk(0, runs, base, run_one_at_a_time))
     assert grouped == single
     assert [r["run_id"] for r in grouped] == [1, 2, 3, 4, 5]
+
+
+# ---- a row's parameters are the ones its run used ----------------------------------------------
+def scenario_setting(path: Path, **values) -> Path:
+    """The baseline scenario with its [parameters] table setting ``values``."""
+    lines = "".join(f"{k} = {v!r}\n" for k, v in values.items())
+    text = BASELINE.read_text()
+    assert "\n[parameters]\n" in text
+    path.write_text(text.replace("\n[parameters]\n", "\n[parameters]\n" + lines, 1))
+    return path
+
+
+SENSITIVE = (
+    "outcome",
+    "payoff_seoul",
+    "payoff_tokyo",
+    "payoff_washington",
+    "peak_us_pressure_seoul",
+)
+"""Run results that move with audience_cost and us_pressure_weight (continuous payoff sums)."""
+
+
+@pytest.mark.parametrize("experiment", [run_one, run_one_at_a_time], ids=["grouped", "per_run"])
+def test_a_rows_parameters_are_the_ones_its_run_used_when_the_config_sets_them(
+    tmp_path, experiment
+):
+    """The base config sets both parameters the design varies (to values the design never
+    takes) and the one [fixed] overrides: every row's results are those of a run with its
+    labelled values (the design point over [fixed] over the config), not the config's.
+    Both chunk paths: a point's replications through run_many, and one run per call."""
+    config = scenario_setting(
+        tmp_path / "set.toml", us_pressure_weight=2.5, audience_cost=1.0, n_citizens=2000
+    )
+    body = (
+        'name = "config_sets"\ndesign = "grid"\nreplications = 2\nseed = 11\n'
+        "[parameters.us_pressure_weight]\nvalues = [0.0, 1.2]\n"
+        "[parameters.audience_cost]\nvalues = [4.0, 9.0]\n"
+        "[fixed]\nn_citizens = 300\n"
+    )
+    spec = write_spec(tmp_path / "config_sets.toml", body, config)
+    out = run_sweep(spec, out=tmp_path / "out", workers=1, progress=False, experiment=experiment)
+    df = read(out)
+    assert len(df) == 8 and set(df["status"]) == {"ok"}
+    assert sorted(set(zip(df["us_pressure_weight"], df["audience_cost"], strict=True))) == [
+        (0.0, 4.0),
+        (0.0, 9.0),
+        (1.2, 4.0),
+        (1.2, 9.0),
+    ]
+    base = load_config(config) | {"n_citizens": 300}
+    for _, row in df.iterrows():
+        labelled = base | {k: float(row[k]) for k in ("us_pressure_weight", "audience_cost")}
+        want = run_one(labelled, int(row["seed"]))
+        assert {k: row[k] for k in SENSITIVE} == {k: want[k] for k in SENSITIVE}, row["run_id"]
+        # the runs the bug would have made give other results: the check above can fail
+        for wrong in (base, labelled | {"n_citizens": 2000}):
+            assert run_one(wrong, int(row["seed"]))["payoff_seoul"] != want["payoff_seoul"]

@@ -219,14 +219,18 @@ def tiny():
     return load_targets(TINY)
 
 
-def monthly(end: list[float], start: str = "2019-06-30") -> pd.DataFrame:
-    """A month-end series like GSOMIAModel.monthly(): keep = 1 - end, no undecided."""
+def monthly(
+    end: list[float], start: str = "2019-06-30", keep: list[float] | None = None
+) -> pd.DataFrame:
+    """A month-end series like GSOMIAModel.monthly(): keep = 1 - end unless given, the rest
+    undecided."""
     idx = [d.date().isoformat() for d in pd.date_range(start, periods=len(end), freq="ME")]
+    keep = [1 - e for e in end] if keep is None else keep
     return pd.DataFrame(
         {
             "opinion_share": end,
-            "opinion_keep_share": [1 - e for e in end],
-            "opinion_undecided_share": [0.0] * len(end),
+            "opinion_keep_share": keep,
+            "opinion_undecided_share": [1 - e - k for e, k in zip(end, keep, strict=True)],
         },
         index=pd.Index(idx, name="date"),
     )
@@ -294,8 +298,14 @@ def test_poll_within_tolerance_and_interpolated(tiny):
     far = Run([], "pending", monthly([0.3, 0.55, 0.56]))  # about 55.2: 7.5 points off
     assert not met(t, far)
     assert distance(t, far) == pytest.approx((55 + 7 / 31 - 47.7 - 5) / 5)
+    # its mirror image in 47.7, as far below the poll: about 40.2 on Aug 7
+    below = Run([], "pending", monthly([0.3, 0.404, 0.394]))
+    assert poll_deviations(t, below)["end"] == pytest.approx(-(55 + 7 / 31 - 47.7))
+    assert not met(t, below)
+    assert distance(t, below) == pytest.approx(distance(t, far))
     very_far = Run([], "pending", monthly([0.9, 0.9, 0.9]))
     assert distance(t, very_far) == 1.0
+    assert distance(t, Run([], "pending", monthly([0.1, 0.1, 0.1]))) == 1.0
 
 
 def test_poll_points_off_count_with_miss_points(tiny):
@@ -304,7 +314,7 @@ def test_poll_points_off_count_with_miss_points(tiny):
     without it); within the tolerance it is still met."""
     t = target(tiny, "poll_2019_08_07")  # end 47.7 on 2019-08-07, tolerance 5
     off_by = {}
-    for share in (0.477, 0.677, 0.777, 0.977):
+    for share in (0.477, 0.677, 0.777, 0.977, 0.277, 0.177, 0.037):
         run = Run([], "pending", monthly([share, share, share]))
         off_by[round(100 * share - 47.7)] = run
     assert distance(t, off_by[0], miss_points=25) == 0.0
@@ -312,7 +322,102 @@ def test_poll_points_off_count_with_miss_points(tiny):
     assert distance(t, off_by[30], miss_points=25) == pytest.approx(25 / 25)
     assert distance(t, off_by[50], miss_points=25) == 1.0
     assert distance(t, off_by[20]) == distance(t, off_by[30]) == 1.0
+    # below the poll: the same distances
+    assert distance(t, off_by[-20], miss_points=25) == pytest.approx(15 / 25)
+    assert distance(t, off_by[-30], miss_points=25) == pytest.approx(25 / 25)
+    assert distance(t, off_by[-44], miss_points=25) == 1.0
+    assert distance(t, off_by[-20]) == 1.0
     assert load_targets("evidence_2019").fit.miss_points == 25
+
+
+@pytest.mark.parametrize("miss_points", [0.0, 25.0])
+@pytest.mark.parametrize("points", [0.0, 3.0, 5.0, 6.5, 9.0, 12.0, 40.0])
+def test_a_poll_missed_below_is_as_far_as_one_missed_above_by_as_much(tiny, points, miss_points):
+    """A run ``points`` under the poll and one as many over it: the same deviation size,
+    the same distance (the excess over the 5-point tolerance over the scale: the tolerance,
+    or miss_points), met only within the tolerance."""
+    t = target(tiny, "poll_2019_08_07")  # end 47.7 on 2019-08-07, tolerance 5
+    runs = {
+        sign: Run([], "pending", monthly([(47.7 + sign * points) / 100] * 3)) for sign in (-1, 1)
+    }
+    for sign, run in runs.items():
+        assert poll_deviations(t, run)["end"] == pytest.approx(sign * points)
+    scale = miss_points or 5.0
+    expected = min(1.0, max(0.0, points - 5.0) / scale)
+    below, above = (distance(t, runs[s], miss_points=miss_points) for s in (-1, 1))
+    assert below == pytest.approx(expected, abs=1e-9)
+    assert above == pytest.approx(expected, abs=1e-9)
+    assert met(t, runs[-1]) == met(t, runs[1]) == (points <= 5.0)
+
+
+def test_a_poll_takes_its_worst_answer_whichever_side_it_misses(tiny):
+    """Two answers, one missed below and one above: the larger miss, in size, decides."""
+    from dataclasses import replace
+
+    t = replace(target(tiny, "poll_2019_08_07"), shares=(("end", 47.7), ("keep", 39.3)))
+    # end 12 points under, keep 3 over: 12 points off, 7 beyond the tolerance
+    low_end = Run([], "pending", monthly([0.357] * 3, keep=[0.423] * 3))
+    assert poll_deviations(t, low_end) == pytest.approx({"end": -12.0, "keep": 3.0})
+    assert distance(t, low_end) == 1.0 and not met(t, low_end)
+    assert distance(t, low_end, miss_points=25) == pytest.approx(7 / 25)
+    # the mirror image: end 3 under, keep 12 over
+    high_keep = Run([], "pending", monthly([0.447] * 3, keep=[0.513] * 3))
+    assert distance(t, high_keep, miss_points=25) == pytest.approx(7 / 25)
+    # both within the tolerance, one on each side
+    near = Run([], "pending", monthly([0.437] * 3, keep=[0.433] * 3))
+    assert distance(t, near) == 0.0 and met(t, near)
+
+
+@pytest.mark.parametrize("tolerance", [0, 1])
+@pytest.mark.parametrize("months", [1, 2, 3, 6, 8])
+def test_an_event_early_is_as_far_as_one_as_many_months_late(tiny, months, tolerance):
+    """The first notice ``months`` before or after August 2019: the same distance (months
+    off beyond the tolerance over miss_months = 6, a full miss from 6 on), met only within
+    the tolerance."""
+    from dataclasses import replace
+
+    t = replace(target(tiny, "notice_2019_08"), tolerance_months=tolerance)
+
+    def notice(shift: int) -> Run:
+        month = 8 + shift  # 2019-08 shifted; past December into 2020
+        year, month = 2019 + (month - 1) // 12, (month - 1) % 12 + 1
+        return Run([ev(f"{year}-{month:02d}-15", "seoul", "termination_notice")], "pending")
+
+    early, late = notice(-months), notice(months)
+    expected = min(1.0, max(0, months - tolerance) / 6)
+    assert distance(t, early, miss_months=6) == pytest.approx(expected)
+    assert distance(t, late, miss_months=6) == pytest.approx(expected)
+    assert met(t, early) == met(t, late) == (months <= tolerance)
+    assert distance(t, early) == distance(t, late) == (0.0 if months <= tolerance else 1.0)
+
+
+@pytest.mark.parametrize("months", [1, 2, 4])
+def test_a_sequence_step_early_is_as_far_as_one_as_many_months_late(months):
+    """The 2019 sequence with Tokyo's curbs moved ``months`` earlier or later: one step of
+    ten parts off by ``months``, the same distance either way."""
+    seq = target(load_targets("evidence_2019"), "sequence_2019")
+    history = [
+        ev("2019-07-18", "washington", "public_support"),
+        ev("2019-08-02", "tokyo", "whitelist_removal"),
+        ev("2019-08-23", "seoul", "termination_notice"),
+        ev("2019-08-30", "washington", "pressure_visit"),
+        ev("2019-09-11", "seoul", "wto_complaint"),
+        ev("2019-11-21", "washington", "congress_resolution"),
+        ev("2019-11-22", "seoul", "conditional_suspension"),
+        ev("2019-11-22", "seoul", "wto_suspension"),
+        ev("2019-11-22", "tokyo", "talks_offer"),
+    ]
+
+    def curbs_in(month: int) -> Run:
+        curbs = ev(f"2019-{month:02d}-04", "tokyo", "targeted_export_controls")
+        return Run([curbs, *history], "last_minute_suspension")
+
+    assert met(seq, curbs_in(7))
+    early, late = curbs_in(7 - months), curbs_in(7 + months)
+    expected = min(1.0, months / 6) / 10
+    assert distance(seq, early, miss_months=6) == pytest.approx(expected)
+    assert distance(seq, late, miss_months=6) == pytest.approx(expected)
+    assert distance(seq, early) == distance(seq, late) == pytest.approx(1 / 10)
 
 
 def test_poll_with_all_three_shares_uses_each(tiny):

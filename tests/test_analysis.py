@@ -251,10 +251,76 @@ def test_reversal_timing_counts_and_deadline_ratio_by_hand():
     assert stats["runs_ok"] == 8 and stats["at_expiry"] == 4
     assert stats["held_share_at_expiry"] == pytest.approx(3 / 4)
     assert stats["share_at_expiry"] == pytest.approx(4 / 5)
+    # its 95% Wilson interval is over the 5 reversals (not the 7 noticed or 8 ok runs):
+    # p = 0.8, n = 5, z = 1.96: (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+    assert stats["share_at_expiry_lo"] == pytest.approx(0.375535, abs=1e-6)
+    assert stats["share_at_expiry_hi"] == pytest.approx(0.963776, abs=1e-6)
     # uniform timing: 1/3 for the four Aug notices, 1/1 for the Oct one
     assert stats["uniform_share"] == pytest.approx((4 / 3 + 1) / 5)
     assert stats["ratio"] == pytest.approx(0.8 / ((4 / 3 + 1) / 5))
     assert stats["lapsed_share_of_noticed"] == pytest.approx(1 / 7)
+
+
+TIMING_CASES = {
+    # us_pressure_weight -> (outcome, months before expiry, notice month, reversal month)
+    0.1: ("last_minute_suspension", 0, "2019-08", "2019-11"),
+    0.2: ("last_minute_suspension", 0, "2019-08", "2019-11"),
+    0.3: ("last_minute_suspension", 0, "2019-08", "2019-11"),
+    0.4: ("early_reversal", 2, "2019-08", "2019-09"),
+    0.5: ("terminated", 0, "2019-10", "2019-11"),  # suspended, then revived
+    0.6: ("terminated", None, "2019-08", None),
+    0.7: ("renewed", None, None, None),
+    0.8: ("pending", None, "2019-12", None),
+}
+
+
+def timing_experiment(params, seed):
+    """Each design point's run is the row of TIMING_CASES for its value; 0.9 raises."""
+    value = round(params["us_pressure_weight"], 1)
+    if value not in TIMING_CASES:
+        raise RuntimeError("injected")
+    outcome, months, notice, reversal = TIMING_CASES[value]
+    return {
+        "outcome": outcome,
+        "reversal_months_before_expiry": months,
+        "notice_month": notice,
+        "reversal_month": reversal,
+        "n_events": 1,
+    }
+
+
+def test_the_reports_intervals_are_over_the_runs_they_share(tmp_path):
+    """report.md's headline interval of reversals in the expiry month is over the
+    reversals (4 of 5), not the noticed runs (7), the ok runs (8) or all runs (9, one
+    raised); near the base scenario over its own reversals (1 of 2); the outcome table's
+    over the ok runs (3 of 8)."""
+    values = ", ".join(str(v) for v in [*TIMING_CASES, 0.9])
+    spec = tmp_path / "timing.toml"
+    spec.write_text(
+        f'[sweep]\nconfig = "{BASELINE}"\ndesign = "grid"\nreplications = 1\nseed = 1\n'
+        f"[parameters.us_pressure_weight]\nvalues = [{values}]\n"
+    )
+    out = run_sweep(
+        spec, out=tmp_path / "out", workers=1, progress=False, experiment=timing_experiment
+    )
+    report = analyze(out).read_text()
+    assert "9 runs (8 ok, 1 errors)" in report
+    # Wilson 95% of 4 of 5: 37.6%-96.4%; of 1 of 2: 9.5%-90.5%
+    assert (
+        "of 7 runs in which Seoul gave notice, 5 reversed it; **80%** of the reversals "
+        "(95% CI 38%–96%) came in the month of expiry" in report
+    )
+    # near the base (us_pressure_weight 0.506 +- 0.16): 0.4, 0.5 and 0.6
+    assert "(3 runs with every varied parameter within 20% of its range" in report
+    assert (
+        "of 3 runs in which Seoul gave notice, 2 reversed it; **50%** of the reversals "
+        "(95% CI 9%–91%)" in report
+    )
+    assert "| last_minute_suspension | 3 | 38% | 14%–69% |" in report  # 3 of 8 ok runs
+    overall = pd.read_csv(out / "outcomes_overall.csv").set_index("outcome")
+    lms = overall.loc["last_minute_suspension"]
+    assert (lms["runs"], lms["share"]) == (3, 3 / 8)
+    assert (lms["lo"], lms["hi"]) == pytest.approx((0.136844, 0.694258), abs=1e-6)
 
 
 def test_near_base_selects_runs_close_to_the_base_values(smoke):
@@ -536,6 +602,12 @@ def test_outcome_shares_are_in_point_order_with_run_and_error_counts():
     assert list(shares["ok"]) == [1, 1, 2]
     assert list(shares["errors"]) == [1, 0, 1]
     assert list(shares["dominant"]) == ["renewed", "renewed", "terminated"]
+    # shares and intervals over each point's ok runs: point 2 is 2 of 2 terminated
+    last = shares.iloc[2]
+    assert (last["n_terminated"], last["p_terminated"]) == (2, 1.0)
+    assert (last["p_terminated_lo"], last["p_terminated_hi"]) == pytest.approx(
+        (0.342380, 1.0), abs=1e-6
+    )
 
 
 def test_dominant_outcome_ties_go_to_the_first_outcome_in_both_tables():

@@ -8,6 +8,7 @@ import argparse
 import csv
 import importlib.util
 import io
+import math
 import time
 from datetime import date
 from pathlib import Path
@@ -395,9 +396,37 @@ def warm_pool_closed():
     close_warm_pools()
 
 
+def assert_shares_over_the_finished_seeds(view, outcome_of: dict) -> None:
+    """The seeds ensemble's table, HTML table, CSV and figure give each outcome's share of
+    the seeds finished so far (``outcome_of``: seed -> outcome, run independently), with
+    Wilson's interval over them, whatever number of seeds was asked for."""
+    from experiments.analysis import wilson
+
+    seeds = [r["seed"] for r in view.rows]
+    n = view.done
+    assert n == len(set(seeds)) >= 1 and n <= view.requested
+    table = ens.ensemble_table(view).set_index("outcome")
+    assert list(table.index) == list(OUTCOMES)
+    page_table = tab.ensemble_html(view)
+    shares_csv = {
+        r["outcome"]: r for r in csv.DictReader(io.StringIO(exp.ensemble_shares_csv(view)))
+    }
+    for outcome in OUTCOMES:
+        k = sum(outcome_of[s] == outcome for s in seeds)
+        lo, hi = wilson(k, n)
+        row = table.loc[outcome]
+        assert (row["runs"], row["share"]) == (k, pytest.approx(k / n)), outcome
+        assert (row["lo95"], row["hi95"]) == pytest.approx((lo, hi), abs=1e-12), outcome
+        assert float(shares_csv[outcome]["share"]) == pytest.approx(k / n)
+        label, share, ci = figs.outcome_label(outcome), inp.pct(k / n), tab.interval(lo, hi)
+        row_html = f"<tr><td>{label}</td><td class='num'>{k}</td><td class='num'>{share}</td>"
+        assert row_html + f"<td class='num'>{ci}</td></tr>" in page_table, outcome
+    title = figs.ensemble_figure(view).axes[0].get_title()
+    assert title == f"Outcomes ({n} seeds)"
+
+
 @needs_solara
 def test_ensemble_reuses_the_sweep_run_and_summarises_it():
-    from experiments.analysis import wilson
     from experiments.ensemble import BAND_SERIES, reversal_histogram
     from experiments.runner import run_one
 
@@ -408,18 +437,20 @@ def test_ensemble_reuses_the_sweep_run_and_summarises_it():
     assert [v.done for v in views] == [4, 5]  # batches of four seeds
     assert done == [4, 5]
     final = views[-1]
+    outcome_of = {}
     for row, seed in zip(final.rows, seeds, strict=True):
         expected = run_one(params, seed)
         assert {k: row[k] for k in expected} == expected
+        outcome_of[seed] = expected["outcome"]
         model = GSOMIAModel(rng=seed, **params)
         model.run()
         assert list(row["series"]["opinion_share"]) == list(model.monthly()["opinion_share"])
         assert set(row["series"]) == set(BAND_SERIES)
-    table = ens.ensemble_table(final)
-    assert list(table["outcome"]) == list(OUTCOMES)
-    assert table["runs"].sum() == 5
-    for r in table.itertuples():
-        assert (r.lo95, r.hi95) == pytest.approx(wilson(r.runs, 5))
+    # mid-run (4 of 5 seeds) and at the end: shares of the seeds finished
+    assert [r["seed"] for r in views[0].rows] == [0, 1, 2, 3] and views[0].requested == 5
+    for view in views:
+        assert_shares_over_the_finished_seeds(view, outcome_of)
+    assert len(set(outcome_of.values())) > 1  # shares other than 0 and 1 (4 and 5 differ)
     bands = ens.ensemble_bands(final, "opinion_share")
     assert len(bands) == len(final.rows[0]["dates"])
     assert (bands["p5"] <= bands["median"]).all() and (bands["median"] <= bands["p95"]).all()
@@ -477,6 +508,8 @@ def test_ensemble_on_two_workers_runs_on_the_runners_shared_pool(warm_pool_close
 
 @needs_solara
 def test_ensemble_stops_when_cancelled(warm_pool_closed):
+    from experiments.runner import run_one
+
     params = load_config(BASELINE)
     for workers in (1, 2):
         views = []
@@ -488,6 +521,9 @@ def test_ensemble_stops_when_cancelled(warm_pool_closed):
             views.append(v)
         assert views[-1].cancelled and 1 <= views[-1].done < 40
         assert views[-1].requested == 40
+        # the shares of the cancelled ensemble are those of the seeds it finished
+        outcome_of = {r["seed"]: run_one(params, r["seed"])["outcome"] for r in views[-1].rows}
+        assert_shares_over_the_finished_seeds(views[-1], outcome_of)
 
 
 @needs_solara
@@ -509,6 +545,71 @@ def test_comparison_pairs_the_seeds_of_two_settings():
         assert table.loc[outcome, "share_a"] == share_a
         assert table.loc[outcome, "lo95"] <= table.loc[outcome, "difference"]
         assert table.loc[outcome, "difference"] <= table.loc[outcome, "hi95"]
+
+
+@needs_solara
+def test_a_cancelled_comparison_gives_the_shares_of_the_seeds_both_settings_finished():
+    """Stopped after two batches of 10 seeds (A's seeds 0-3, then B's): each share, the
+    difference and the page's table are over the 4 seeds both ran; before B's first batch,
+    over none (no share yet)."""
+    from experiments.runner import run_one
+
+    a = load_config(BASELINE) | {"n_citizens": 200}
+    b = a | {"us_pressure_weight": 0.0, "audience_cost": 2.0}
+    views = []
+    for v in ens.run_comparison(a, b, range(10), ("A", "B"), keep_going=lambda: len(views) < 2):
+        views.append(v)
+    assert [(v.done, v.cancelled) for v in views] == [(0, False), (4, False), (4, True)]
+    assert views[0].table()["share_a"].isna().all()
+    final = views[-1]
+    assert final.requested == 10
+    assert [r["seed"] for r in final.rows_a] == [r["seed"] for r in final.rows_b] == [0, 1, 2, 3]
+    outcome_a = {s: run_one(a, s)["outcome"] for s in range(4)}
+    outcome_b = {s: run_one(b, s)["outcome"] for s in range(4)}
+    table = final.table().set_index("outcome")
+    page_table = tab.compare_html(final)
+    for outcome in OUTCOMES:
+        k_a = sum(o == outcome for o in outcome_a.values())
+        k_b = sum(o == outcome for o in outcome_b.values())
+        row = table.loc[outcome]
+        assert (row["share_a"], row["share_b"]) == (k_a / 4, k_b / 4), outcome
+        assert row["difference"] == (k_a - k_b) / 4
+        label = figs.outcome_label(outcome)
+        assert f"<tr><td>{label}</td><td class='num'>{inp.pct(k_a / 4)}</td>" in page_table
+    assert final.histograms()[0] == ens.reversal_histogram(final.rows_a)
+
+
+@needs_solara
+def test_a_cancelled_posterior_ensemble_gives_the_shares_of_the_runs_it_finished(
+    warm_pool_closed,
+):
+    """Stopped after its first batch (draw 0's two seeds of 3 draws x 2 seeds, and as many
+    at the point estimate): the posterior shares are over those 2 runs, the point
+    estimate's over none; the page says 2 of 12 runs."""
+    from experiments.ensemble import load_posterior
+    from experiments.runner import run_one, run_seed
+
+    base = load_config(BASELINE) | {"n_citizens": 200}
+    fit = REPO / "results" / "fit"
+    views = list(ens.run_posterior(base, str(fit), 3, 2, 5, "base", keep_going=lambda: False))
+    final = views[-1]
+    assert final.cancelled and (final.done, final.requested) == (2, 12)
+    rows = final.result.posterior_rows
+    assert [(r["draw"], r["seed"]) for r in rows] == sorted((0, run_seed(5, 0, r)) for r in (0, 1))
+    assert final.result.point_rows == ()
+    post = load_posterior(fit)
+    drawn = post.draw(3, 5).iloc[0]
+    params = base | {n: float(drawn[n]) for n in post.names}
+    outcomes = [run_one(params, run_seed(5, 0, r))["outcome"] for r in range(2)]
+    table = final.result.table().set_index("outcome")
+    page_table = tab.posterior_html(final)
+    for outcome in OUTCOMES:
+        k = outcomes.count(outcome)
+        row = table.loc[outcome]
+        assert (row["posterior_runs"], row["posterior_share"]) == (k, k / 2), outcome
+        assert math.isnan(row["point_share"]) and row["point_runs"] == 0
+        label = figs.outcome_label(outcome)
+        assert f"<tr><td>{label}</td><td class='num'>{inp.pct(k / 2)}</td>" in page_table
 
 
 @needs_solara

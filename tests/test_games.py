@@ -4,9 +4,11 @@ hypothesis properties of the logit QRE solver."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import warnings
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,6 +63,27 @@ FOLD_REF = {
     9.0: ([0.484032, 0.328863, 0.187105], [0.112913, 0.002970, 0.884117]),
     12.0: ([0.386518, 0.057266, 0.556216], [0.128791, 0.000000, 0.871209]),
 }
+
+
+# A month's Washington (rows: 4 moves) x Beijing (columns: 3 moves) stage game from a
+# baseline-2019 run, at the model's rationality 60: its QRE needs the homotopy (55
+# iterations, the most of 40 runs' games) and lands next to a pure profile.
+MONTH_A = np.array(
+    [
+        [7.611997558453654, 0.22133772087470321, -13.893548583984373],
+        [1.3760012244563227, 5.301997558593747, 5.301997558593747],
+        [6.111997558453654, -1.2786622791252966, -15.393548583984375],
+        [-0.12399877554367661, 3.8019975585937473, 3.8019975585937473],
+    ]
+)
+MONTH_B = np.array(
+    [
+        [0.4650000000090874, 0.20040984178056737, -1.8599999999999997],
+        [0.6706186442284676, -0.279, -3.2550000000000003],
+        [0.4650000000090874, 0.20040984178056737, -1.8599999999999997],
+        [0.6706186442284676, -0.279, -3.2550000000000003],
+    ]
+)
 
 
 def volunteer_dilemma() -> list[np.ndarray]:
@@ -680,8 +703,38 @@ def test_prop_matching_pennies_uniform(lam, scale):
 # ----------------------------------------------------------------------------------------
 # against gambit's logit QRE (Turocy's path follower)
 # ----------------------------------------------------------------------------------------
-def _gambit_qre(pays, lams):
-    gbt = pytest.importorskip("pygambit", reason="pygambit not installed")
+# pygambit ships only a source distribution for most platforms (minutes of C++ to build),
+# so the default suite compares with its answers recorded in tests/data/gambit_qre.json
+# (tests/gambit_record.py writes them); with the gambit extra installed
+# (pip install -e '.[gambit]'), test_gambit_record_is_gambits_answer checks the record
+# against the live pygambit.
+GAMBIT_RECORD = Path(__file__).parent / "data" / "gambit_qre.json"
+NEEDS_GAMBIT = "pygambit not installed (the gambit extra: pip install -e '.[gambit]')"
+
+
+def gambit_cases() -> dict[str, tuple[list[np.ndarray], list[float], float]]:
+    """The games cross-checked with gambit: name -> (payoffs, lambdas, tolerance). Random
+    games of 2 and 3 players (seeded), the turning-point game and a month's stage game."""
+    rng = np.random.default_rng(2019)
+    shapes = [(2, 2), (3, 3), (5, 4), (4, 6), (2, 3, 2), (3, 2, 3)]
+    cases = {
+        f"random_{k}_{'x'.join(map(str, actions))}": (
+            random_game(rng, actions),
+            [0.3, 1.0, 3.0, 8.0, 20.0],
+            1e-4,
+        )
+        for k, actions in enumerate(shapes * 2)
+    }
+    cases["turning_point"] = (FOLD, [5.0, 9.0, 11.0, 12.0, 15.0], 1e-6)
+    cases["month"] = ([MONTH_A, MONTH_B], [1.0, 10.0, 30.0, 60.0], 1e-6)
+    return cases
+
+
+def gambit_qre(pays, lams) -> list[list[np.ndarray]]:
+    """pygambit's logit QRE of the game at each lambda (the first crossing of each along
+    the principal branch): per lambda, each player's mixed strategy."""
+    import pygambit as gbt
+
     game = gbt.Game.from_arrays(*pays)
     out = []
     for r in gbt.qre.logit_solve_lambda(game, list(lams)):
@@ -690,26 +743,49 @@ def _gambit_qre(pays, lams):
     return out
 
 
-def test_matches_gambit_logit_qre():
-    pytest.importorskip("pygambit", reason="pygambit not installed")
-    rng = np.random.default_rng(2019)
-    lams = [0.3, 1.0, 3.0, 8.0, 20.0]
-    shapes = [(2, 2), (3, 3), (5, 4), (4, 6), (2, 3, 2), (3, 2, 3)]
-    for actions in shapes * 2:
-        pays = random_game(rng, actions)
-        ours = logit_qre([np.broadcast_to(p, (len(lams), *actions)) for p in pays], np.array(lams))
-        assert ours.converged
-        for j, ref in enumerate(_gambit_qre(pays, lams)):
-            diff = max(np.abs(ours.strategies[i][j] - ref[i]).max() for i in range(len(pays)))
-            assert diff < 1e-4, (actions, lams[j], diff)
+def gambit_record() -> dict:
+    return json.loads(GAMBIT_RECORD.read_text())
 
 
-def test_matches_gambit_on_turning_point_game():
-    lams = [5.0, 9.0, 11.0, 12.0, 15.0]
-    refs = _gambit_qre(FOLD, lams)
-    for lam, ref in zip(lams, refs, strict=True):
-        ours = logit_qre(FOLD, lam).strategies
-        assert max(np.abs(ours[i] - ref[i]).max() for i in range(2)) < 1e-6, lam
+def test_the_gambit_record_holds_the_games_tested():
+    record = gambit_record()
+    assert record["solver"] == "pygambit.qre.logit_solve_lambda" and record["pygambit"]
+    cases = gambit_cases()
+    assert set(record["cases"]) == set(cases)
+    for name, (pays, lams, _) in cases.items():
+        recorded = record["cases"][name]
+        assert recorded["lambdas"] == lams, name
+        for mine, theirs in zip(pays, recorded["payoffs"], strict=True):
+            np.testing.assert_array_equal(mine, np.array(theirs), err_msg=name)
+        assert len(recorded["strategies"]) == len(lams)
+
+
+@pytest.mark.parametrize("name", sorted(gambit_cases()))
+def test_matches_gambits_logit_qre(name):
+    """Our QRE at each lambda, alone and in a batch of the lambdas, is gambit's (as
+    recorded) to the case's tolerance."""
+    pays, lams, tolerance = gambit_cases()[name]
+    refs = gambit_record()["cases"][name]["strategies"]
+    batch = logit_qre([np.broadcast_to(p, (len(lams), *p.shape)) for p in pays], np.array(lams))
+    assert batch.converged
+    for j, (lam, ref) in enumerate(zip(lams, refs, strict=True)):
+        alone = logit_qre(pays, lam)
+        assert alone.converged
+        for i, theirs in enumerate(ref):
+            assert np.abs(alone.strategies[i] - theirs).max() < tolerance, (name, lam, i)
+            assert np.abs(batch.strategies[i][j] - theirs).max() < tolerance, (name, lam, i)
+
+
+def test_gambit_record_is_gambits_answer():
+    """The recorded answers are what the installed pygambit computes (the gambit extra)."""
+    pytest.importorskip("pygambit", reason=NEEDS_GAMBIT)
+    record = gambit_record()["cases"]
+    for name, (pays, lams, _) in gambit_cases().items():
+        for lam, live, kept in zip(
+            lams, gambit_qre(pays, lams), record[name]["strategies"], strict=True
+        ):
+            for i, (a, b) in enumerate(zip(live, kept, strict=True)):
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-9, err_msg=f"{name} {lam} {i}")
 
 
 @settings(max_examples=60, deadline=None)
@@ -745,27 +821,6 @@ def test_separable_fast_path_equals_the_homotopy(rows, cols, lam, seed, row_play
 # ----------------------------------------------------------------------------------------
 # the single-game tracer (the model's path) against the batched one
 # ----------------------------------------------------------------------------------------
-# A month's Washington (rows: 4 moves) x Beijing (columns: 3 moves) stage game from a
-# baseline-2019 run, at the model's rationality 60: its QRE needs the homotopy (55
-# iterations, the most of 40 runs' games) and lands next to a pure profile.
-MONTH_A = np.array(
-    [
-        [7.611997558453654, 0.22133772087470321, -13.893548583984373],
-        [1.3760012244563227, 5.301997558593747, 5.301997558593747],
-        [6.111997558453654, -1.2786622791252966, -15.393548583984375],
-        [-0.12399877554367661, 3.8019975585937473, 3.8019975585937473],
-    ]
-)
-MONTH_B = np.array(
-    [
-        [0.4650000000090874, 0.20040984178056737, -1.8599999999999997],
-        [0.6706186442284676, -0.279, -3.2550000000000003],
-        [0.4650000000090874, 0.20040984178056737, -1.8599999999999997],
-        [0.6706186442284676, -0.279, -3.2550000000000003],
-    ]
-)
-
-
 def _both_tracers(pays, lam, masks=None):
     """The batched tracer and the single-game one on the same one-game system."""
     system = _Bimatrix([p[None] for p in pays], None if masks is None else [m[None] for m in masks])
@@ -781,14 +836,14 @@ def _assert_same_trace(batched, single):
     np.testing.assert_allclose(p_s, p_b, rtol=0, atol=1e-9)
 
 
-def test_month_game_single_tracer_equals_batched_and_gambit():
-    lams = [1.0, 10.0, 30.0, 60.0]
+def test_month_game_single_tracer_equals_batched():
+    """The month's game needs the homotopy at every lambda gambit is compared at
+    (test_matches_gambits_logit_qre), and the single-game tracer takes the batched one's
+    steps."""
     _assert_same_trace(*_both_tracers([MONTH_A, MONTH_B], 60.0))
-    for lam, ref in zip(lams, _gambit_qre([MONTH_A, MONTH_B], lams), strict=True):
+    for lam in gambit_cases()["month"][1]:
         res = logit_qre([MONTH_A, MONTH_B], lam)  # one game: the single-game tracer
         assert res.converged and res.iterations > 0
-        for ours, theirs in zip(res.strategies, ref, strict=True):
-            np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
 def test_turning_point_single_tracer_equals_batched():

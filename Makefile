@@ -5,7 +5,7 @@
 #   make demo        run the 2019 baseline scenario from the CLI
 #   make ui          serve the Solara UI (offline assets)
 #   make bench       benchmarks (BENCH_ARGS="..." passes arguments on)
-#   make mutate      mutation testing of the core modules (slow; not run in CI), see README
+#   make mutate      mutation testing of the core modules, two scores (slow; not in CI), see README
 #   make lint | format | install | ui-assets | clean | distclean
 #
 # Variables: PYTHON=/path/to/python3.12 picks the interpreter for a new .venv;
@@ -116,18 +116,25 @@ bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 # Mutation testing with mutmut (config: [tool.mutmut] in pyproject.toml) against the fast
-# suite, niced, on MUTATE_WORKERS processes. MUTATE_MODULES="calendar opinion" limits the
-# run to some modules (names in scripts/mutation_report.py), MUTANTS="model.calendar.*" to
-# some mutants. mutmut re-tests every mutant the patterns name (results of others stay in
-# mutants/); the score per module and the surviving mutants go to results/mutation/
-# (summary.json, README.md; modules not run keep their last results). MUTATE_SAMPLE=N tests
-# N mutants drawn at random from each module (seed MUTATE_SEED) and scores the module on
-# them, with a 95% interval: an estimate in an hour where all mutants take a day.
+# suite, niced, on MUTATE_WORKERS processes, in two passes: first without the tests marked
+# `recorded` (golden runs and other committed outputs: GSOMIA_MUTATION_TESTS=behavioural),
+# then the mutants that pass left alive with every test; the report gives both scores.
+# MUTATE_MODULES="calendar opinion" limits the run to some modules (names in
+# scripts/mutation_report.py), MUTANTS="model.calendar.*" to some mutants. mutmut re-tests
+# every mutant the patterns name (results of others stay in mutants/); the scores per module
+# and the surviving mutants go to results/mutation/ (summary.json, README.md; modules not run
+# keep their last results). MUTATE_SAMPLE=N tests N mutants drawn at random from each module
+# (seed MUTATE_SEED) and scores the module on them, with a 95% interval: an estimate in an
+# hour where all mutants take a day.
+MUTMUT_RUN := nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATE_WORKERS)
 mutate: install
 	pats="$(MUTANTS)"; \
 	[ -n "$$pats" ] || pats="$$($(PY) scripts/mutation_report.py --patterns $(MUTATE_MODULES) \
 		$(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE) --seed $(MUTATE_SEED)))"; \
-	eval nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATE_WORKERS) $$pats
+	eval GSOMIA_MUTATION_TESTS=behavioural $(MUTMUT_RUN) $$pats; \
+	eval $(PY) scripts/mutation_report.py --record-behavioural $$pats; \
+	left="$$(eval $(PY) scripts/mutation_report.py --survivors $$pats)"; \
+	if [ -n "$$left" ]; then eval GSOMIA_MUTATION_TESTS=all $(MUTMUT_RUN) $$left; fi
 	$(PY) scripts/mutation_report.py
 
 ui: install ui-assets

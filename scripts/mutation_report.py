@@ -1,16 +1,25 @@
 """Mutation score per module from mutmut's results, written to results/mutation/.
 
-``make mutate`` runs mutmut (config: ``[tool.mutmut]`` in pyproject.toml) on the mutants
-named by ``--patterns`` below, then this script reads mutmut's result files
-(``mutants/**/*.py.meta``) and writes:
+``make mutate`` runs mutmut (config: ``[tool.mutmut]`` in pyproject.toml) in two passes on
+the mutants named by ``--patterns`` below:
+
+1. the behavioural pass (``GSOMIA_MUTATION_TESTS=behavioural``: tests/conftest.py leaves
+   out the tests marked ``recorded``, the comparisons with the golden runs and other
+   committed outputs of the model); ``--record-behavioural`` then keeps each mutant's
+   result of this pass in ``mutants/behavioural.json``;
+2. the mutants the behavioural tests did not kill (``--survivors``) again, with every test.
+
+Then this script reads mutmut's result files (``mutants/**/*.py.meta``) and writes:
 
 - ``results/mutation/summary.json``: per module, mutants killed / survived / timed out /
-  not covered, the score, and each survivor (name and diff, or the reason it is judged
-  equivalent);
+  not covered, the two scores, each survivor (name and diff, or the reason it is judged
+  equivalent) and each mutant only a recorded-output test killed;
 - ``results/mutation/README.md``: the same as a table, for people.
 
-Score = killed (timeouts count as killed) / (all mutants checked - equivalent survivors).
-Survivors judged equivalent (no test can tell them apart from the original) are listed in
+Score = killed (timeouts count as killed) / (all mutants checked - equivalent survivors),
+with every test; the behavioural score counts only the kills of the behavioural pass
+(what still catches a bug once the golden runs are regenerated). Survivors judged
+equivalent (no test can tell them apart from the original) are listed in
 ``results/mutation/equivalent.toml`` with one line on why.
 """
 
@@ -69,6 +78,7 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
             "wilson",
             "outcome_shares",
             "reversal_timing",
+            "base_values",
             "near_base",
             "bins_for",
             "_cells",
@@ -79,6 +89,32 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
             "prim_box",
         ),
     ),
+    "fit_score": ("experiments/fit_score.py", ["experiments.fit_score.*"]),
+    "targets": ("experiments/targets.py", ["experiments.targets.*"]),
+    "ensemble": (
+        "experiments/ensemble.py",
+        [
+            *_fns(
+                "experiments.ensemble",
+                "run_batch",
+                "batches",
+                "run_batches",
+                "_clean",
+                "outcome_shares",
+                "design_effect",
+                "clustered_shares",
+                "newcombe_paired",
+                "share_differences",
+                "reversal_histogram",
+                "load_posterior",
+                "posterior_work",
+                "posterior_ensemble",
+            ),
+            "experiments.ensemble.xǁPosteriorǁ*",
+            "experiments.ensemble.xǁPosteriorEnsembleǁ*",
+        ],
+    ),
+    "ui_ensembles": ("gsomia_ui/ensembles.py", ["gsomia_ui.ensembles.*"]),
     "seoul": ("agents/seoul.py", ["agents.seoul.*"]),
     "tokyo": ("agents/tokyo.py", ["agents.tokyo.*"]),
     "washington": ("agents/washington.py", ["agents.washington.*"]),
@@ -89,7 +125,9 @@ SCOPES: dict[str, tuple[str, list[str]]] = {
 """Module -> (file, mutant name patterns), quick modules first: the whole of calendar,
 outcome classification, opinion, payoffs and decisions; the seeding in model/model.py
 (``_seed_from`` and the constructor); the sweep runner's seeding, chunking, resume and
-merge; the analysis statistics (not its plots and report text)."""
+merge; the analysis statistics (not its plots and report text); the fit's scoring and
+targets; the ensembles' runs and statistics (experiments/ensemble.py, not the markdown of
+``gsomia calibrate --posterior``) and the UI's ensemble views (gsomia_ui/ensembles.py)."""
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"}
 STATUS |= {36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
@@ -173,10 +211,89 @@ def diff_of(name: str) -> str:
     return "\n".join(ln for ln in lines if not ln.startswith(("+++", "---")))
 
 
-def summarise() -> dict:
-    """Counts and survivors per module from mutmut's result files."""
+KILLED = ("killed", "timeout")
+NO_COVERING_TEST = 33
+"""mutmut's code for a mutant no test reaches: a second pass cannot kill it."""
+
+
+def behavioural_file() -> Path:
+    """Where ``--record-behavioural`` keeps the behavioural pass's results."""
+    return REPO / "mutants" / "behavioural.json"
+
+
+def behavioural_results() -> dict[str, int]:
+    """Mutant name -> exit code in its last behavioural pass."""
+    path = behavioural_file()
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def named(pats: list[str]) -> dict[str, int | None]:
+    """Every mutant of the listed modules that ``pats`` (names or globs, as ``mutmut run``
+    takes them) names, with its current exit code."""
+    out: dict[str, int | None] = {}
+    for module in SCOPES:
+        for name, code in exit_codes(module).items():
+            if any(fnmatch.fnmatch(name, p) for p in pats):
+                out[name] = code
+    return out
+
+
+def record_behavioural(pats: list[str]) -> int:
+    """Keep the current results of the mutants ``pats`` names as their behavioural results
+    (``make mutate`` calls this right after the behavioural pass); returns how many."""
+    results = {name: code for name, code in named(pats).items() if code is not None}
+    path = behavioural_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = behavioural_results() | results
+    path.write_text(json.dumps(kept, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    return len(results)
+
+
+def behavioural_survivors(pats: list[str]) -> list[str]:
+    """The mutants ``pats`` names that the behavioural pass did not kill, except those no
+    test reaches: the second pass runs them with every test."""
+    kept = behavioural_results()
+    return [
+        name
+        for name in named(pats)
+        if name in kept and status_of(kept[name]) not in KILLED and kept[name] != NO_COVERING_TEST
+    ]
+
+
+def _score(killed: int, checked: int, equivalent: int) -> tuple[float | None, list | None]:
+    """killed / (checked - equivalent) and its 95% Wilson interval (None: nothing checked)."""
     from experiments.analysis import wilson
 
+    if not checked:
+        return None, None
+    low, high = wilson(killed, checked - equivalent)
+    return round(killed / max(1, checked - equivalent), 4), [round(low, 4), round(high, 4)]
+
+
+def _behavioural(mine: dict[str, int | None], equivalent: dict[str, str]) -> dict | None:
+    """The behavioural score of a module's mutants (those with a behavioural result), and
+    the mutants only a recorded-output test killed; None when none has a result."""
+    kept = behavioural_results()
+    have = {name: kept[name] for name in mine if name in kept}
+    if not have:
+        return None
+    killed = sum(status_of(code) in KILLED for code in have.values())
+    alive = [name for name, code in have.items() if status_of(code) not in KILLED]
+    n_equiv = sum(1 for name in alive if equivalent.get(name))
+    score, interval = _score(killed, len(have), n_equiv)
+    only_recorded = sorted(name for name in alive if status_of(mine[name]) in KILLED)
+    return {
+        "checked": len(have),
+        "killed": killed,
+        "equivalent": n_equiv,
+        "score": score,
+        "interval_95": interval,
+        "killed_only_by_recorded": [{"mutant": n, "diff": diff_of(n)} for n in only_recorded],
+    }
+
+
+def summarise() -> dict:
+    """Counts, both scores and survivors per module from mutmut's result files."""
     equivalent = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
     record = REPO / "mutants" / "sample.json"
     samples = json.loads(record.read_text()) if record.exists() else {}
@@ -204,9 +321,8 @@ def summarise() -> dict:
                     }
                 )
         n_equiv = sum(1 for s in survivors if s["equivalent"])
-        killed = counts.get("killed", 0) + counts.get("timeout", 0)
-        denominator = checked - n_equiv
-        low, high = wilson(killed, denominator)
+        killed = sum(counts.get(s, 0) for s in KILLED)
+        score, interval = _score(killed, checked, n_equiv)
         modules[module] = {
             "file": path,
             "mutants": drawn["of"] if drawn else len(mine),
@@ -214,8 +330,9 @@ def summarise() -> dict:
             "checked": checked,
             "counts": counts,
             "equivalent": n_equiv,
-            "score": None if not checked else round(killed / max(1, denominator), 4),
-            "interval_95": None if not checked else [round(low, 4), round(high, 4)],
+            "score": score,
+            "interval_95": interval,
+            "behavioural": _behavioural(mine, equivalent),
             "survivors": survivors,
             "measured": now,
         }
@@ -235,6 +352,13 @@ def _keep_earlier(modules: dict) -> dict:
     return modules
 
 
+def _pct(score: float | None, interval: list | None) -> tuple[str, str]:
+    """A score and its interval as table cells."""
+    if score is None:
+        return "not measured", ""
+    return f"{score:.1%}", (f"{interval[0]:.1%} – {interval[1]:.1%}" if interval else "")
+
+
 def markdown(summary: dict) -> str:
     """The summary as a README page."""
     lines = [
@@ -242,7 +366,10 @@ def markdown(summary: dict) -> str:
         "",
         "Written by `make mutate` (mutmut against the fast suite; see the README section",
         '"Mutation testing"). Score = killed / (checked - equivalent survivors); timeouts',
-        "count as killed. Not checked: the run did not reach them. A module with a sample",
+        "count as killed. Not checked: the run did not reach them. **All tests**: the",
+        "fast suite with the tests marked `recorded` (golden runs, committed calibration",
+        "shares, the README's tables); **behavioural**: without them, the kills that still",
+        "hold once the golden runs are regenerated. A module with a sample",
         "(`make mutate MUTATE_SAMPLE=N`) is scored on N mutants drawn uniformly from all of",
         "its mutants; the 95% interval (Wilson) says how far the module's score may lie from",
         "the sample's.",
@@ -250,23 +377,32 @@ def markdown(summary: dict) -> str:
         f"Generated {summary['generated']}.",
         "",
         "| module | file | mutants | sample | checked | killed | timeout | survived | no tests "
-        "| equivalent | score | 95% interval | measured |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| equivalent | score, all tests | 95% interval | behavioural score | 95% interval "
+        "| killed only by recorded | measured |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- | --- |",
     ]
     for module, m in summary["modules"].items():
         c = m["counts"]
-        score = "not measured" if m["score"] is None else f"{m['score']:.1%}"
-        ci = m.get("interval_95")
-        interval = f"{ci[0]:.1%} – {ci[1]:.1%}" if ci else ""
+        score, interval = _pct(m["score"], m.get("interval_95"))
+        b = m.get("behavioural")
+        b_score, b_interval = _pct(b["score"], b["interval_95"]) if b else ("not measured", "")
+        only = str(len(b["killed_only_by_recorded"])) if b else ""
         drawn = m.get("sample")
         sampled = f"{drawn['size']} (seed {drawn['seed']})" if drawn else "all"
         lines.append(
             f"| {module} | `{m['file']}` | {m['mutants']} | {sampled} | {m['checked']} | "
             f"{c.get('killed', 0)} | {c.get('timeout', 0)} | {c.get('survived', 0)} | "
             f"{c.get('no tests', 0)} | {m['equivalent']} | {score} | {interval} | "
+            f"{b_score} | {b_interval} | {only} | "
             f"{m.get('measured', '') if m['checked'] else ''} |"
         )
     for module, m in summary["modules"].items():
+        b = m.get("behavioural")
+        if b and b["killed_only_by_recorded"]:
+            lines += ["", f"## Killed only by recorded-output tests: {module}", ""]
+            for s in b["killed_only_by_recorded"]:
+                lines += [f"- `{s['mutant']}`", "", "```diff", s["diff"], "```"]
         if not m["survivors"]:
             continue
         lines += ["", f"## Survivors: {module}", ""]
@@ -277,14 +413,34 @@ def markdown(summary: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``--patterns [MODULE...]`` prints mutant name patterns; otherwise writes the report."""
+    """``--patterns [MODULE...]`` prints mutant name patterns; ``--record-behavioural``
+    and ``--survivors`` serve ``make mutate``'s two passes; otherwise writes the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patterns", nargs="*", metavar="MODULE", default=None)
     parser.add_argument(
         "--sample", type=int, default=None, metavar="N", help="with --patterns: N mutants a module"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample's draw")
+    parser.add_argument(
+        "--record-behavioural",
+        nargs="+",
+        metavar="MUTANT",
+        help="keep these mutants' results (names or globs) as the behavioural pass's",
+    )
+    parser.add_argument(
+        "--survivors",
+        nargs="+",
+        metavar="MUTANT",
+        help="print those of these mutants the behavioural pass did not kill",
+    )
     args = parser.parse_args(argv)
+    if args.record_behavioural:
+        n = record_behavioural(args.record_behavioural)
+        print(f"kept the behavioural results of {n} mutants in {behavioural_file()}")
+        return 0
+    if args.survivors:
+        print(" ".join(f"'{n}'" for n in behavioural_survivors(args.survivors)))
+        return 0
     if args.patterns is not None:
         unknown = [m for m in args.patterns if m not in SCOPES]
         if unknown:
@@ -305,8 +461,13 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     (OUT / "README.md").write_text(markdown(summary))
     for module, m in summary["modules"].items():
-        score = "not measured" if m["score"] is None else f"{m['score']:.1%}"
-        print(f"{module}: {score} ({m['checked']} of {m['mutants']} mutants checked)")
+        score, _ = _pct(m["score"], None)
+        b = m.get("behavioural")
+        behavioural = _pct(b["score"], None)[0] if b else "not measured"
+        print(
+            f"{module}: {score} with every test, {behavioural} behavioural "
+            f"({m['checked']} of {m['mutants']} mutants checked)"
+        )
     print(f"wrote {OUT / 'summary.json'} and {OUT / 'README.md'}")
     return 0
 

@@ -5,7 +5,10 @@
   worker (``--dist loadgroup``).
 - Mutation runs (``make mutate``, mutmut sets ``MUTANT_UNDER_TEST``): a mutant is killed by
   its first failing test, so the quick, focused test files run before the long model runs;
-  and every test starts from empty lookahead caches (below).
+  every test starts from empty lookahead caches (below); and with
+  ``GSOMIA_MUTATION_TESTS=behavioural`` (make mutate's first pass) the tests marked
+  ``recorded`` (comparisons with the golden runs and other committed outputs of the model)
+  are left out, so the pass counts only the kills that hold once those are regenerated.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ CLOSEST = {
     "experiments.runner": ("test_sweep.py",),
     "experiments.storage": ("test_sweep.py",),
     "experiments.analysis": ("test_analysis.py",),
+    "experiments.fit_score": ("test_targets.py",),
+    "experiments.targets": ("test_targets.py",),
+    "experiments.ensemble": ("test_ensemble.py",),
+    "gsomia_ui.ensembles": ("test_app.py",),
 }
 QUICK_FIRST = (
     "test_calendar.py",
@@ -47,7 +54,13 @@ QUICK_FIRST = (
     "test_payoffs.py",
     "test_sweep.py",
     "test_analysis.py",
+    "test_targets.py",
+    "test_ensemble.py",
 )
+MUTATION_TESTS = "GSOMIA_MUTATION_TESTS"
+"""Which tests a mutant's run uses: 'all' (the default) or 'behavioural' (without the
+tests marked ``recorded``)."""
+MUTATION_TEST_SETS = ("all", "behavioural")
 
 
 def _mutant_under_test() -> str:
@@ -58,11 +71,23 @@ def _mutant_under_test() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the browser tests on one xdist worker; order tests for mutation runs."""
+    """Group the browser tests on one xdist worker; order (and in a behavioural pass,
+    choose) the tests of a mutation run."""
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.xdist_group("browser"))
     mutant = _mutant_under_test()
+    chosen = os.environ.get(MUTATION_TESTS) or "all"
+    if chosen not in MUTATION_TEST_SETS:
+        raise pytest.UsageError(
+            f"{MUTATION_TESTS}: invalid value {chosen!r}; allowed: "
+            + " or ".join(MUTATION_TEST_SETS)
+        )
+    if mutant and chosen == "behavioural":
+        recorded = [item for item in items if item.get_closest_marker("recorded") is not None]
+        if recorded:
+            config.hook.pytest_deselected(items=recorded)
+            items[:] = [item for item in items if item.get_closest_marker("recorded") is None]
     if mutant:
         module = mutant.split(".x", 1)[0]
         order = CLOSEST.get(module, ()) + QUICK_FIRST

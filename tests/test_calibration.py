@@ -39,6 +39,7 @@ def test_readme_parameter_table_is_the_registry():
     assert block("parameters") == parameter_table().strip()
 
 
+@pytest.mark.recorded
 def test_readme_fit_block_is_the_committed_fit_report():
     """The README's fit results are the committed fit's report (scripts/readme_tables.py
     fit); every parameter the fit estimated either has the fit's posterior mean (to 3
@@ -117,6 +118,7 @@ def within_binomial_error(k: int, n: int, expected: float) -> bool:
     return ci.low - 1e-12 <= expected <= ci.high + 1e-12
 
 
+@pytest.mark.recorded
 @pytest.mark.slow
 def test_baseline_shares_are_within_their_binomial_error_of_the_committed_values(
     baseline_runs,
@@ -142,6 +144,7 @@ def test_baseline_shares_are_within_their_binomial_error_of_the_committed_values
         assert within_binomial_error(k, n, count / big), (outcome, k, count / big)
 
 
+@pytest.mark.recorded
 @pytest.mark.slow
 def test_readme_calibration_table_is_regenerated_by_its_command(baseline_runs):
     """The README's table is the output of ``gsomia calibrate --seeds 100`` (a check that

@@ -12,6 +12,7 @@ import pytest
 from golden.record import SEEDS, differences, load, path_for, record_run, scenarios
 
 
+@pytest.mark.recorded
 @pytest.mark.parametrize("config", scenarios(), ids=lambda p: p.stem)
 def test_golden_runs_reproduced(config: Path):
     assert path_for(config).exists(), f"no golden record for {config.name}"

@@ -69,9 +69,9 @@ $(PY):
 	echo "creating $(VENV) with $$found ($$("$$found" --version 2>&1))"; \
 	"$$found" -m venv $(VENV)
 
-# Re-installs whenever pyproject.toml or the compiled kernel's source changes (the editable
-# install builds model/_kernels). Also refuses a stale .venv older than 3.12.
-$(VENV_STAMP): pyproject.toml setup.py model/_kernels.pyx | $(PY)
+# Re-installs whenever pyproject.toml, the version or the compiled kernel's source changes (the
+# editable install builds model/_kernels and records the version in its metadata). Also refuses a stale .venv older than 3.12.
+$(VENV_STAMP): pyproject.toml setup.py model/_kernels.pyx model/version.py | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
 	    echo "error: $(VENV) uses Python $$($(PY) -c 'import platform; print(platform.python_version())'), gsomia needs >= 3.12; run 'make distclean' first." >&2; \
 	    exit 1; }

@@ -240,7 +240,7 @@ def markdown(summary: dict) -> str:
     lines = [
         "# Mutation testing",
         "",
-        "Written by `make mutate` (mutmut against the fast suite; see the README section",
+        "Written by `make mutate` (mutmut against the fast suite; see docs/testing.md,",
         '"Mutation testing"). Score = killed / (checked - equivalent survivors); timeouts',
         "count as killed. Not checked: the run did not reach them. A module with a sample",
         "(`make mutate MUTATE_SAMPLE=N`) is scored on N mutants drawn uniformly from all of",

@@ -162,11 +162,17 @@ def pattern(name: str) -> re.Pattern[str]:
 
 
 def read_block(name: str) -> str:
-    """The block ``name`` as its page holds it (stripped)."""
+    """The block ``name`` as its page holds it (stripped); its page must hold one start
+    and one end marker (a stray one would leave text that looks generated unchecked)."""
     page = DOCS / BLOCKS[name].page
-    m = pattern(name).search(page.read_text())
-    if not m:
-        raise SystemExit(f"{page.relative_to(REPO)} has no <!-- {name}:start/end --> markers")
+    text = page.read_text()
+    counts = [text.count(f"<!-- {name}:{end} -->") for end in ("start", "end")]
+    m = pattern(name).search(text)
+    if not m or counts != [1, 1]:
+        raise SystemExit(
+            f"docs/{BLOCKS[name].page} must hold one <!-- {name}:start --> and one "
+            f"<!-- {name}:end --> marker (found {counts[0]} and {counts[1]})"
+        )
     return m.group(2).strip()
 
 

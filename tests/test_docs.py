@@ -43,6 +43,21 @@ def test_a_changed_block_is_reported_stale(monkeypatch):
     assert why is not None and "docs/parameters.md" in why and "gsomia params" in why
 
 
+def test_a_stray_marker_is_refused(monkeypatch, tmp_path):
+    """A page with a second end marker (text after the block that looks generated but
+    is not checked) is refused, as is one without markers."""
+    page = (REPO / "docs" / "testing.md").read_text()
+    monkeypatch.setattr(docs_tables, "DOCS", tmp_path)
+    (tmp_path / "testing.md").write_text(page + "\nmore text\n<!-- mutation:end -->\n")
+    with pytest.raises(SystemExit, match=r"docs/testing.md must hold one .* \(found 1 and 2\)"):
+        docs_tables.read_block("mutation")
+    (tmp_path / "testing.md").write_text("no markers\n")
+    with pytest.raises(SystemExit, match=r"found 0 and 0"):
+        docs_tables.read_block("mutation")
+    (tmp_path / "testing.md").write_text(page)
+    assert docs_tables.stale("mutation") is None
+
+
 def github_anchor(heading: str) -> str:
     """The anchor a repository browser (and MyST) gives a Markdown heading."""
     text = re.sub(r"[^\w\- ]", "", heading.strip().lower())

@@ -153,7 +153,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def parameter_table() -> str:
-    """The README's parameter table, generated from the registry."""
+    """The parameter table of docs/parameters.md, generated from the registry."""
     from model.parameters import CROSS_FIELD_RULES, PARAMETERS
 
     lines = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,23 @@ def test_the_readmes_example_runs_as_written():
     assert said["m.outcome"] == repr(m.outcome)
     assert said["m.reversal_months_before_expiry"] == str(m.reversal_months_before_expiry)
     assert scope["why"].date.month == 11  # "November"
+
+
+def test_the_readmes_findings_are_their_sources():
+    """The README's headline numbers are those of the committed 1,000-seed baseline shares
+    (tests/data/calibration_expected.toml, checked against the model by
+    tests/test_calibration.py) and of the headline sweep's report."""
+    text = " ".join(README.split())
+    expected = tomllib.loads((REPO / "tests" / "data" / "calibration_expected.toml").read_text())
+    lms, seeds = expected["outcomes"]["last_minute_suspension"], expected["seeds"]
+    assert f"ends {round(100 * lms / seeds)}% of runs ({lms:,} of {seeds:,} seeds)" in text
+    report = (REPO / "docs" / "deadline_effect" / "report.md").read_text()
+    runs = int(re.search(r"= (\d+) runs", report).group(1))
+    near, even = re.search(
+        r"Over the whole sweep: .*?\*\*(\d+%)\*\* of the reversals .*? against (\d+%)", report
+    ).groups()
+    assert f"Over a sweep of {runs:,} runs" in text
+    assert f"{near} of them fall in the month of expiry, against {even} if" in text
 
 
 def test_the_headline_report_is_of_the_current_model():

@@ -102,10 +102,12 @@ def chunk_table(rows: list[dict[str, Any]], sch: pa.Schema, fingerprint: str) ->
     return table.replace_schema_metadata(stamp)
 
 
-def stamp_problem(path: Path, table: pa.Table, fingerprint: str) -> str:
-    """Why the chunk at ``path`` (read as ``table``) is not this sweep's as written: '' when
-    it is."""
-    meta = pq.read_schema(path).metadata or {}
+def stamp_problem(
+    path: Path, table: pa.Table, fingerprint: str, schema: pa.Schema | None = None
+) -> str:
+    """Why the chunk at ``path`` (read as ``table``; its file's ``schema``, read here when
+    not given) is not this sweep's as written: '' when it is."""
+    meta = (pq.read_schema(path) if schema is None else schema).metadata or {}
     if SWEEP_KEY not in meta or ROWS_KEY not in meta:
         return "carries no sweep fingerprint or checksum (not written by this sweep)"
     if meta[SWEEP_KEY] != fingerprint.encode():
@@ -333,7 +335,8 @@ def _read_chunk(path: Path, sch: pa.Schema, ids: range, fingerprint: str) -> pa.
     try:
         # Read with the sweep's schema (compatible types are cast to it), but a missing
         # column would come back as nulls: a chunk without one is not this sweep's.
-        names = set(pq.read_schema(path).names)
+        stored = pq.read_schema(path)
+        names = set(stored.names)
         missing = [n for n in sch.names if n not in names]
         table = pq.read_table(path, schema=sch)
         got = table.column("run_id").to_pylist()
@@ -342,7 +345,7 @@ def _read_chunk(path: Path, sch: pa.Schema, ids: range, fingerprint: str) -> pa.
         elif got != list(ids):
             why = f"holds run ids {_span(got)} instead of {_span(list(ids))}"
         else:
-            why = stamp_problem(path, table, fingerprint)
+            why = stamp_problem(path, table, fingerprint, stored)
     except FileNotFoundError:
         why = "is missing"
     except (OSError, pa.ArrowException) as exc:

@@ -42,9 +42,10 @@ myst_substitutions = {"version": __version__}
 myst_heading_anchors = 4  # links to sections (#the-fit) resolve, and are checked
 
 # --- myst-nb: the tutorial is executed at build time; its outputs are cached (jupyter-cache)
-# and reused until the notebook changes. A failing cell fails the build.
+# and reused until the notebook changes, or the model's version does (jupyter-cache keys on
+# the notebook alone: one cache per version). A failing cell fails the build.
 nb_execution_mode = "cache"
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache" / __version__)
 nb_execution_timeout = 300
 nb_execution_in_temp = True  # not in docs/, whose model/ folder of pages would shadow the package
 nb_execution_raise_on_error = True

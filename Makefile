@@ -1,16 +1,19 @@
 # gsomia developer tasks. Every target bootstraps what it needs (idempotently, with stamp files),
 # so `make test` works on a fresh clone. See docs/ui-offline.md for the browser/UI side.
 #
-#   make test        lint + format check + all tests (browser tests included)
+#   make test        lint + format check + the docs + all tests (browser tests included)
+#   make docs        the documentation (docs/_build/html), warnings as errors; see docs/README.md
 #   make demo        run the 2019 baseline scenario from the CLI
 #   make ui          serve the Solara UI (offline assets)
 #   make bench       benchmarks (BENCH_ARGS="..." passes arguments on)
-#   make mutate      mutation testing of the core modules, two scores (slow; not in CI), see README
-#   make lint | format | install | ui-assets | clean | distclean
+#   make mutate      mutation testing of the core modules, two scores (slow; not in CI), see docs/testing.md
+#   make screenshots the UI's screenshots in docs/screenshots/ (headless Chromium)
+#   make lint | format | install | ui-assets | citation | clean | distclean
 #
 # Variables: PYTHON=/path/to/python3.12 picks the interpreter for a new .venv;
 #            PYTEST_ARGS="-m 'not slow'" passes arguments to pytest; BENCH_ARGS likewise;
 #            PYTEST_WORKERS=2 (default auto: one per core; 0 = no xdist) runs tests in parallel;
+#            SPHINX_ARGS="-E" passes arguments to sphinx-build (-E: rebuild every page);
 #            MUTATE_WORKERS=1, MUTATE_MODULES="calendar opinion", MUTANTS="..." for make mutate.
 
 SHELL := /bin/bash
@@ -21,7 +24,7 @@ SHELL := /bin/bash
 VENV         := .venv
 PY           := $(VENV)/bin/python
 VENV_STAMP   := $(VENV)/.gsomia-installed
-EXTRAS       := dev,ui,sweep
+EXTRAS       := dev,ui,sweep,docs
 ASSETS_DIR   := $(abspath .solara-assets)
 ASSETS_STAMP := $(ASSETS_DIR)/.gsomia-fetched
 PYTHON       ?=
@@ -38,7 +41,13 @@ BENCH_ARGS   ?=
 # internet, and Solara's telemetry (which posts to an outside host) is switched off.
 UI_ENV := SOLARA_ASSETS_PROXY_CACHE_DIR=$(ASSETS_DIR) SOLARA_TELEMETRY_MIXPANEL_ENABLE=False
 
-.PHONY: help venv install ui-assets demo test lint format bench headline ui mutate clean distclean
+SPHINX_ARGS  ?=
+# cffconvert (CITATION.cff's validator) pins jsonschema below 4, which the notebook stack
+# needs at 4 or above: it gets a small venv of its own.
+CFF_VENV     := .venv-cff
+CFF_STAMP    := $(CFF_VENV)/.gsomia-installed
+
+.PHONY: help venv install ui-assets demo test docs citation lint format bench headline ui screenshots mutate clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -n 's/^# \{0,1\}//p'
@@ -69,9 +78,9 @@ $(PY):
 	echo "creating $(VENV) with $$found ($$("$$found" --version 2>&1))"; \
 	"$$found" -m venv $(VENV)
 
-# Re-installs whenever pyproject.toml or the compiled kernel's source changes (the editable
-# install builds model/_kernels). Also refuses a stale .venv older than 3.12.
-$(VENV_STAMP): pyproject.toml setup.py model/_kernels.pyx | $(PY)
+# Re-installs whenever pyproject.toml, the version or the compiled kernel's source changes (the
+# editable install builds model/_kernels and records the version in its metadata). Also refuses a stale .venv older than 3.12.
+$(VENV_STAMP): pyproject.toml setup.py model/_kernels.pyx model/version.py | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
 	    echo "error: $(VENV) uses Python $$($(PY) -c 'import platform; print(platform.python_version())'), gsomia needs >= 3.12; run 'make distclean' first." >&2; \
 	    exit 1; }
@@ -93,10 +102,26 @@ DEMO_SEED ?= 0
 demo: install
 	$(VENV)/bin/gsomia run --config configs/baseline_2019.toml --seed $(DEMO_SEED)
 
+# --- Documentation ------------------------------------------------------------------------
+$(CFF_STAMP): | $(PY)
+	$(PY) -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet 'cffconvert==2.0.0'
+	@touch $@
+
+citation: $(CFF_STAMP)
+	$(CFF_VENV)/bin/cffconvert --validate -i CITATION.cff
+
+# Warnings are errors (-W), every reference must resolve (-n); the tutorial notebook is
+# executed once and cached in docs/_build/.jupyter_cache/VERSION until it or the version
+# changes. From a fresh clone: about 30 s of CPU (a minute or two on a loaded machine).
+docs: install citation
+	$(PY) -m sphinx -W --keep-going -n -q -b html $(SPHINX_ARGS) docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 # pytest exits 5 when it collects no test: that fails `make test` (as any non-zero status).
 # Tests run on PYTEST_WORKERS processes (pytest-xdist); the browser tests stay together on
 # one worker (tests/conftest.py puts them in one xdist group).
-test: install ui-assets
+test: install ui-assets docs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(UI_ENV) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
@@ -140,12 +165,16 @@ mutate: install
 ui: install ui-assets
 	$(UI_ENV) $(VENV)/bin/gsomia ui
 
+# The UI's screenshots in docs/screenshots/ (headless Chromium on the page; about a minute).
+screenshots: install ui-assets
+	$(UI_ENV) $(PY) scripts/screenshots.py
+
 # clean: caches and build output; distclean: also the venv and the downloaded UI assets.
 # Neither touches results/.
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis docs/_build docs/api/generated
 	rm -f model/_kernels.c model/_kernels.*.so $(VENV_STAMP)
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(ASSETS_DIR)
+	rm -rf $(VENV) $(CFF_VENV) $(ASSETS_DIR)

@@ -822,7 +822,8 @@ def _section_header(r: Report, df: pd.DataFrame, meta: dict[str, Any], n_ok: int
         f"- base scenario: `{Path(spec['config']).name}`"
         + (f"; fixed: {spec['fixed']}" if spec.get("fixed") else ""),
         f"- run {meta.get('started')} to {meta.get('finished')} on {meta.get('host')}; git "
-        f"{(meta.get('git') or {}).get('commit')}",
+        f"{(meta.get('git') or {}).get('commit')}"
+        + (f"; gsomia {meta['version']}" if meta.get("version") else ""),
         "",
     ]
     if n_err:

@@ -26,6 +26,7 @@ from typing import Any
 from experiments.atomic import check_out_dir, write_files_atomic
 from experiments.boundary import EXIT_BAD_INPUT, guarded
 from model.parameters import ConfigError
+from model.version import __version__
 
 DEFAULT_CONFIG = "baseline_2019"
 """The shipped scenario ``gsomia run`` and ``gsomia calibrate`` use without --config."""
@@ -82,6 +83,12 @@ def format_decision(decision: Any) -> str:
     return "\n".join(lines)
 
 
+def run_record(model: Any, decisions: bool) -> dict[str, Any]:
+    """A finished run as one JSON-ready object, with the version of the model that made it
+    (what ``--json`` prints and ``--out`` writes to outcome.json)."""
+    return {**model.to_dict(decisions=decisions), "version": __version__}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``gsomia run``: one run of a scenario. Everything is checked before the run, and
     ``--out`` gets its four files all or none."""
@@ -99,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_out_dir(out)
     model.run()
     if out is not None:
-        summary = model.to_dict(decisions=False)
+        summary = run_record(model, decisions=False)
         summary.pop("events")
         events = [e.to_dict() for e in model.timeline]
         decisions = [d.to_dict() for d in model.decisions]
@@ -113,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             },
         )
     if args.json:
-        print(json.dumps(model.to_dict(decisions=True)))
+        print(json.dumps(run_record(model, decisions=True)))
     else:
         print(format_timeline(model))
         for actor in args.explain:
@@ -146,7 +153,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def parameter_table() -> str:
-    """The README's parameter table, generated from the registry."""
+    """The parameter table of docs/parameters.md, generated from the registry."""
     from model.parameters import CROSS_FIELD_RULES, PARAMETERS
 
     lines = [
@@ -183,15 +190,6 @@ def _lazy(module: str, func: str) -> Any:
     return call
 
 
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("gsomia")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gsomia``."""
     common = argparse.ArgumentParser(add_help=False)
@@ -204,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gsomia", description="The 2019 GSOMIA crisis as a Mesa model.", parents=[common]
     )
-    parser.add_argument("--version", action="version", version=f"gsomia {_version()}")
+    parser.add_argument("--version", action="version", version=f"gsomia {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(

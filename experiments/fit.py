@@ -76,6 +76,7 @@ from experiments.provenance import git_state, now, package_versions
 from experiments.storage import writer_lock
 from experiments.targets import TargetSet, load_targets
 from model.parameters import ConfigError
+from model.version import __version__
 
 MAX_SEED = 2**63 - 1
 
@@ -260,6 +261,7 @@ def run_fit(
         if meta is None:
             meta = {
                 "format": FORMAT,
+                "version": __version__,
                 "targets_name": targets.name,
                 "fingerprint": fingerprint,
                 "seed": seed,
@@ -275,6 +277,7 @@ def run_fit(
             {
                 "started": now(),
                 "command": command,
+                "version": __version__,
                 "backend": backend,
                 "workers": workers,
                 "budget": budget,

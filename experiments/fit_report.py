@@ -13,6 +13,7 @@ import pandas as pd
 
 from experiments.atomic import write_text_atomic
 from experiments.targets import TargetSet
+from model.version import __version__
 
 UNIDENTIFIED_SHARE = 0.75
 """A parameter is reported unidentified when its 90% credible interval covers at least
@@ -182,7 +183,8 @@ def report_text(
     lines = [
         f"# Fit of {targets.name}",
         "",
-        f"Produced by `{command}` (seed {seed}). {result.generations} generation(s) of "
+        f"Produced by `{command}` (seed {seed}; gsomia {__version__}). "
+        f"{result.generations} generation(s) of "
         f"{targets.fit.population} particles, {result.simulations} simulations of "
         f"{len(targets.scenarios)} scenario(s) x {targets.fit.seeds} seed(s) each; stopped: "
         f"{result.stopped}. Epsilon by generation: "

@@ -1,4 +1,5 @@
-"""Provenance of a sweep: package versions, the code's git state, host and time."""
+"""Provenance of a run, sweep or fit: the model's version, package versions, the code's git
+state, host and time."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from model.version import __version__
+
 REPO = Path(__file__).resolve().parents[1]
 
 PACKAGES = (
-    "gsomia",
     "mesa",
     "numpy",
     "pandas",
@@ -29,8 +31,10 @@ PACKAGES = (
 
 
 def package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages a sweep's results depend on."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
+    """Versions of the packages a sweep's or a fit's results depend on: the model's own
+    (``model.__version__``, the code that ran: an editable install's metadata keeps the
+    version it was installed with) and the installed versions of the others."""
+    out: dict[str, str | None] = {"python": platform.python_version(), "gsomia": __version__}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)

@@ -70,6 +70,7 @@ from experiments.storage import (
 from model.config import load_config
 from model.outcome import OUTCOMES
 from model.parameters import ConfigError, suggest
+from model.version import __version__
 
 __all__ = [
     "BACKENDS",
@@ -232,6 +233,7 @@ def _meta(
         "runs_total": total,
         "chunk_size": chunk_size,
         "chunks": n_chunks,
+        "version": __version__,
         "started": now(),
         "finished": None,
         **host(),
@@ -342,6 +344,7 @@ def _run_locked(
             "scheduler": scheduler,
             "workers": slots,
             "host": host()["host"],
+            "version": __version__,
             "git": code,
             "runs": 0,
             "interrupted": None,

@@ -10,6 +10,7 @@ from model.config import load_config
 from model.model import GSOMIAModel
 from model.outcome import OUTCOMES, Event
 from model.parameters import HEADLINE, PARAMETERS, ConfigError
+from model.version import __version__
 
 __all__ = [
     "HEADLINE",
@@ -18,5 +19,6 @@ __all__ = [
     "ConfigError",
     "Event",
     "GSOMIAModel",
+    "__version__",
     "load_config",
 ]

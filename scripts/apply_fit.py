@@ -8,7 +8,7 @@ For every parameter the fit estimated, ``model/parameters.py`` gets the posterio
 intervals; a UI slider then holds the default on its grid), and its source says which
 fit produced it and the 90% credible interval (from ``DIR/posterior.parquet``, the
 weighted particles of the last generation, with the report's quantile). Run it after
-``gsomia fit``; then regenerate what depends on the defaults (README tables, golden runs,
+``gsomia fit``; then regenerate what depends on the defaults (the docs' tables, golden runs,
 calibration counts).
 With ``--intervals-only`` (a fit that has not converged) the defaults stay and each source
 gains the fit's 90% interval.

@@ -364,7 +364,7 @@ def markdown(summary: dict) -> str:
     lines = [
         "# Mutation testing",
         "",
-        "Written by `make mutate` (mutmut against the fast suite; see the README section",
+        "Written by `make mutate` (mutmut against the fast suite; see docs/testing.md,",
         '"Mutation testing"). Score = killed / (checked - equivalent survivors); timeouts',
         "count as killed. Not checked: the run did not reach them. **All tests**: the",
         "fast suite with the tests marked `recorded` (golden runs, committed calibration",

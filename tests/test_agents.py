@@ -188,7 +188,7 @@ def _unclipped(*nets: OpinionNetwork) -> np.ndarray:
 
 def test_curbs_harden_opinion_and_talks_calm_it():
     """A month's events shift every citizen's opinion by the same amount (a state-driven
-    push, README "Agents"), up under curbs, down while talks run, in proportion to
+    push, docs/model/opinion.md), up under curbs, down while talks run, in proportion to
     ``opinion_sensitivity``."""
     a, b = _twin_networks()
     assert np.array_equal(a.opinion, b.opinion)
@@ -269,7 +269,8 @@ def test_noise_is_independent_gaussian_shocks_of_the_given_size():
 def test_the_public_is_driven_by_the_months_state(seed):
     """The public in a run is exactly a network drawn from the run's opinion and graph
     streams, stepped each month with the state the month ended in: curbs, a standing
-    notice, talks, recent launches and US pressure (README, "Agents"; "Using the model")."""
+    notice, talks, recent launches and US pressure (docs/model/opinion.md;
+    docs/getting-started.md, "From Python")."""
     m = GSOMIAModel(
         rng=seed,
         n_citizens=400,
@@ -347,7 +348,7 @@ def _shift(push: OpinionPush) -> float:
 
 def test_a_firm_stance_rallies_and_the_white_list_removal_angers_more():
     """A standing notice rallies the public round the flag; the white-list removal (curb
-    level 2) angers it more than targeted controls alone (level 1) (README, "Agents")."""
+    level 2) angers it more than targeted controls alone (level 1) (docs/model/opinion.md)."""
     firm = _shift(OpinionPush(curbs=0, firm=True, talks=False, launches=0.0, us_pressure=0.0))
     assert firm > 0
     one = _shift(OpinionPush(curbs=1, firm=False, talks=False, launches=0.0, us_pressure=0.0))

@@ -29,7 +29,7 @@ from experiments.cli import main
 from experiments.designs import saltelli
 from experiments.runner import run_sweep
 from experiments.spec import Varied
-from model import OUTCOMES
+from model import OUTCOMES, __version__
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "sweeps" / "smoke.toml"
@@ -50,6 +50,7 @@ def test_analyze_smoke_sweep_writes_report_figures_and_tables(smoke, capsys):
     report = (smoke / "report.md").read_text()
     for section in ("## Outcomes", "## The deadline effect", "## Phase maps", "PRIM"):
         assert section in report
+    assert f"; gsomia {__version__}\n" in report  # the version the sweep ran
     for png in ("reversal_timing.png", "marginals.png", "phase_dominant.png", "phase_p_lms.png"):
         data = (smoke / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000

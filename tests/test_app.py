@@ -875,14 +875,14 @@ def test_app_py_is_the_entry_point_only():
 
 
 @needs_solara
-def test_the_readmes_solaraviz_example_renders_and_steps():
-    """The README's SolaraViz example, run as written: the page renders, and after a step
+def test_the_docs_solaraviz_example_renders_and_steps():
+    """The UI page's SolaraViz example, run as written: the page renders, and after a step
     of the model (what SolaraViz's Step does: step, then Mesa's update counter) the panels
     show the month."""
     import ipyvuetify as v
     import solara
 
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "ui.md").read_text()
     code = text.split("from mesa.visualization import SolaraViz", 1)[1].split("```", 1)[0]
     scope: dict = {}
     exec("from mesa.visualization import SolaraViz" + code, scope)

@@ -1,6 +1,6 @@
 """The defects a new user hit (issue 20, 1-7), each driven in headless Chromium as that
 user did. These tests reach the page only through the browser, the server's log, the
-downloads, the README and the model's Python API, so they run unchanged against the page
+downloads, the docs and the model's Python API, so they run unchanged against the page
 before the fixes (where each fails) and after them."""
 
 from __future__ import annotations
@@ -263,13 +263,14 @@ def test_sessions_leave_no_warning_in_the_server_log(ui, server):
     problems.check()
 
 
-# ---- 7: the README says what the page shows ------------------------------------------------------
+# ---- 7: the docs say what the page shows --------------------------------------------------------
 def ui_section() -> str:
-    text = (REPO / "README.md").read_text()
-    return text.split("## Browser UI", 1)[1].split("\n## ", 1)[0]
+    """The UI's page of the docs (docs/ui.md), up to its SolaraViz section."""
+    text = (REPO / "docs" / "ui.md").read_text()
+    return text.split("\n## ", 1)[0]
 
 
-def test_the_readme_counts_the_parameters_the_page_shows(ui):
+def test_the_docs_count_the_parameters_the_page_shows(ui):
     page, problems = ui
     toggle = page.get_by_role("button", name=ADVANCED_TOGGLE).text_content()
     shown = int(ADVANCED_TOGGLE.search(toggle).group(1))
@@ -278,8 +279,8 @@ def test_the_readme_counts_the_parameters_the_page_shows(ui):
     problems.check()
 
 
-def test_the_readme_says_what_the_default_seed_shows(ui):
-    """The seed a newcomer sees, and the outcome the README gives for it, are what the
+def test_the_docs_say_what_the_default_seed_shows(ui):
+    """The seed a newcomer sees, and the outcome the docs give for it, are what the
     page shows after Run to end."""
     page, problems = ui
     names = "|".join(o.replace("last_minute", "last-minute").replace("_", " ") for o in OUTCOMES)
@@ -287,7 +288,7 @@ def test_the_readme_says_what_the_default_seed_shows(ui):
         rf"opens on seed (\d+) of the 2019 baseline, which ends in an? ({names})\b",
         " ".join(ui_section().split()),
     )
-    assert stated is not None, "the README does not say what the default seed shows"
+    assert stated is not None, "docs/ui.md does not say what the default seed shows"
     assert page.get_by_label("Random seed").input_value() == stated.group(1)
     run_to_end(page, 15)
     banner = page.locator(".gsomia-outcome").inner_text()
@@ -295,7 +296,7 @@ def test_the_readme_says_what_the_default_seed_shows(ui):
     problems.check()
 
 
-def test_the_readme_gives_the_ui_timings_with_their_command():
+def test_the_docs_give_the_ui_timings_with_their_command():
     section = ui_section()
     assert "python -m benchmarks --figures ui" in section
     for figure in ("first render", "one step", "50-seed ensemble"):

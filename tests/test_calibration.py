@@ -1,10 +1,9 @@
-"""The 2019 baseline reproduces the observed sequence, and the README says what it does."""
+"""The 2019 baseline reproduces the observed sequence, and the docs say what it does."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -24,35 +23,29 @@ from experiments.cli import parameter_table
 from model.parameters import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
-README = (REPO / "README.md").read_text()
+sys.path.insert(0, str(REPO / "scripts"))
+import docs_tables  # noqa: E402  (the generated blocks of the docs pages)
+
 EXPECTED = REPO / "tests" / "data" / "calibration_expected.toml"
 WORKERS = min(2, os.cpu_count() or 1)
 
 
-def block(name: str) -> str:
-    m = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", README, re.S)
-    assert m, f"README.md lacks the {name} block"
-    return m.group(1).strip()
+block = docs_tables.read_block
 
 
-def test_readme_parameter_table_is_the_registry():
+def test_docs_parameter_table_is_the_registry():
     assert block("parameters") == parameter_table().strip()
 
 
 @pytest.mark.recorded
-def test_readme_fit_block_is_the_committed_fit_report():
-    """The README's fit results are the committed fit's report (scripts/readme_tables.py
-    fit); every parameter the fit estimated either has the fit's posterior mean (to 3
-    significant figures) as its default and says so, or keeps its hand-set default and
-    gives the fit's interval (a fit that did not converge); no default claims a
-    calibration no fit produced."""
-    spec = importlib.util.spec_from_file_location(
-        "readme_tables", REPO / "scripts" / "readme_tables.py"
-    )
-    tables = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tables)
-    assert block("fit") == tables.fit_block().strip()
-    fitted = tomllib.loads((tables.FIT / "fitted.toml").read_text())["parameters"]
+def test_docs_fit_block_is_the_committed_fit_report():
+    """The calibration page's fit results are the committed fit's report
+    (scripts/docs_tables.py fit); every parameter the fit estimated either has the fit's
+    posterior mean (to 3 significant figures) as its default and says so, or keeps its
+    hand-set default and gives the fit's interval (a fit that did not converge); no
+    default claims a calibration no fit produced."""
+    assert block("fit") == docs_tables.fit_block().strip()
+    fitted = tomllib.loads((docs_tables.FIT / "fitted.toml").read_text())["parameters"]
     for name, point in fitted.items():
         source = PARAMETERS[name].source
         if source.startswith("Fitted: posterior mean"):
@@ -146,8 +139,8 @@ def test_baseline_shares_are_within_their_binomial_error_of_the_committed_values
 
 @pytest.mark.recorded
 @pytest.mark.slow
-def test_readme_calibration_table_is_regenerated_by_its_command(baseline_runs):
-    """The README's table is the output of ``gsomia calibrate --seeds 100`` (a check that
+def test_docs_calibration_table_is_regenerated_by_its_command(baseline_runs):
+    """The calibration page's table is the output of ``gsomia calibrate --seeds 100`` (a check that
     the table was regenerated, not a test of behaviour: see the test above)."""
     table = calibrate(baseline_runs, read_timeline(DEFAULT_TIMELINE))
     assert block("calibration") == table.to_markdown().strip()

@@ -4,13 +4,14 @@ constructor keyword of the same name."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from experiments.cli import main
-from model import PARAMETERS, ConfigError, GSOMIAModel, load_config
+from model import PARAMETERS, ConfigError, GSOMIAModel, __version__, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -284,7 +285,7 @@ def test_cli_valid_config_runs_and_writes(tmp_path, capsys):
     status, stdout, _ = run_cli(["run", "--config", str(path), "--out", str(out_dir)], capsys)
     assert status == 0
     assert "outcome:" in stdout
-    assert (out_dir / "outcome.json").exists()
+    assert json.loads((out_dir / "outcome.json").read_text())["version"] == __version__
 
 
 # ---- valid configs -------------------------------------------------------------------------

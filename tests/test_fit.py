@@ -25,7 +25,7 @@ from experiments.fit_report import (
     posterior_summary,
 )
 from experiments.targets import load_targets
-from model import GSOMIAModel
+from model import GSOMIAModel, __version__
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny_targets.toml"
@@ -77,7 +77,8 @@ def test_fitted_toml_is_the_posterior_mean_usable_as_overrides(reference):
 def test_report_contents(reference):
     text = (reference / "report.md").read_text()
     ts = load_targets(TINY)
-    assert f"(seed {SEED})" in text and "`test`" in text  # the command that produced it
+    # the command that produced it, its seed and the model's version
+    assert f"Produced by `test` (seed {SEED}; gsomia {__version__})" in text
     for name, lo, hi in ts.fit.bounds:
         assert f"| `{name}` |" in text
         assert f"{lo:g} – {hi:g}" in text

@@ -20,6 +20,7 @@ import pytest
 from experiments.cli import main
 from experiments.fit import run_fit
 from experiments.fit_store import HISTORY, PREVIOUS, STAGING, read_meta, write_meta
+from model.version import __version__
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny_targets.toml"
@@ -159,6 +160,16 @@ def test_a_fit_json_of_an_older_format_is_named_as_such(reference, tmp_path, cap
     (out / "fit.json").write_text(json.dumps(meta | {"format": 1}))
     code, _, err = run_cli(fit_cli(out, "--resume"), capsys)
     assert code == 2 and f"{out / 'fit.json'}: invalid value 1 for 'format'" in err
+
+
+def test_fit_json_and_report_record_the_models_version(reference):
+    """fit.json names the version of the model the fit ran (and each session's), and so
+    does report.md."""
+    meta = read_meta(reference)
+    assert meta["version"] == __version__
+    assert [s["version"] for s in meta["sessions"]] == [__version__]
+    assert meta["sessions"][0]["versions"]["gsomia"] == __version__
+    assert f"; gsomia {__version__})" in (reference / "report.md").read_text()
 
 
 def test_fit_json_records_each_generations_checksum(reference):

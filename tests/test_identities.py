@@ -2,8 +2,8 @@
 
 Every check goes through ``GSOMIAModel(...)`` keywords, ``m.explain(actor)`` (each option's
 ``immediate`` and ``continuation`` components) and ``m.monthly()``, so it holds whatever
-the payoff and decision code looks like inside. The identities are the README's payoff
-table ("Payoffs") and its description of the backward induction ("Decisions").
+the payoff and decision code looks like inside. The identities are the payoff table of
+docs/model/payoffs.md and the backward induction of docs/model/decisions.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from model import GSOMIAModel
 
 TOL = 1e-9
 SMALL = {"n_citizens": 300}
-# A notice given 2019-08-23 lapses at the 2019-11-23 anniversary (README, "Calendar").
+# A notice given 2019-08-23 lapses at the 2019-11-23 anniversary (docs/model/calendar.md).
 NOTICE_STANDING = {
     "pact_state": "notice_pending",
     "notice_date": date(2019, 8, 23),
@@ -33,8 +33,8 @@ def run(seed: int, **kw) -> GSOMIAModel:
 
 
 # ---- Seoul's alliance cost -------------------------------------------------------------------
-# Seoul's defiance of Washington by the pact state its move leads to (README: notice pending
-# or terminated 1, suspended 1/4, active 0).
+# Seoul's defiance of Washington by the pact state its move leads to (docs/model/payoffs.md:
+# notice pending or terminated 1, suspended 1/4, active 0).
 DEFIANCE_AFTER = {
     "termination_notice": 1.0,
     "conditional_suspension": 0.25,
@@ -101,7 +101,7 @@ def test_the_displeasure_floor_alone_costs_a_defiant_seoul_at_zero_pressure():
 )
 def test_offering_talks_costs_tokyo_face(seed, talks_cost, resolve, grievance):
     """Offering talks costs Tokyo talks_cost * japan_resolve * grievance on offering, and
-    as much again in each month they run (README: ``talks_cost`` term). Against holding,
+    as much again in each month they run (docs/model/payoffs.md, ``talks_cost``). Against holding,
     the offer's immediate audience term is therefore between -2 and -1 times that cost,
     depending on how likely Seoul is to take the offer up."""
     m = GSOMIAModel(

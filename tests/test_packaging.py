@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from model.version import __version__
+
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
@@ -37,6 +39,8 @@ def _run(cmd, **kw):
 NOT_SOURCE = shutil.ignore_patterns(
     ".git",
     ".venv",
+    ".venv-cff",
+    "_build",
     "build",
     "dist",
     "mutants",
@@ -103,6 +107,18 @@ def installed(wheel, tmp_path_factory) -> Path:
     return venv / "bin"
 
 
+def test_wheel_carries_the_models_version_and_license(wheel):
+    """The wheel's version is model/version.py's (pyproject reads it), and it ships the
+    Apache-2.0 license its metadata declares."""
+    assert wheel.name.startswith(f"gsomia-{__version__}-")
+    names = zipfile.ZipFile(wheel).namelist()
+    info = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    metadata = zipfile.ZipFile(wheel).read(info).decode()
+    assert f"\nVersion: {__version__}\n" in metadata
+    assert "\nLicense-Expression: Apache-2.0\n" in metadata
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
 def test_wheel_holds_the_shipped_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     data = [n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n]
@@ -130,7 +146,7 @@ def _in_empty_dir(tmp_path, bin_dir, *args, **kw):
 
 def test_installed_commands_run_from_an_empty_directory(installed, tmp_path):
     res = _in_empty_dir(tmp_path, installed, "gsomia", "--version")
-    assert res.returncode == 0 and res.stdout.strip() == "gsomia 0.1.0"
+    assert res.returncode == 0 and res.stdout.strip() == f"gsomia {__version__}"
     res = _in_empty_dir(tmp_path, installed, "gsomia", "scenarios")
     assert res.returncode == 0 and "baseline_2019" in res.stdout and "smoke" in res.stdout
     res = _in_empty_dir(
@@ -140,6 +156,7 @@ def test_installed_commands_run_from_an_empty_directory(installed, tmp_path):
     assert res.stdout.startswith("baseline_2019: seed 0, 2018-10 to 2019-02")
     res = _in_empty_dir(tmp_path, installed, "gsomia", "run", "--config", "china_pull", "--json")
     assert res.returncode == 0 and json.loads(res.stdout)["parameters"]["name"] == "china_pull"
+    assert json.loads(res.stdout)["version"] == __version__
     res = _in_empty_dir(
         tmp_path, installed, "gsomia", "sweep", "smoke", "--out", "s", "--workers", "1"
     )

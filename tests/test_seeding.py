@@ -1,6 +1,6 @@
 """One seed, four independent streams: decisions, opinion, the North Korean threat and the
-social graph are children of ``numpy.random.SeedSequence(seed)`` (README, "Using the
-model"), in that order. Each stream is rebuilt here from the seed alone and compared with
+social graph are children of ``numpy.random.SeedSequence(seed)`` (docs/getting-started.md,
+"From Python"), in that order. Each stream is rebuilt here from the seed alone and compared with
 what the model did, and changing what one stream drives leaves the others' draws alone."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_no_two_streams_share_a_seed(seed):
 
 @pytest.mark.parametrize("seed", [0, 3, 99])
 def test_threat_follows_the_threat_stream(seed):
-    """Launches are Poisson draws of the threat stream, one a month (README, "Agents")."""
+    """Launches are Poisson draws of the threat stream, one a month (docs/model/actors.md)."""
     m = GSOMIAModel(rng=seed, nk_launch_rate=1.5, **SHORT)
     m.run()
     p = m.parameters

@@ -34,7 +34,7 @@ from experiments.runner import (
 )
 from experiments.spec import load_spec
 from experiments.storage import default_chunk_size, read_meta, write_meta
-from model import OUTCOMES, GSOMIAModel
+from model import OUTCOMES, GSOMIAModel, __version__
 from model.config import load_config
 from model.parameters import PARAMETERS, ConfigError
 
@@ -90,11 +90,14 @@ def test_smoke_sweep_writes_runs_spec_and_meta(reference):
     assert meta["status"] == "complete"
     assert meta["counts"]["runs"] == 8 and meta["counts"]["ok"] == 8
     assert meta["packages"]["mesa"] and meta["packages"]["numpy"]
+    # the model's version: the code that ran (not an editable install's stale metadata)
+    assert meta["version"] == meta["packages"]["gsomia"] == __version__
     assert {"commit", "dirty"} <= set(meta["git"])
     assert meta["started"] and meta["finished"] and meta["host"]
     (session,) = meta["sessions"]  # who ran which runs, where, with which code
     assert session["host"] == socket.gethostname() and session["runs"] == 8
     assert session["git"] == meta["git"] and session["workers"] == 1
+    assert session["version"] == __version__
     assert not (reference / "chunks").exists()
 
 

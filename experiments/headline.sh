@@ -21,6 +21,7 @@ args=(sweep configs/sweeps/deadline_effect.toml --out "$OUT")
 "$GSOMIA" analyze "$OUT"
 
 mkdir -p "$DOCS"
-rm -f "$DOCS"/*.md "$DOCS"/*.png "$DOCS"/*.csv
-cp "$OUT"/report.md "$OUT"/*.png "$OUT"/*.csv "$DOCS"/
+rm -f "$DOCS"/*.md "$DOCS"/*.png "$DOCS"/*.csv "$DOCS"/runs.parquet "$DOCS"/meta.json
+# the runs and their provenance too: tests/test_docs.py checks the report is their analysis
+cp "$OUT"/report.md "$OUT"/*.png "$OUT"/*.csv "$OUT"/runs.parquet "$OUT"/meta.json "$DOCS"/
 echo "copied the report of $OUT to $DOCS/"

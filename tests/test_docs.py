@@ -6,6 +6,7 @@ what they are meant to find."""
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -120,14 +121,11 @@ def test_the_readmes_findings_are_their_sources():
 
 def test_the_headline_report_is_of_the_current_model():
     """A sweep report names the version of the model it ran; the committed headline report
-    must be of the current one (after a change of behaviour: make headline). The report
-    committed before versions were recorded names none (docs/experiments.md says so)."""
+    must be of the current one (after a change of behaviour: make headline)."""
     report = (REPO / "docs" / "deadline_effect" / "report.md").read_text()
     found = re.search(r"; gsomia (\S+)$", report, re.M)
-    if found is None:
-        assert "git 641d93a" in report  # the one report from before versions
-    else:
-        assert found.group(1) == __version__
+    assert found is not None, "the headline report names no version"
+    assert found.group(1) == __version__
 
 
 def test_missing_repository_paths_are_found():
@@ -149,3 +147,19 @@ def test_docstrings_are_prose_with_literals():
     lines = ["The poll's shares: for ending, keeping, undecided."]
     gsomia_docs.prose_docstring(None, "data", "x", None, {}, lines)
     assert lines == ["The poll's shares: for ending, keeping, undecided."]
+
+
+@pytest.mark.slow
+def test_the_headline_report_and_tables_are_the_analysis_of_its_runs(tmp_path):
+    """docs/deadline_effect holds the headline sweep's runs and provenance (make headline
+    copies them with the report): gsomia analyze of those runs writes the committed report,
+    every committed table, and the same figures."""
+    from experiments.analysis import analyze
+
+    src = REPO / "docs" / "deadline_effect"
+    for name in ("runs.parquet", "meta.json"):
+        shutil.copy(src / name, tmp_path / name)
+    analyze(tmp_path)
+    for table in [*sorted(src.glob("*.csv")), src / "report.md"]:
+        assert (tmp_path / table.name).read_text() == table.read_text(), table.name
+    assert {p.name for p in tmp_path.glob("*.png")} == {p.name for p in src.glob("*.png")}

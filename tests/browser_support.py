@@ -234,6 +234,15 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
+def tab_switched(page) -> None:
+    """Wait until the main area's switch to a tab has finished (call it once the new tab's
+    content is visible). For its 0.3 s transition Vuetify's tab window (overflow hidden)
+    animates its height from the old tab's to the new tab's as it was when the switch
+    began; only then does it take the height of the content that arrived meanwhile. Until
+    it ends, what follows the tabs (the footer) can be drawn over the new tab's content."""
+    page.locator(".v-window__container--is-active").wait_for(state="detached")
+
+
 def fill_number(page, label: str, value: int | str) -> None:
     """Type into a number field and press Enter (the field applies on Enter)."""
     field = page.get_by_label(label, exact=True)

@@ -32,6 +32,7 @@ from browser_support import (
     set_seed,
     step,
     stop,
+    tab_switched,
     wait_months,
 )
 
@@ -201,6 +202,7 @@ def test_decision_tables_are_readable_at_1366x768_light_and_dark(browser, server
             page.get_by_role("tab", name="Decisions by month").click()
             tables = page.locator(".gsomia-decision")
             tables.first.wait_for()
+            tab_switched(page)
             assert tables.count() == 4
             for i in range(4):
                 box = tables.nth(i).bounding_box()

@@ -1,6 +1,6 @@
 """Small building blocks the panels share: a figure drawn once per change, an HTML block,
-an accessible slider, a text field applied on Enter, a row of downloads and a task's
-progress line."""
+an accessible slider, a text field applied on Enter, a slot for what comes and goes, a
+row of downloads and a task's progress line."""
 
 from __future__ import annotations
 
@@ -77,6 +77,16 @@ def EnterField(
     solara.v.use_event(field, "focusout", apply)
 
 
+def slot(cls: str) -> Any:
+    """A place in a panel for what comes and goes (messages, a progress line), used as
+    ``with slot(cls):``. Reacton matches a panel's children by their position: an
+    element that appeared or went before others moved them all, and they were built
+    anew as new widgets, so a field lost what was typed into it and a click on a button
+    being replaced was lost. The slot keeps its place; being ``display: contents`` it
+    takes no room when empty and lays its children out as the panel's own."""
+    return solara.Div(classes=[cls], style={"display": "contents"})
+
+
 def html(body: str, cls: str) -> None:
     """A block of the page's own HTML (tables)."""
     solara.HTML(tag="div", unsafe_innerHTML=body, classes=[cls])
@@ -128,11 +138,12 @@ def png_of(build: Callable[[], Figure]) -> Callable[[], bytes]:
 
 def task_status(task: Any, done: int, total: int, cls: str, what: str = "runs") -> None:
     """While ``task`` runs: a progress bar and "running: k of n ..."; after an error: it."""
-    if task.pending:
-        solara.ProgressLinear(
-            value=task.progress if task.progress is not None else True,
-            classes=[f"{cls}-progress"],
-        )
-        solara.Text(f"running: {done} of {total} {what} done", classes=[f"{cls}-status"])
-    if task.error:
-        solara.Error(f"Failed: {task.exception}", classes=[f"{cls}-error"])
+    with slot(f"{cls}-task"):
+        if task.pending:
+            solara.ProgressLinear(
+                value=task.progress if task.progress is not None else True,
+                classes=[f"{cls}-progress"],
+            )
+            solara.Text(f"running: {done} of {total} {what} done", classes=[f"{cls}-status"])
+        if task.error:
+            solara.Error(f"Failed: {task.exception}", classes=[f"{cls}-error"])

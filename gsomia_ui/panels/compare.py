@@ -17,7 +17,7 @@ from gsomia_ui.figures import compare_figure
 from gsomia_ui.panels.ensemble import SeedsField, seeds_wanted
 from gsomia_ui.scenarios import Settings, scenario_values, settings_from
 from gsomia_ui.tables import compare_html
-from gsomia_ui.widgets import EnterField, FigureImage, html, task_status
+from gsomia_ui.widgets import EnterField, FigureImage, html, slot, task_status
 from model import ConfigError
 
 
@@ -65,9 +65,10 @@ def ComparePanel(
             style="min-width: 320px",
         )
     solara.Text(f"B: {b.label}" if b is not None else "", classes=["gsomia-compare-b-label"])
-    for message in (problem, b_problem):
-        if message:
-            solara.Error(message, classes=["gsomia-compare-error"])
+    with slot("gsomia-compare-errors"):
+        for message in (problem, b_problem):
+            if message:
+                solara.Error(message, classes=["gsomia-compare-error"])
     n = seeds_wanted(n_seeds.value)
     ready = settings is not None and b is not None and not problem
     with solara.Row(style={"align-items": "center"}):

@@ -18,7 +18,7 @@ from gsomia_ui.figures import ensemble_figure, posterior_figure
 from gsomia_ui.inputs import parse_int
 from gsomia_ui.scenarios import Settings
 from gsomia_ui.tables import ensemble_html, posterior_html
-from gsomia_ui.widgets import EnterField, FigureImage, html, task_status
+from gsomia_ui.widgets import EnterField, FigureImage, html, slot, task_status
 
 
 def seeds_wanted(n: Any) -> int:
@@ -45,8 +45,9 @@ def SeedsEnsemble(
         "runner's single run on the shared worker pool.",
         classes=["gsomia-ensemble-settings"],
     )
-    if problem:
-        solara.Error(f"Fix the settings first: {problem}", classes=["gsomia-ensemble-error"])
+    with slot("gsomia-ensemble-errors"):
+        if problem:
+            solara.Error(f"Fix the settings first: {problem}", classes=["gsomia-ensemble-error"])
     n = seeds_wanted(n_seeds.value)
     with solara.Row(style={"align-items": "center"}):
         SeedsField(n_seeds, task.pending, ["gsomia-ensemble-n"])

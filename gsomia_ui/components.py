@@ -33,7 +33,7 @@ from mesa.visualization.utils import update_counter
 from gsomia_ui import ensembles
 from gsomia_ui.ensembles import EnsembleView
 from gsomia_ui.figures import ensemble_figure, figure_svg, network_figure, series_figure
-from gsomia_ui.panels.ensemble import seeds_wanted
+from gsomia_ui.panels.ensemble import SeedsField, seeds_wanted
 from gsomia_ui.panels.run import Outcome, status_line
 from gsomia_ui.tables import countdown_html, ensemble_html, month_html
 from gsomia_ui.view import RunView, make_view, month_label
@@ -118,7 +118,7 @@ def EnsemblePanel(model: GSOMIAModel) -> None:
         " + " + ", ".join(f"{k} = {v}" for k, v in view.changed.items()) if view.changed else ""
     )
     with solara.Row(style={"align-items": "center"}):
-        solara.InputInt("Seeds (N)", value=n_seeds, disabled=task.pending)
+        SeedsField(n_seeds, task.pending)
         solara.Button(
             "Run ensemble",
             on_click=lambda: task(dict(view.run_params), list(range(n)), label),

@@ -109,6 +109,20 @@ def parse_date(name: str, text: str) -> tuple[date | None, str | None]:
         )
 
 
+def parse_text(text: str) -> tuple[str, None]:
+    """Text typed into a text field, as typed (nothing to check)."""
+    return text, None
+
+
+def parse_int(label: str, text: str) -> tuple[int | None, str | None]:
+    """A whole number typed into the field ``label``: ``(n, None)``, or ``(None,
+    message)`` naming the field and the text."""
+    try:
+        return int(str(text).strip()), None
+    except ValueError:
+        return None, f"{label}: {str(text)!r} is not a whole number; allowed: digits, e.g. 20"
+
+
 def slider_step(name: str) -> float:
     """A slider step for a parameter: the coarsest of 1, 0.1, 0.05, 0.01, 0.005, 0.001
     giving at least 50 positions on which the default and the lower bound lie exactly."""

@@ -37,6 +37,7 @@ from gsomia_ui.scenarios import (
 from gsomia_ui.serving import TITLE
 from gsomia_ui.state import Session, pending_changes
 from gsomia_ui.view import RunView
+from gsomia_ui.widgets import slot
 from model import ConfigError
 
 PAGE_STYLE = {"flex-wrap": "nowrap", "align-items": "flex-start", "gap": "12px"}
@@ -194,18 +195,20 @@ def Page() -> None:
                 "Run to end", on_click=lambda: do("end"), disabled=busy or not view.running
             )
             solara.Button("Reset", on_click=reset, disabled=busy and not playing)
-        if not view.running:
-            solara.Text(
-                "The run has ended: press Reset to start again.",
-                classes=["gsomia-ended"],
-                style={"font-size": "12px"},
-            )
-        if pending_changes(view, scenario.value, seed_text.value, values.value):
-            solara.Warning(
-                "Changed settings: press Reset to run them (the ensembles run them as they are).",
-                dense=True,
-                classes=["gsomia-pending-changes"],
-            )
+        with slot("gsomia-run-notes"):  # the parameters' controls below keep their widgets
+            if not view.running:
+                solara.Text(
+                    "The run has ended: press Reset to start again.",
+                    classes=["gsomia-ended"],
+                    style={"font-size": "12px"},
+                )
+            if pending_changes(view, scenario.value, seed_text.value, values.value):
+                solara.Warning(
+                    "Changed settings: press Reset to run them (the ensembles run them as they "
+                    "are).",
+                    dense=True,
+                    classes=["gsomia-pending-changes"],
+                )
 
     solara.Title(TITLE)
     # Two columns of our own (Solara's AppLayout nests into "embedded" mode under
@@ -225,8 +228,9 @@ def Page() -> None:
         with solara.Column(classes=["gsomia-main"], style=MAIN_STYLE):
             solara.ProgressLinear(busy, classes=["gsomia-busy"] if busy else ["gsomia-idle"])
             StatusBar(view)
-            if ops.error:
-                solara.Error(f"{ops.exception}", classes=["gsomia-error"])
+            with slot("gsomia-errors"):
+                if ops.error:
+                    solara.Error(f"{ops.exception}", classes=["gsomia-error"])
             with solara.lab.Tabs(value=tab, lazy=True):
                 with solara.lab.Tab("Run"):
                     RunPanel(view)

@@ -188,6 +188,51 @@ def wait_months(page, n: int, timeout_ms: int = 60_000) -> None:
         page.locator(".gsomia-clock", has_text=f"({n} of ").wait_for(timeout=timeout_ms)
 
 
+PLAYED_JS = """n => {
+    const clock = document.querySelector('.gsomia-clock');
+    const found = clock && clock.innerText.match(/\\((\\d+) of \\d+ months\\)/);
+    return found !== null && Number(found[1]) >= n;
+}"""
+
+
+def wait_played(page, n: int, timeout_ms: int = 60_000) -> None:
+    """Wait until the status shows at least ``n`` months simulated, for a run that plays
+    on. A playing run shows each month for a play interval and a step only (about half a
+    second on a quick machine), while a locator's wait looks every 500 ms after its first
+    tries: a wait for exactly ``n`` can miss that month and time out while the run plays
+    to its end. "At least ``n``" stays true once reached (and is checked every frame)."""
+    page.wait_for_function(PLAYED_JS, arg=n, timeout=timeout_ms)
+
+
+WATCH_JS = """cls => {
+    const seen = (window.gsomiaSeen = window.gsomiaSeen || {});
+    const has = n => n.nodeType === 1
+        && (n.classList.contains(cls) || n.getElementsByClassName(cls).length > 0);
+    const had = r => (r.oldValue || "").split(/\\s+/).includes(cls);
+    seen[cls] = has(document.body);
+    new MutationObserver(records => {
+        if (records.some(r => had(r) || has(r.target) || [...r.addedNodes].some(has))) {
+            seen[cls] = true;
+        }
+    }).observe(document.body, {
+        subtree: true, childList: true,
+        attributes: true, attributeFilter: ["class"], attributeOldValue: true,
+    });
+}"""
+
+
+def watch(page, cls: str) -> None:
+    """Note from now on whether an element of class ``cls`` is ever on the page
+    (``seen``): a state shown briefly (the busy bar of a quick Reset) can come and go
+    between two looks of a locator's wait, which looks every 500 ms after its first tries."""
+    page.evaluate(WATCH_JS, cls)
+
+
+def seen(page, cls: str) -> bool:
+    """Whether an element of class ``cls`` was on the page since ``watch(page, cls)``."""
+    return page.evaluate("cls => window.gsomiaSeen[cls]", cls)
+
+
 def idle(page) -> None:
     """Wait until no model operation runs."""
     page.locator(".gsomia-idle").wait_for(state="attached")
@@ -232,6 +277,15 @@ def pick(page, label: str, option: str) -> None:
 def open_tab(page, name: str) -> None:
     """Open a tab of the main area."""
     page.get_by_role("tab", name=name).click()
+
+
+def tab_switched(page) -> None:
+    """Wait until the main area's switch to a tab has finished (call it once the new tab's
+    content is visible). For its 0.3 s transition Vuetify's tab window (overflow hidden)
+    animates its height from the old tab's to the new tab's as it was when the switch
+    began; only then does it take the height of the content that arrived meanwhile. Until
+    it ends, what follows the tabs (the footer) can be drawn over the new tab's content."""
+    page.locator(".v-window__container--is-active").wait_for(state="detached")
 
 
 def fill_number(page, label: str, value: int | str) -> None:

@@ -665,6 +665,42 @@ def test_page_renders_steps_and_keeps_one_model_per_render():
         rc2.close()
 
 
+@needs_solara
+def test_a_message_that_comes_and_goes_leaves_the_fields_and_buttons_after_it_in_place():
+    """B's changes typed wrong, then right: the error comes and goes above the seeds field
+    and the buttons, which stay the same widgets and keep the N typed meanwhile (they
+    were built anew, losing what was typed and a click landing meanwhile: a comparison
+    ran the 50 seeds shown again after 6 had been typed)."""
+    import ipyvuetify as v
+    import solara
+
+    _box, rc = solara.render(page.Page(), handle_error=False)
+    try:
+        rc.find(v.Tabs).widget.v_model = 3  # Compare
+
+        def field(label: str):
+            found = rc.find(v.TextField, label=label)
+            found.assert_single()
+            return found.widget
+
+        def errors() -> list[str]:
+            alerts = rc.find(v.Alert).widgets
+            return [str(a.children) for a in alerts if "gsomia-compare-error" in a.class_]
+
+        seeds = field("Seeds (N)")
+        run = rc.find(v.Btn, children=["Run comparison"]).widget
+        seeds.v_model = "6"  # typed, not applied yet
+        changes = field("B: changes (KEY=VALUE, ...)")
+        for typed, wrong in (("audience_cots=2", True), ("audience_cost=2", False)):
+            changes.v_model = typed
+            changes.fire_event("keyup.enter", {})
+            assert any("audience_cots" in e for e in errors()) is wrong
+            assert field("Seeds (N)") is seeds and seeds.v_model == "6"
+            assert rc.find(v.Btn, children=["Run comparison"]).widget is run
+    finally:
+        rc.close()
+
+
 # ---- gsomia ui (experiments/serve.py): no Solara needed ------------------------------------------
 def test_ui_without_assets_exits_2_pointing_at_make(tmp_path, monkeypatch, capsys):
     from experiments import serve

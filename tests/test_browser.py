@@ -28,11 +28,15 @@ from browser_support import (
     needs_browser,
     open_page,
     pick,
+    seen,
     serve_until_ready,
     set_seed,
     step,
     stop,
+    tab_switched,
     wait_months,
+    wait_played,
+    watch,
 )
 
 from experiments import serve
@@ -149,7 +153,7 @@ def test_play_pauses_and_stops_at_the_end_as_a_play_button(ui):
     idle(page)
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for()
-    wait_months(page, 2)
+    wait_played(page, 2)
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for()
     idle(page)
@@ -170,13 +174,14 @@ def test_play_pauses_and_stops_at_the_end_as_a_play_button(ui):
 def test_reset_shows_a_busy_indicator_and_stops_play(ui):
     page, problems = ui
     step(page, 1)
+    watch(page, "gsomia-busy")
     page.get_by_role("button", name="Reset").click()
-    page.locator(".gsomia-busy").wait_for(state="attached", timeout=5_000)
-    idle(page)
     wait_months(page, 0)
+    idle(page)
+    assert seen(page, "gsomia-busy")
     # Reset while playing: the play stops, the fresh run stays at its start
     page.get_by_role("button", name="Play").click()
-    wait_months(page, 1)
+    wait_played(page, 1)
     page.get_by_role("button", name="Reset").click()
     wait_months(page, 0)
     idle(page)
@@ -201,6 +206,7 @@ def test_decision_tables_are_readable_at_1366x768_light_and_dark(browser, server
             page.get_by_role("tab", name="Decisions by month").click()
             tables = page.locator(".gsomia-decision")
             tables.first.wait_for()
+            tab_switched(page)
             assert tables.count() == 4
             for i in range(4):
                 box = tables.nth(i).bounding_box()

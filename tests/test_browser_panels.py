@@ -115,6 +115,36 @@ def test_two_settings_compared_over_the_same_seeds(ui):
     problems.check()
 
 
+RUNNING_DONE_JS = """([cls, than]) => {
+    const status = document.querySelector(`.${cls}`);
+    const found = status && status.innerText.match(/running: (\\d+) of/);
+    return found !== null && Number(found[1]) > than;
+}"""
+
+
+def test_text_typed_while_the_panel_redraws_is_kept(ui):
+    """B's changes typed while a comparison runs, whose progress redraws the panel before
+    the Enter: the text stays in the field and the Enter applies it (the field showed the
+    value applied before again, and the Enter applied that)."""
+    page, problems = ui
+    open_tab(page, "Compare")
+    fill_number(page, "Seeds (N)", 200)
+    page.get_by_role("button", name="Run comparison").click()
+    status = page.locator(".gsomia-compare-status", has_text=re.compile(r"running: \d+ of 200"))
+    status.wait_for(timeout=60_000)
+    changes = page.get_by_label("B: changes (KEY=VALUE, ...)")
+    changes.fill("audience_cost=2")  # typed, not applied yet
+    done = int(re.search(r"running: (\d+)", status.inner_text()).group(1))
+    # two redraws of the panel after the text was typed
+    page.wait_for_function(RUNNING_DONE_JS, arg=["gsomia-compare-status", done + 1], timeout=60_000)
+    assert changes.input_value() == "audience_cost=2"
+    changes.press("Enter")
+    page.locator(".gsomia-compare-b-label", has_text="audience_cost = 2").wait_for()
+    page.get_by_role("button", name="Cancel comparison").click()
+    page.locator(".gsomia-compare-status", has_text="cancelled").wait_for(timeout=60_000)
+    problems.check()
+
+
 @pytest.fixture(scope="module")
 def smoke_sweep(tmp_path_factory) -> Path:
     """A finished smoke sweep with no report yet."""

@@ -14,10 +14,10 @@ import solara
 from experiments.cli import parse_set
 from gsomia_ui.ensembles import ComparisonView
 from gsomia_ui.figures import compare_figure
-from gsomia_ui.panels.ensemble import seeds_wanted
+from gsomia_ui.panels.ensemble import SeedsField, seeds_wanted
 from gsomia_ui.scenarios import Settings, scenario_values, settings_from
 from gsomia_ui.tables import compare_html
-from gsomia_ui.widgets import FigureImage, html, task_status
+from gsomia_ui.widgets import EnterField, FigureImage, html, slot, task_status
 from model import ConfigError
 
 
@@ -57,20 +57,22 @@ def ComparePanel(
         solara.Select(
             "B: scenario", values=list(scenarios), value=b_scenario, classes=["gsomia-compare-b"]
         )
-        solara.InputText(
+        EnterField(
             "B: changes (KEY=VALUE, ...)",
-            value=b_changes,
+            b_changes.value,
+            b_changes.set,
             classes=["gsomia-compare-changes"],
-            style={"min-width": "320px"},
+            style="min-width: 320px",
         )
     solara.Text(f"B: {b.label}" if b is not None else "", classes=["gsomia-compare-b-label"])
-    for message in (problem, b_problem):
-        if message:
-            solara.Error(message, classes=["gsomia-compare-error"])
+    with slot("gsomia-compare-errors"):
+        for message in (problem, b_problem):
+            if message:
+                solara.Error(message, classes=["gsomia-compare-error"])
     n = seeds_wanted(n_seeds.value)
     ready = settings is not None and b is not None and not problem
     with solara.Row(style={"align-items": "center"}):
-        solara.InputInt("Seeds (N)", value=n_seeds, disabled=task.pending)
+        SeedsField(n_seeds, task.pending)
         solara.Button(
             "Run comparison",
             on_click=lambda: task(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,44 +21,12 @@ from gsomia_ui.inputs import (
     help_text,
     param_label,
     parse_date,
+    parse_int,
     slider_step,
 )
 from gsomia_ui.serving import TITLE
-from gsomia_ui.widgets import Slider
+from gsomia_ui.widgets import EnterField, Slider
 from model import HEADLINE, PARAMETERS
-
-
-@solara.component
-def DateField(name: str, value: Any, set_value: Callable[[Any], None], disabled: bool) -> None:
-    """A date typed as YYYY-MM-DD: applied when it parses; otherwise the text stays, with a
-    message naming the parameter and the format, and the value in use is kept."""
-    shown = value.isoformat() if isinstance(value, date) else str(value)
-    text, set_text = solara.use_state(shown, key=name)
-    problem, set_problem = solara.use_state(None, key=f"{name}-problem")
-
-    def follow_value() -> None:  # a new value from elsewhere (a scenario picked)
-        set_text(shown)
-        set_problem(None)
-
-    solara.use_effect(follow_value, [shown])
-
-    def typed(new: str) -> None:
-        set_text(new)
-        parsed, message = parse_date(name, new)
-        set_problem(message)
-        if parsed is not None:
-            set_value(parsed)
-
-    solara.InputText(
-        f"{param_label(name)} ({DATE_FORMAT})",
-        value=text,
-        on_value=typed,
-        disabled=disabled,
-        error=problem is not None,
-        classes=[f"gsomia-date-{name}"],
-    )
-    if problem is not None:
-        solara.Text(problem, classes=["gsomia-date-error"], style={"color": "#d6604d"})
 
 
 @solara.component
@@ -92,13 +61,16 @@ def ParamControl(
                 disabled=disabled,
             )
         elif kind == "int":
-            solara.InputInt(label, value=int(value), on_value=set_value, disabled=disabled)
+            EnterField(label, int(value), set_value, partial(parse_int, label), disabled)
         elif kind == "select":
             solara.Select(label, values=list(p.choices), value=value, on_value=set_value)
-        elif kind == "date":
-            DateField(name, value, set_value, disabled)
+        elif kind == "date":  # bad text: a message under the field, the value in use stays
+            shown = value.isoformat() if isinstance(value, date) else str(value)
+            date_label = f"{label} ({DATE_FORMAT})"
+            parse = partial(parse_date, name)
+            EnterField(date_label, shown, set_value, parse, disabled, [f"gsomia-date-{name}"])
         else:
-            solara.InputText(label, value=str(value), on_value=set_value, disabled=disabled)
+            EnterField(label, str(value), set_value, disabled=disabled)
         solara.Text(
             help_text(name),
             classes=["gsomia-param-help"],

@@ -6,6 +6,8 @@ with progress and Cancel."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import solara
@@ -13,14 +15,22 @@ import solara
 from gsomia_ui import ensembles
 from gsomia_ui.ensembles import EnsembleView, PosteriorView
 from gsomia_ui.figures import ensemble_figure, posterior_figure
+from gsomia_ui.inputs import parse_int
 from gsomia_ui.scenarios import Settings
 from gsomia_ui.tables import ensemble_html, posterior_html
-from gsomia_ui.widgets import FigureImage, html, task_status
+from gsomia_ui.widgets import EnterField, FigureImage, html, slot, task_status
 
 
 def seeds_wanted(n: Any) -> int:
     """The seeds field's value, kept between 1 and ``MAX_SEEDS``."""
     return min(max(int(n or 1), 1), ensembles.MAX_SEEDS)
+
+
+@solara.component
+def SeedsField(n_seeds: solara.Reactive[int], disabled: bool, classes: Sequence[str] = ()) -> None:
+    """The "Seeds (N)" field of an ensemble or a comparison (applied on Enter)."""
+    label = "Seeds (N)"
+    EnterField(label, n_seeds.value, n_seeds.set, partial(parse_int, label), disabled, classes)
 
 
 @solara.component
@@ -35,13 +45,12 @@ def SeedsEnsemble(
         "runner's single run on the shared worker pool.",
         classes=["gsomia-ensemble-settings"],
     )
-    if problem:
-        solara.Error(f"Fix the settings first: {problem}", classes=["gsomia-ensemble-error"])
+    with slot("gsomia-ensemble-errors"):
+        if problem:
+            solara.Error(f"Fix the settings first: {problem}", classes=["gsomia-ensemble-error"])
     n = seeds_wanted(n_seeds.value)
     with solara.Row(style={"align-items": "center"}):
-        solara.InputInt(
-            "Seeds (N)", value=n_seeds, disabled=task.pending, classes=["gsomia-ensemble-n"]
-        )
+        SeedsField(n_seeds, task.pending, ["gsomia-ensemble-n"])
         solara.Button(
             "Run ensemble",
             on_click=lambda: task(settings.params, list(range(n)), settings.label),
@@ -86,9 +95,12 @@ def PosteriorEnsemble(
         "Beside it: the posterior mean (the fit's point estimate) over as many seeds."
     )
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.InputText("Fit folder", value=fit_dir, classes=["gsomia-fit-dir"])
-        solara.InputInt("Parameter draws", value=draws, classes=["gsomia-draws"])
-        solara.InputInt("Seeds per draw", value=draw_seeds, classes=["gsomia-draw-seeds"])
+        EnterField("Fit folder", fit_dir.value, fit_dir.set, classes=["gsomia-fit-dir"])
+        for label, field, cls in (
+            ("Parameter draws", draws, "gsomia-draws"),
+            ("Seeds per draw", draw_seeds, "gsomia-draw-seeds"),
+        ):
+            EnterField(label, field.value, field.set, partial(parse_int, label), classes=[cls])
         p, s = max(1, int(draws.value or 1)), max(1, int(draw_seeds.value or 1))
         solara.Button(
             "Run posterior ensemble",

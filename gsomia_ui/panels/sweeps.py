@@ -13,7 +13,7 @@ from typing import Any
 import solara
 import solara.lab
 
-from gsomia_ui.widgets import downloads, image
+from gsomia_ui.widgets import EnterField, downloads, image
 from model import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -154,11 +154,12 @@ def SweepPanel(folder: solara.Reactive[str]) -> None:
                 on_value=folder.set,
                 classes=["gsomia-sweep-pick"],
             )
-        solara.InputText(
+        EnterField(
             "Sweep folder (any path)",
-            value=folder,
+            folder.value,
+            folder.set,
             classes=["gsomia-sweep-path"],
-            style={"min-width": "420px"},
+            style="min-width: 420px",
         )
     d = Path(folder.value).expanduser() if folder.value else None
     report, problem = solara.use_memo(

@@ -186,9 +186,9 @@ def run_collect(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 MUTANT = "model.calendar.x_month__mutmut_1"
 RECORDED = [
-    "tests/test_calibration.py::test_readme_fit_block_is_the_committed_fit_report",
+    "tests/test_calibration.py::test_docs_fit_block_is_the_committed_fit_report",
     "tests/test_calibration.py::test_baseline_shares_are_within_their_binomial_error_of_the_committed_values",
-    "tests/test_calibration.py::test_readme_calibration_table_is_regenerated_by_its_command",
+    "tests/test_calibration.py::test_docs_calibration_table_is_regenerated_by_its_command",
     *(f"tests/test_golden.py::test_golden_runs_reproduced[{c}]" for c in GOLDEN),
 ]
 

@@ -12,7 +12,21 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from agent_contract import EXPLORE, QUIET, GovernmentContract, run
+from agent_contract import (
+    BELIEF,
+    EXPIRY_MONTH,
+    EXPLORE,
+    INTELLIGENCE,
+    NOTICE_MONTH,
+    QUIET,
+    SIGNING_MONTH,
+    E,
+    GovernmentContract,
+    P,
+    Sized,
+    run,
+)
+from agent_contract import Case as C
 
 from agents import (
     Beijing,
@@ -27,12 +41,382 @@ from agents import (
 )
 from model import GSOMIAModel
 from model.opinion import OpinionNetwork, OpinionPush
+from model.pact import WTO_ACTIVE, WTO_SUSPENDED, Pact
+
+NEGOTIATING, ACTIVE, NOTICE_PENDING, SUSPENDED, TERMINATED = (int(s) for s in Pact)
+
+
+# Seoul's payoffs (agents/seoul.py, ``prepared`` and ``utility``), with the expected public
+# (end, keep) = (poll, 1 - poll) = (0.6, 0.4) unless a case gives a belief.
+SEOUL_END, SEOUL_KEEP = E.poll, 1.0 - E.poll
+SUSPEND_TALKS = {"tokyo": "talks_offer", "seoul": "conditional_suspension+wto_suspension"}
+CURBS_TALKS = {"pact": NOTICE_PENDING, "curb": 2, "wto": WTO_ACTIVE}
+"""A standing notice against full curbs and a standing WTO complaint: Tokyo may offer
+talks, Seoul may take them up with the symmetric pause."""
 
 
 class TestSeoul(GovernmentContract):
     cls = Seoul
     expected_moves = seoul.MOVES
     quiet_move = "hold"
+    terms = (
+        # ---- security = intelligence * clip(1 - (tension + strain)) * alive
+        Sized(
+            "payoff",
+            "security",
+            C("targeted curbs", start={"curb": 1}),
+            INTELLIGENCE * (1.0 - (E.tension + P.trust_loss * 1 / 2)),
+            "strain (pact.py) = trust_loss * curb / 2 = 0.2; trust = 1 - (0.1 + 0.2) = 0.7; "
+            "1.8 * 0.7 = 1.26",
+        ),
+        Sized(
+            "payoff",
+            "security",
+            C("notice under full curbs, talks running", start={**CURBS_TALKS, "talks": 1}),
+            INTELLIGENCE * (1.0 - (E.tension + P.notice_tension + P.trust_loss - P.talks_relief)),
+            "strain = notice_tension + trust_loss * 2/2 - talks_relief = 0.35; trust = 0.55; "
+            "1.8 * 0.55 = 0.99",
+        ),
+        Sized(
+            "payoff",
+            "security",
+            C(
+                "revived notice ends the pact",
+                start={"pact": SUSPENDED},
+                moves={"seoul": "revive_notice"},
+            ),
+            0.0,
+            "a terminated pact is not alive (pact.py ALIVE): no intelligence",
+        ),
+        # ---- economic = trade_dependence * -korea_exposure * damage * (1 - talks_prospect
+        #      * talks) - wto_cost * (move is the complaint)
+        Sized(
+            "payoff",
+            "economic",
+            C("complaint against full curbs", start={"curb": 2}, moves={"seoul": "wto_complaint"}),
+            -E.trade_dependence * P.korea_exposure * P.trade_damage * (1 - P.supply_diversification)
+            - P.wto_cost,
+            "damage per dependence (pact.py) = 1.5 * (1 - 0.2) * 2/2 = 1.2; "
+            "-0.8 * 0.8 * 1.2 - 0.35 = -1.118",
+        ),
+        Sized(
+            "payoff",
+            "economic",
+            C("talks on targeted curbs", start={"curb": 1, "talks": 1, "wto": WTO_SUSPENDED}),
+            -E.trade_dependence
+            * P.korea_exposure
+            * P.trade_damage
+            * (1 - P.supply_diversification)
+            * 0.5
+            * (1 - P.talks_prospect),
+            "damage = 1.5 * 0.8 * 1/2 = 0.6; talks hold out their removal: -0.8 * 0.8 * 0.6 * "
+            "(1 - 0.25) = -0.288",
+        ),
+        # ---- audience = end * (opinion_weight * hardness - backdown - pause - signing)
+        #      - keep * opinion_weight * hardness - postpone_cost * (move is postpone)
+        Sized(
+            "payoff",
+            "audience",
+            C("notice", moves={"seoul": "termination_notice"}, cal=NOTICE_MONTH),
+            P.opinion_weight * 1.0 * (SEOUL_END - SEOUL_KEEP),
+            "hardness of a standing notice 1 (seoul.py hardness), nothing to back down from: "
+            "0.9 * 1 * (0.6 - 0.4) = 0.18",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C(
+                "notice with a standing complaint, public by state",
+                start={"curb": 2, "wto": WTO_ACTIVE, "pressure": 2},
+                moves={"seoul": "termination_notice"},
+                env={"public": BELIEF},
+                cal=NOTICE_MONTH,
+            ),
+            P.opinion_weight * (1.0 + P.wto_hardness) * (0.62 - 0.19),
+            "hardness = 1 + wto_hardness = 1.3; the public after the move (curb 2, firm, no "
+            "talks, pressure level 2): end 0.2 + 0.2 + 0.2 + 0.02 = 0.62, keep 0.5 - 0.2 - "
+            "0.15 + 0.04 = 0.19 (hand_belief); 0.9 * 1.3 * 0.43 = 0.5031",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C(
+                "suspension",
+                start={"pact": NOTICE_PENDING},
+                moves={"seoul": "conditional_suspension"},
+            ),
+            SEOUL_END
+            * (P.opinion_weight * P.suspended_hardness - P.audience_cost * P.suspension_face)
+            - SEOUL_KEEP * P.opinion_weight * P.suspended_hardness,
+            "hardness 0.5; backdown = audience_cost * committed 1 * suspension_face = 2: "
+            "0.6 * (0.45 - 2) - 0.4 * 0.45 = -1.11",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C("package taking up talks", start=CURBS_TALKS, moves=SUSPEND_TALKS),
+            SEOUL_END
+            * (
+                P.opinion_weight * (P.suspended_hardness + P.paused_wto_hardness)
+                - P.audience_cost * P.suspension_face * (1 - P.face_saving)
+                - P.wto_pause_face * P.audience_cost
+            )
+            - SEOUL_KEEP * P.opinion_weight * (P.suspended_hardness + P.paused_wto_hardness),
+            "hardness = 0.5 + paused 0.1 = 0.6; fresh talks save face: backdown = 4 * 0.5 * "
+            "(1 - 0.6) = 0.8; pause = 0.15 * 4 = 0.6; 0.6 * (0.54 - 1.4) - 0.4 * 0.54 = -0.732",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C(
+                "rescinding a suspended notice",
+                start={"pact": SUSPENDED},
+                moves={"seoul": "rescind_notice"},
+            ),
+            -SEOUL_END * P.audience_cost,
+            "an active pact is not hard; a suspended notice commits: backdown = 4 * 1 * 1; "
+            "-0.6 * 4 = -2.4",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C(
+                "signing",
+                start={"pact": NEGOTIATING},
+                moves={"seoul": "sign"},
+                env={"poll": 0.7},
+                cal=SIGNING_MONTH,
+            ),
+            -0.7 * P.audience_cost,
+            "signing costs audience_cost by the share for ending: -0.7 * 4 = -2.8",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C(
+                "postponing",
+                start={"pact": NEGOTIATING},
+                moves={"seoul": "postpone_signing"},
+                cal=SIGNING_MONTH,
+            ),
+            -P.postpone_cost,
+            "nothing hard, no climb-down: only postpone_cost = -0.45",
+        ),
+        # ---- alliance = -us_pressure_weight * defiance * (pressure_seoul + displeasure)
+        Sized(
+            "payoff",
+            "alliance",
+            C(
+                "notice under raised pressure",
+                start={"pact": NOTICE_PENDING, "pressure": 1},
+                moves={"washington": "raise_pressure"},
+            ),
+            -P.us_pressure_weight * 1.0 * (2 / 3 + P.us_baseline_displeasure),
+            "rung 2 of 3 = 2/3 of all-out; full defiance: -0.8 * (2/3 + 0.3) = -0.77333",
+        ),
+        Sized(
+            "payoff",
+            "alliance",
+            C("suspended under all-out pressure", start={"pact": SUSPENDED, "pressure": 3}),
+            -P.us_pressure_weight * P.suspended_defiance * (1.0 + P.us_baseline_displeasure),
+            "-0.8 * 0.25 * (1 + 0.3) = -0.26",
+        ),
+        # ---- china = china_influence * inducement * defiance
+        Sized(
+            "payoff",
+            "china",
+            C(
+                "rhetoric toward a standing notice",
+                start={"pact": NOTICE_PENDING},
+                moves={"beijing": "rhetoric"},
+            ),
+            P.china_influence * P.rhetoric_strength * 1.0,
+            "inducement of rhetoric = rhetoric_strength (beijing.py strength): 1.1 * 0.4 = 0.44",
+        ),
+        Sized(
+            "payoff",
+            "china",
+            C(
+                "inducement toward a suspended notice",
+                start={"pact": SUSPENDED},
+                moves={"beijing": "inducement"},
+            ),
+            P.china_influence * 1.0 * P.suspended_defiance,
+            "1.1 * 1 * 0.25 = 0.275",
+        ),
+        # ---- signals (signals, derived)
+        Sized("signal", "alive", C("holding an active pact"), 1.0, "pact.py ALIVE[active] = 1"),
+        Sized(
+            "signal",
+            "alive",
+            C("revived notice", start={"pact": SUSPENDED}, moves={"seoul": "revive_notice"}),
+            0.0,
+            "revival terminates the pact: ALIVE[terminated] = 0",
+        ),
+        Sized(
+            "signal",
+            "defiance",
+            C(
+                "suspension",
+                start={"pact": NOTICE_PENDING},
+                moves={"seoul": "conditional_suspension"},
+            ),
+            P.suspended_defiance,
+            "seoul.py defiance[suspended] = suspended_defiance = 0.25",
+        ),
+        Sized(
+            "signal",
+            "defiance",
+            C("notice", moves={"seoul": "termination_notice"}, cal=NOTICE_MONTH),
+            1.0,
+            "defiance[notice_pending] = 1",
+        ),
+        Sized(
+            "signal",
+            "hardness",
+            C(
+                "package",
+                start=CURBS_TALKS,
+                moves={"seoul": "conditional_suspension+wto_suspension"},
+            ),
+            P.suspended_hardness + P.paused_wto_hardness,
+            "hardness[suspended] + wto_hardness[paused] = 0.5 + 0.1 = 0.6",
+        ),
+        Sized(
+            "signal",
+            "hardness",
+            C("complaint", start={"curb": 1}, moves={"seoul": "wto_complaint"}),
+            P.wto_hardness,
+            "hardness[active] 0 + wto_hardness[standing] = 0.3",
+        ),
+        # ---- transitions
+        Sized(
+            "state",
+            "pact",
+            C("notice", moves={"seoul": "termination_notice"}, cal=NOTICE_MONTH),
+            NOTICE_PENDING,
+            "a notice leaves it pending (PACT_AFTER)",
+        ),
+        Sized(
+            "state",
+            "pact",
+            C("package", start=CURBS_TALKS, moves=SUSPEND_TALKS),
+            SUSPENDED,
+            "suspended",
+        ),
+        Sized(
+            "state",
+            "pact",
+            C("rescinding", start={"pact": SUSPENDED}, moves={"seoul": "rescind_notice"}),
+            ACTIVE,
+            "rescission restores the active pact",
+        ),
+        Sized(
+            "state",
+            "pact",
+            C("reviving", start={"pact": SUSPENDED}, moves={"seoul": "revive_notice"}),
+            TERMINATED,
+            "revival terminates",
+        ),
+        Sized(
+            "state",
+            "pact",
+            C("signing", start={"pact": NEGOTIATING}, moves={"seoul": "sign"}, cal=SIGNING_MONTH),
+            ACTIVE,
+            "signing makes it active",
+        ),
+        Sized(
+            "state",
+            "pact",
+            C(
+                "abandoning",
+                start={"pact": NEGOTIATING},
+                moves={"seoul": "abandon_signing"},
+                cal=SIGNING_MONTH,
+            ),
+            TERMINATED,
+            "abandoning ends it",
+        ),
+        Sized(
+            "state",
+            "wto",
+            C("complaint", start={"curb": 1}, moves={"seoul": "wto_complaint"}),
+            WTO_ACTIVE,
+            "filed",
+        ),
+        Sized(
+            "state",
+            "wto",
+            C("package", start=CURBS_TALKS, moves=SUSPEND_TALKS),
+            WTO_SUSPENDED,
+            "paused",
+        ),
+        Sized(
+            "state",
+            "talks",
+            C("package", start=CURBS_TALKS, moves=SUSPEND_TALKS),
+            1,
+            "talks taken up",
+        ),
+        Sized(
+            "state",
+            "talks",
+            C(
+                "offer against a notice left standing",
+                start=CURBS_TALKS,
+                moves={"tokyo": "talks_offer"},
+            ),
+            0,
+            "a standing notice does not keep the pact: no talks",
+        ),
+        Sized(
+            "state",
+            "talks",
+            C(
+                "offer answered by pausing the complaint",
+                start={"curb": 1, "wto": WTO_ACTIVE},
+                moves={"tokyo": "talks_offer", "seoul": "wto_suspension"},
+            ),
+            1,
+            "the pact kept and the complaint paused: talks start",
+        ),
+        Sized(
+            "next",
+            "pact",
+            C(
+                "notice standing through the expiry month",
+                start={"pact": NOTICE_PENDING},
+                cal=EXPIRY_MONTH,
+            ),
+            TERMINATED,
+            "settle: a notice standing at the start of the expiry month lapses",
+        ),
+        Sized(
+            "next",
+            "pact",
+            C(
+                "notice given in the expiry month",
+                moves={"seoul": "termination_notice"},
+                cal=EXPIRY_MONTH,
+            ),
+            NOTICE_PENDING,
+            "settle: a notice given this month is for a later anniversary",
+        ),
+        Sized(
+            "horizon",
+            "pact",
+            C("notice standing at the horizon", start={"pact": NOTICE_PENDING}),
+            TERMINATED,
+            "at_horizon: a notice still standing is valued as its lapse",
+        ),
+        Sized(
+            "horizon",
+            "pact",
+            C("suspended at the horizon", start={"pact": SUSPENDED}),
+            SUSPENDED,
+            "at_horizon: a suspended notice stays suspended",
+        ),
+    )
 
     def test_no_notice_while_the_window_is_closed(self, explored):
         for model in explored:
@@ -67,10 +451,160 @@ class TestSeoul(GovernmentContract):
                     assert before in ("notice_pending", "suspended")
 
 
+DAMAGE_FULL = P.trade_damage * (1 - P.supply_diversification)
+"""pact.py curb_damage_per_dependence at full curbs: 1.5 * (1 - 0.2) * 2/2 = 1.2."""
+TALKS_RESOLVE = P.japan_resolve * (1 - P.talks_grievance_relief)
+"""tokyo.py: resolve while talks run = japan_resolve * (1 - talks_grievance_relief) = 0.78."""
+
+
 class TestTokyo(GovernmentContract):
     cls = Tokyo
     expected_moves = tokyo.MOVES
     quiet_move = "hold"
+    terms = (
+        # ---- security = intelligence * tokyo_security_weight * alive
+        Sized(
+            "payoff",
+            "security",
+            C("active pact"),
+            INTELLIGENCE * P.tokyo_security_weight,
+            "1.8 * 0.5 = 0.9",
+        ),
+        Sized(
+            "payoff",
+            "security",
+            C(
+                "notice given (still in force)",
+                moves={"seoul": "termination_notice"},
+                cal=NOTICE_MONTH,
+            ),
+            INTELLIGENCE * P.tokyo_security_weight,
+            "a notice keeps the pact in force until it lapses: 0.9",
+        ),
+        # ---- economic = trade_dependence * -japan_exposure * damage - boycott *
+        #      boycott_damage * (curbs in force) - wto_pressure * (complaint standing)
+        Sized(
+            "payoff",
+            "economic",
+            C("targeted curbs imposed", moves={"tokyo": "targeted_export_controls"}),
+            -E.trade_dependence * P.japan_exposure * DAMAGE_FULL / 2
+            - E.boycott_share * P.boycott_damage,
+            "damage at curb 1 = 0.6: -0.8 * 0.6 * 0.6 - 0.3 * 0.9 = -0.558",
+        ),
+        Sized(
+            "payoff",
+            "economic",
+            C("full curbs against a complaint", start={"curb": 2, "wto": WTO_ACTIVE}),
+            -E.trade_dependence * P.japan_exposure * DAMAGE_FULL
+            - E.boycott_share * P.boycott_damage
+            - P.wto_pressure,
+            "-0.8 * 0.6 * 1.2 - 0.27 - 0.12 = -0.966",
+        ),
+        Sized(
+            "payoff",
+            "economic",
+            C(
+                "full curbs, boycott by state",
+                start={"curb": 2, "pact": NOTICE_PENDING, "pressure": 1},
+                env={"public": BELIEF},
+            ),
+            -E.trade_dependence * P.japan_exposure * DAMAGE_FULL - 0.455 * P.boycott_damage,
+            "the boycott in the state after the moves (curb 2, firm, no talks, level 1): "
+            "0.05 + 0.3 + 0.1 + 0.005 = 0.455 (hand_belief); -0.576 - 0.455 * 0.9 = -0.9855",
+        ),
+        # ---- audience = grievance * resolve * (curb_share - lifting - talking)
+        Sized(
+            "payoff",
+            "audience",
+            C("white-list removal", start={"curb": 1}, moves={"tokyo": "whitelist_removal"}),
+            E.grievance * P.japan_resolve * 1.0,
+            "full curbs, share 1: 1.5 * 1.3 * 1 = 1.95",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C("lifting full curbs", start={"curb": 2}, moves={"tokyo": "lift_controls"}),
+            E.grievance * P.japan_resolve * (0.0 - P.lift_face * 2 / 2),
+            "lifting = lift_face * start curb / 2 = 5; no curbs left: 1.5 * 1.3 * -5 = -9.75",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C("lifting targeted curbs", start={"curb": 1}, moves={"tokyo": "lift_controls"}),
+            E.grievance * P.japan_resolve * (0.0 - P.lift_face * 1 / 2),
+            "lifting one rung of two: 1.5 * 1.3 * -2.5 = -4.875",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C("talks offered, not taken up", start=CURBS_TALKS, moves={"tokyo": "talks_offer"}),
+            E.grievance * P.japan_resolve * (1.0 - P.talks_cost * 1),
+            "talking = talks_cost * (no talks running + the offer) = 0.2: 1.5 * 1.3 * 0.8 = 1.56",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C("talks offered and taken up", start=CURBS_TALKS, moves=SUSPEND_TALKS),
+            E.grievance * TALKS_RESOLVE * (1.0 - P.talks_cost * 2),
+            "talks running relieve the grievance (0.78) and cost twice this month (running "
+            "and offered): 1.5 * 0.78 * (1 - 0.4) = 0.702",
+        ),
+        Sized(
+            "payoff",
+            "audience",
+            C(
+                "talks running on targeted curbs",
+                start={"curb": 1, "talks": 1, "wto": WTO_SUSPENDED},
+            ),
+            E.grievance * TALKS_RESOLVE * (0.5 - P.talks_cost),
+            "1.5 * 0.78 * (1/2 - 0.2) = 0.351",
+        ),
+        # ---- alliance = -us_pressure_weight * tokyo_pressure_sensitivity * pressure_tokyo
+        #      * curb_share
+        Sized(
+            "payoff",
+            "alliance",
+            C("pressed on targeted curbs", start={"curb": 1}, moves={"washington": "press_tokyo"}),
+            -P.us_pressure_weight * P.tokyo_pressure_sensitivity * 1.0 * 0.5,
+            "-0.8 * 1.5 * 1 * 1/2 = -0.6",
+        ),
+        # ---- signals and transitions
+        Sized(
+            "signal",
+            "talks_offered",
+            C("offer", start={"curb": 1, "wto": WTO_ACTIVE}, moves={"tokyo": "talks_offer"}),
+            1.0,
+            "a fresh offer",
+        ),
+        Sized(
+            "state", "curb", C("targeted", moves={"tokyo": "targeted_export_controls"}), 1, "rung 1"
+        ),
+        Sized(
+            "state",
+            "curb",
+            C("white list", start={"curb": 1}, moves={"tokyo": "whitelist_removal"}),
+            2,
+            "rung 2",
+        ),
+        Sized(
+            "state",
+            "curb",
+            C("lifting", start={"curb": 2}, moves={"tokyo": "lift_controls"}),
+            0,
+            "all lifted",
+        ),
+        Sized(
+            "state",
+            "talks",
+            C(
+                "lifting ends talks",
+                start={"curb": 1, "talks": 1, "wto": WTO_SUSPENDED},
+                moves={"tokyo": "lift_controls"},
+            ),
+            0,
+            "running talks end with the curbs",
+        ),
+    )
 
     def test_curbs_climb_one_rung_at_a_time(self, explored):
         for model in explored:
@@ -88,12 +622,133 @@ class TestWashington(GovernmentContract):
     cls = Washington
     expected_moves = washington.MOVES
     quiet_move = "hold"
+    terms = (
+        # ---- security = intelligence * us_security_weight * alive
+        Sized(
+            "payoff",
+            "security",
+            C("active pact"),
+            INTELLIGENCE * P.us_security_weight,
+            "1.8 * 1.5 = 2.7",
+        ),
+        Sized(
+            "payoff",
+            "security",
+            C("terminated pact", start={"pact": TERMINATED}),
+            0.0,
+            "a terminated pact is not alive",
+        ),
+        # ---- pressure_cost = -us_pressure_cost * pressing - us_tokyo_pressure_cost * on Tokyo;
+        #      pressing = declared level / 3 (all-out = 1), times defiance once lasting
+        Sized(
+            "payoff",
+            "pressure_cost",
+            C("first rung", moves={"washington": "raise_pressure"}),
+            -P.us_pressure_cost * 1 / 3,
+            "rung 1 of 3: -1.2 / 3 = -0.4",
+        ),
+        Sized(
+            "payoff",
+            "pressure_cost",
+            C("all-out held", start={"pressure": 3}),
+            -P.us_pressure_cost,
+            "all-out costs us_pressure_cost: -1.2",
+        ),
+        Sized(
+            "payoff",
+            "pressure_cost",
+            C(
+                "all-out reached while pressing Tokyo",
+                start={"pressure": 2},
+                moves={"washington": "raise_pressure+press_tokyo"},
+            ),
+            -P.us_pressure_cost - P.us_tokyo_pressure_cost,
+            "-1.2 - 0.9 = -2.1",
+        ),
+        Sized(
+            "payoff",
+            "pressure_cost",
+            C("lasting, Seoul suspended", start={"pressure": 2, "pact": SUSPENDED}, lasting=True),
+            -P.us_pressure_cost * 2 / 3 * P.suspended_defiance,
+            "after the deadline it pays while Seoul defies: -1.2 * 2/3 * 0.25 = -0.2",
+        ),
+        Sized(
+            "payoff",
+            "pressure_cost",
+            C("lasting, pact kept", start={"pressure": 3}, lasting=True),
+            0.0,
+            "no defiance, nothing to pay after the deadline",
+        ),
+        # ---- signals and transitions
+        Sized(
+            "signal",
+            "pressure_seoul",
+            C("second rung", start={"pressure": 1}, moves={"washington": "raise_pressure"}),
+            2 / 3,
+            "level / (PRESSURE_LEVELS - 1) = 2/3",
+        ),
+        Sized(
+            "signal",
+            "pressure_tokyo",
+            C("pressing Tokyo", moves={"washington": "press_tokyo"}),
+            1.0,
+            "pressing Tokyo",
+        ),
+        Sized(
+            "state",
+            "pressure",
+            C("second rung", start={"pressure": 1}, moves={"washington": "raise_pressure"}),
+            2,
+            "one rung up",
+        ),
+    )
 
 
 class TestBeijing(GovernmentContract):
     cls = Beijing
     expected_moves = beijing.MOVES
     quiet_move = "none"
+    terms = (
+        # ---- china = china_influence * defiance
+        Sized(
+            "payoff",
+            "china",
+            C("notice standing", start={"pact": NOTICE_PENDING}),
+            P.china_influence * 1.0,
+            "beijing.py _utility; defiance of a standing notice 1 (seoul.py): 1.1",
+        ),
+        Sized(
+            "payoff",
+            "china",
+            C("notice suspended", start={"pact": SUSPENDED}),
+            P.china_influence * P.suspended_defiance,
+            "1.1 * 0.25 = 0.275",
+        ),
+        # ---- pressure_cost = -inducement_cost * cost[move], cost = (0, rhetoric_cost, 1)
+        Sized(
+            "payoff",
+            "pressure_cost",
+            C("rhetoric", moves={"beijing": "rhetoric"}),
+            -P.inducement_cost * P.rhetoric_cost,
+            "beijing.py cost: rhetoric costs rhetoric_cost of inducement_cost: -0.7 * 0.3 = -0.21",
+        ),
+        Sized(
+            "payoff",
+            "pressure_cost",
+            C("inducement", moves={"beijing": "inducement"}),
+            -P.inducement_cost,
+            "an inducement costs inducement_cost: -0.7",
+        ),
+        # ---- derived signal: inducement = strength[move], strength = (0, rhetoric_strength, 1)
+        Sized(
+            "signal",
+            "inducement",
+            C("rhetoric", moves={"beijing": "rhetoric"}),
+            P.rhetoric_strength,
+            "beijing.py strength: 0.4",
+        ),
+        Sized("signal", "inducement", C("inducement", moves={"beijing": "inducement"}), 1.0, "1"),
+    )
 
 
 def test_every_government_has_a_contract_test():

@@ -13,6 +13,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -500,13 +501,35 @@ def test_beijing_gains_with_seouls_defiance(p, env, bj):
 
 
 @PROPS
-@given(p=param_sets, env=envs)
-def test_inducements_cost_beijing(p, env):
+@given(p=param_sets, env=envs, pact=st.sampled_from(list(Pact)))
+def test_inducements_cost_beijing(p, env, pact):
+    """Beijing's cost of its move (agents/beijing.py ``cost``): nothing for none,
+    ``rhetoric_cost`` of ``inducement_cost`` for rhetoric, all of it for an inducement,
+    whatever the state."""
     costs = [
-        float(one(p, env, pact=Pact.ACTIVE, bj=b)[BEIJING, PRESSURE_COST])
+        float(one(p, env, pact=pact, bj=b)[BEIJING, PRESSURE_COST])
         for b in (B_NONE, B_RHETORIC, B_INDUCEMENT)
     ]
+    expected = [0.0, -p["inducement_cost"] * p["rhetoric_cost"], -p["inducement_cost"]]
+    np.testing.assert_allclose(costs, expected, rtol=1e-12, atol=1e-12)
     assert non_increasing(costs)
+
+
+def test_rhetoric_costs_its_share_of_an_inducement():
+    """rhetoric_cost 0.25 of inducement_cost 0.8 is 0.2; rhetoric_strength (0.6 here) has
+    nothing to do with it."""
+    env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
+    p = base_params(inducement_cost=0.8, rhetoric_cost=0.25, rhetoric_strength=0.6)
+    cost = float(one(p, env, pact=Pact.ACTIVE, bj=B_RHETORIC)[BEIJING, PRESSURE_COST])
+    assert cost == pytest.approx(-0.2, abs=1e-12)
+
+
+def _us_defiance(p: dict[str, float], pact: int) -> float:
+    """Seoul's defiance by pact state (docs/model/payoffs.md): a standing notice or a
+    terminated pact 1, a suspended notice ``suspended_defiance``, else 0."""
+    if pact in (Pact.NOTICE_PENDING, Pact.TERMINATED):
+        return 1.0
+    return p["suspended_defiance"] if pact == Pact.SUSPENDED else 0.0
 
 
 @PROPS
@@ -517,28 +540,35 @@ def test_inducements_cost_beijing(p, env):
     lasting=st.booleans(),
 )
 def test_washingtons_cost_rises_with_its_pressure(p, env, pact, lasting):
+    """Washington's cost (agents/washington.py ``prepared``): ``us_pressure_cost`` at
+    all-out pressure on Seoul, in proportion to the rung (level / 3), times Seoul's
+    defiance once the deadline has passed (``lasting``), plus ``us_tokyo_pressure_cost``
+    for pressing Tokyo."""
     for pt in (0, 1):
         costs = [
             float(one(p, env, pact=pact, us=(ps, pt), lasting=lasting)[WASHINGTON, PRESSURE_COST])
             for ps in range(PRESSURE_LEVELS)
         ]
+        pressing = np.arange(PRESSURE_LEVELS) / (PRESSURE_LEVELS - 1)
+        if lasting:
+            pressing = pressing * _us_defiance(p, pact)
+        expected = -p["us_pressure_cost"] * pressing - p["us_tokyo_pressure_cost"] * pt
+        np.testing.assert_allclose(costs, expected, rtol=1e-12, atol=1e-12)
         assert non_increasing(costs)
-    for ps in range(PRESSURE_LEVELS):
-        on_tokyo = [
-            float(one(p, env, pact=pact, us=(ps, pt), lasting=lasting)[WASHINGTON, PRESSURE_COST])
-            for pt in (0, 1)
-        ]
-        assert on_tokyo[1] <= on_tokyo[0] + TOL
 
 
 def test_pressing_seoul_strictly_costs_washington():
+    """us_pressure_cost 1.5 at all-out: 0.5 a rung (rungs 0..3), and 0.4 more for
+    pressing Tokyo."""
     env = Environment(1.0, 0.5, 0.0, 0.0, 0.0, 1.0)
-    p = base_params(us_pressure_cost=1.0)
+    p = base_params(us_pressure_cost=1.5, us_tokyo_pressure_cost=0.4)
     costs = [
         float(one(p, env, pact=Pact.ACTIVE, us=(ps, 0))[WASHINGTON, PRESSURE_COST])
         for ps in range(4)
     ]
-    assert all(b < a for a, b in itertools.pairwise(costs))
+    assert costs == pytest.approx([0.0, -0.5, -1.0, -1.5], abs=1e-12)
+    both = float(one(p, env, pact=Pact.ACTIVE, us=(3, 1))[WASHINGTON, PRESSURE_COST])
+    assert both == pytest.approx(-1.9, abs=1e-12)
 
 
 # ---- feasibility -----------------------------------------------------------------------------

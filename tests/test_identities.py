@@ -33,47 +33,94 @@ def run(seed: int, **kw) -> GSOMIAModel:
 
 
 # ---- Seoul's alliance cost -------------------------------------------------------------------
-# Seoul's defiance of Washington by the pact state its move leads to (docs/model/payoffs.md:
-# notice pending or terminated 1, suspended 1/4, active 0).
+# Seoul's defiance of Washington by the pact state its move leads to (docs/model/payoffs.md,
+# agents/seoul.py ``defiance``): notice pending or terminated 1, suspended
+# ``suspended_defiance``, active 0.
+SUSPENDED_DEFIANCE = 0.4
 DEFIANCE_AFTER = {
     "termination_notice": 1.0,
-    "conditional_suspension": 0.25,
-    "conditional_suspension+wto_suspension": 0.25,
+    "conditional_suspension": SUSPENDED_DEFIANCE,
+    "conditional_suspension+wto_suspension": SUSPENDED_DEFIANCE,
     "rescind_notice": 0.0,
+    "revive_notice": 1.0,
 }
-DEFIANCE_HOLDING = {"active": 0.0, "notice_pending": 1.0, "suspended": 0.25, "terminated": 1.0}
+DEFIANCE_HOLDING = {
+    "active": 0.0,
+    "notice_pending": 1.0,
+    "suspended": SUSPENDED_DEFIANCE,
+    "terminated": 1.0,
+}
+PRESSURE_MOVES = {"hold": 0, "raise_pressure": 1, "press_tokyo": 0, "raise_pressure+press_tokyo": 1}
+"""Rungs each of Washington's moves adds to its declared pressure on Seoul."""
 
 
+@pytest.mark.parametrize("pact_state", ["notice_pending", "suspended"])
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
 @pytest.mark.parametrize(
-    "seed, weight, displeasure",
-    [(0, 0.35, 0.2), (1, 0.8, 0.5), (2, 1.5, 1.0), (3, 0.6, 0.0)],
+    "seed, weight, displeasure, cost",
+    [(0, 0.35, 0.2, 1.8), (1, 0.8, 0.5, 0.0), (2, 1.5, 1.0, 0.3), (3, 0.6, 0.0, 0.0)],
 )
 def test_seouls_alliance_cost_is_weight_times_defiance_times_pressure_plus_displeasure(
-    seed, weight, displeasure
+    seed, weight, displeasure, cost, level, pact_state
 ):
     """alliance = -us_pressure_weight * defiance * (pressure + us_baseline_displeasure),
-    for every option Seoul weighed in every month, at the pressure Washington chose that
-    month (0..1); at zero pressure only the baseline displeasure is left."""
-    m = run(seed, us_pressure_weight=weight, us_baseline_displeasure=displeasure)
-    df = m.monthly()
-    states = list(df["pact_state"])  # row k: the state before month k
-    pressures = list(df["us_pressure_seoul"])[1:]  # Washington's choice in month k
-    checked = at_zero_pressure = 0
-    for k, d in enumerate(m.explain("seoul")):
-        for o in d.options:
-            if o.action in DEFIANCE_AFTER:
-                defiance = DEFIANCE_AFTER[o.action]
-            elif o.action in ("hold", "wto_complaint", "wto_suspension"):
-                defiance = DEFIANCE_HOLDING[states[k]]
-            else:
-                continue
-            expected = -weight * defiance * (pressures[k] + displeasure)
-            assert o.immediate["alliance"] == pytest.approx(expected, abs=TOL), (d.date, o.action)
-            checked += 1
-            if defiance > 0 and pressures[k] == 0:
-                at_zero_pressure += 1
-    assert checked > 20
-    assert at_zero_pressure > 0  # the zero-pressure case is exercised
+    for every option Seoul weighs, with pressure the share of all-out (rung / 3) that
+    Washington has declared once it moved this month.
+
+    October 2019, a defiant Seoul (a standing notice, or a suspended one) and Washington's
+    declared pressure set to ``level`` rungs before the month: the pressure Seoul faces is
+    ``level`` plus the rung Washington's own move adds (at most all-out), whichever move
+    was drawn. E.g. weight 0.8, displeasure 0.5, rung 2: holding a standing notice costs
+    0.8 * 1 * (2/3 + 0.5) = 0.9333; a suspension 0.8 * 0.4 * (2/3 + 0.5) = 0.3733."""
+    kw = NOTICE_STANDING | {
+        "pact_state": pact_state,
+        "start": date(2019, 10, 1),
+        "end": date(2019, 10, 31),
+        "us_pressure_weight": weight,
+        "us_baseline_displeasure": displeasure,
+        "us_pressure_cost": cost,
+        "suspended_defiance": SUSPENDED_DEFIANCE,
+    }
+    if pact_state == "suspended":
+        kw["suspension_date"] = date(2019, 9, 20)
+    m = GSOMIAModel(rng=seed, **(SMALL | kw))
+    m.pressure = level  # Washington's declared pressure on Seoul, in rungs of 3
+    m.step()
+    (us,) = m.explain("washington")
+    rungs = min(level + PRESSURE_MOVES[us.chosen], 3)
+    assert m.monthly()["us_pressure_seoul"].iloc[-1] == pytest.approx(rungs / 3, abs=TOL)
+    (d,) = m.explain("seoul")
+    checked = 0
+    for o in d.options:
+        if o.action in DEFIANCE_AFTER:
+            defiance = DEFIANCE_AFTER[o.action]
+        else:  # holding the pact's state: hold, wto_suspension
+            defiance = DEFIANCE_HOLDING[pact_state]
+        expected = -weight * defiance * (rungs / 3 + displeasure)
+        assert o.immediate["alliance"] == pytest.approx(expected, abs=TOL), o.action
+        checked += defiance > 0
+    assert checked >= 2  # a defiant option besides holding (a suspension or a revival)
+
+
+def test_seouls_alliance_cost_by_hand():
+    """A standing notice under all-out pressure (3 rungs: pressure 1 whatever Washington
+    draws), weight 0.8, displeasure 0.5, suspended_defiance 0.4: holding costs
+    0.8 * 1 * 1.5 = 1.2, suspending 0.8 * 0.4 * 1.5 = 0.48, rescinding nothing."""
+    m = GSOMIAModel(
+        rng=0,
+        start=date(2019, 10, 1),
+        end=date(2019, 10, 31),
+        us_pressure_weight=0.8,
+        us_baseline_displeasure=0.5,
+        suspended_defiance=0.4,
+        **(SMALL | NOTICE_STANDING),
+    )
+    m.pressure = 3
+    m.step()
+    (d,) = m.explain("seoul")
+    assert d.option("hold").immediate["alliance"] == pytest.approx(-1.2, abs=TOL)
+    assert d.option("conditional_suspension").immediate["alliance"] == pytest.approx(-0.48)
+    assert d.option("rescind_notice").immediate["alliance"] == 0.0
 
 
 def test_the_displeasure_floor_alone_costs_a_defiant_seoul_at_zero_pressure():

@@ -15,6 +15,7 @@ the month's game (the earlier movers drew the same moves).
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import numpy as np
@@ -182,6 +183,76 @@ def test_belief_of_todays_state_is_todays_public():
     end, keep, boycott = belief.at(0, 0, 0, 0)
     assert (float(end), float(keep)) == pytest.approx(net.shares()[:2])
     assert float(boycott) == pytest.approx(net.share_above(0.65))
+
+
+UNCLIPPED_EFFECTS = OpinionEffects(
+    curb_anger=0.06,
+    curb_escalation=0.04,
+    rally=0.05,
+    talks_calm=0.07,
+    launch_fear=0.02,
+    pressure_polarisation=0.3,
+)
+"""Pushes small enough, on a public with narrow predispositions (``concentration`` 60:
+opinions from about 0.3 to 0.9 under any state), that no opinion is ever clipped: the
+update is then linear and its rest point exactly today's opinions moved by the change of
+push."""
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        OpinionPush(2, firm=True, talks=False, launches=0.5, us_pressure=2 / 3),
+        OpinionPush(1, firm=False, talks=True, launches=0.0, us_pressure=1.0),
+        OpinionPush(0, firm=True, talks=False, launches=1.0, us_pressure=1 / 3),
+    ],
+)
+def test_belief_from_a_pushed_public_is_where_it_settles(today):
+    """From a public at rest under a month with curbs, a stance, launches and US pressure
+    (not the quiet month every other belief test starts from), each state's expected poll
+    and boycott are where the public settles once that state's push replaces today's: the
+    belief must subtract today's push (the uniform part and today's US pressure), not add
+    the state's on top of it. Without clipping the rest point is exact (to a citizen)."""
+    net = network(concentration=60.0, effects=UNCLIPPED_EFFECTS)
+    for _ in range(40):
+        net.step(today)
+    belief = PublicBelief.expect(net, 0.65, N_CURB, PRESSURE_LEVELS, launches=today.launches)
+    for c, f, t, level in np.ndindex(N_CURB, 2, 2, PRESSURE_LEVELS):
+        world = copy.deepcopy(net)
+        push = OpinionPush(c, bool(f), bool(t), today.launches, level / (PRESSURE_LEVELS - 1))
+        for _ in range(40):
+            world.step(push)
+        assert world.opinion.min() > 0.0 and world.opinion.max() < 1.0  # never clipped
+        end, keep, boycott = (float(v) for v in belief.at(c, f, t, level))
+        state = (c, f, t, level)
+        assert world.shares()[0] == pytest.approx(end, abs=1 / net.n), state
+        assert world.shares()[1] == pytest.approx(keep, abs=1 / net.n), state
+        assert world.share_above(0.65) == pytest.approx(boycott, abs=1 / net.n), state
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        OpinionPush(2, firm=True, talks=False, launches=0.5, us_pressure=2 / 3),
+        OpinionPush(1, firm=False, talks=True, launches=0.0, us_pressure=1.0),
+        OpinionPush(0, firm=False, talks=False, launches=0.0, us_pressure=1 / 3),
+    ],
+)
+def test_belief_of_todays_state_is_todays_public_after_pushed_months(today):
+    """Today's state, whatever today's push (US pressure included), keeps today's public
+    ("today's mood lasts"), at the calibrated effects too."""
+    net = network()
+    for _ in range(3):
+        net.step(today)
+    belief = PublicBelief.expect(net, 0.65, N_CURB, PRESSURE_LEVELS, launches=today.launches)
+    level = round(today.us_pressure * (PRESSURE_LEVELS - 1))
+    end, keep, boycott = belief.at(today.curbs, int(today.firm), int(today.talks), level)
+    assert (float(end), float(keep)) == pytest.approx(net.shares()[:2], abs=1e-12)
+    assert float(boycott) == pytest.approx(net.share_above(0.65), abs=1e-12)
+    # and another level of pressure moves it: the state is read, not ignored
+    other = (level + 1) % PRESSURE_LEVELS
+    moved = belief.at(today.curbs, int(today.firm), int(today.talks), other)
+    assert (float(moved[0]), float(moved[1])) != (float(end), float(keep))
 
 
 def test_us_pressure_moves_the_expected_poll_toward_keeping():

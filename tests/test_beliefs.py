@@ -10,12 +10,15 @@ that forgot the consequence would give the move exactly the same value under bot
 parameter would not enter any utility it reads). Which way the value moves depends on how
 the others answer, so most tests assert that it moves; where the consequence is felt in
 the month itself, they assert the direction too. Both runs must reach the same node of
-the month's game (the earlier movers drew the same moves).
+the month's game (the earlier movers drew the same moves); the talks tests instead read
+the options at a node they set (``decisions_at``), whatever was drawn, and size the
+month's part by hand.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import date
 
 import numpy as np
@@ -94,23 +97,90 @@ CURBED = dict(
 """September 2019: full curbs, a standing notice, no WTO complaint yet."""
 
 
-def test_taking_up_talks_counts_the_trust_they_restore():
-    """November, Tokyo offering talks against the standing WTO complaint: suspending the
-    notice with the complaint starts talks, and talks restore trust, so that move's
-    value (in the month and after) grows with what they restore."""
-    scenario = dict(CURBED, start=date(2019, 11, 1), initial_wto="active")
-    move = "conditional_suspension+wto_suspension"
-    lo, hi = values("seoul", move, scenario, "talks_relief", 0.4, 0.5)
-    assert option("seoul", move, scenario, talks_relief=0.5)[1][-1] == "talks_offer"
-    assert hi.immediate["security"] > lo.immediate["security"]
-    assert hi.expected_utility > lo.expected_utility + 1e-3
+def decisions_at(scenario: dict, moves: dict[str, str], **params: float) -> tuple:
+    """Every mover's decision in the scenario's first month, valued at the node of the
+    month's game where the movers made ``moves`` (by name; a mover not named, its first
+    move), whatever the draws: the month's game solved from the scenario's state, read at
+    a node the test sets. Also the slow variables the governments saw."""
+    m = GSOMIAModel(rng=0, **scenario, **params)
+    game = m.solve_month(m.date)
+    positions = []
+    for mover in m.cast.order.movers:
+        names = m.cast.actor(mover).moves
+        code = names.index(moves.get(mover, names[0]))
+        positions.append(list(game.g.menus[mover][0]).index(code))
+    decisions = dataclasses.replace(game, positions=positions).decisions()
+    for mover, move in moves.items():
+        decisions[mover].option(move)  # feasible at its node (KeyError if not)
+    return decisions, m.environment(), m.params
 
 
-def test_talks_offer_counts_the_grievance_talks_relieve():
-    # Washington, moving first, holds in both runs: the pact is worth no pressure to it
-    scenario = dict(CURBED, initial_wto="active", us_security_weight=0.0)
-    lo, hi = values("tokyo", "talks_offer", scenario, "talks_grievance_relief", 0.0, 1.0)
-    assert moves(lo, hi)
+TALKS_NOVEMBER = dict(CURBED, start=date(2019, 11, 1), initial_wto="active")
+"""November 2019: full curbs, a standing notice, a standing WTO complaint, no talks yet:
+Tokyo may offer talks, Seoul may take them up by suspending the notice and pausing the
+complaint (the package of 2019-11-22)."""
+PACKAGE = "conditional_suspension+wto_suspension"
+
+
+@pytest.mark.parametrize("relief", [(0.1, 0.3), (0.0, 0.2)])
+def test_taking_up_talks_counts_the_trust_they_restore(relief):
+    """Tokyo has offered talks; Seoul's package starts them, and running talks restore
+    ``talks_relief`` of trust (model/pact.py ``strain``), so the package's security this
+    month is larger by intelligence * (difference of talks_relief), and it is worth more
+    after the month too. Holding the notice starts no talks: its security this month does
+    not move. Trust stays inside [0, 1]: tension + notice_tension 0.05 + trust_loss 0.4
+    (full curbs) - talks_relief is below 1 and above 0."""
+    lo_relief, hi_relief = relief
+    kw = {"notice_tension": 0.05, "trust_loss": 0.4}
+    at = {"tokyo": "talks_offer"}
+    (lo, env, p), (hi, _, _) = (
+        decisions_at(TALKS_NOVEMBER, at, talks_relief=x, **kw) for x in (lo_relief, hi_relief)
+    )
+    assert env.tension + 0.05 + 0.4 - hi_relief > 0.0 and env.tension + 0.45 < 1.0
+    intelligence = p.security_value * env.threat * (1.0 - p.tisa_fallback)
+    gain = hi["seoul"].option(PACKAGE).immediate["security"]
+    gain -= lo["seoul"].option(PACKAGE).immediate["security"]
+    assert gain == pytest.approx(intelligence * (hi_relief - lo_relief), rel=1e-9)
+    hold = [d["seoul"].option("hold").immediate["security"] for d in (lo, hi)]
+    assert hold[1] == pytest.approx(hold[0], abs=1e-12)
+    later = hi["seoul"].option(PACKAGE).continuation["security"]
+    assert later > lo["seoul"].option(PACKAGE).continuation["security"] + 1e-3
+
+
+@pytest.mark.parametrize("relief", [(0.0, 1.0), (0.2, 0.6)])
+def test_talks_offer_counts_the_grievance_talks_relieve(relief):
+    """Tokyo's offer of talks, valued as Seoul may answer it (Washington and Beijing
+    holding): only Seoul's package starts talks (a notice left standing, or a complaint
+    not paused, does not), and running talks relieve ``talks_grievance_relief`` of the
+    grievance that rewards the curbs. So the offer's audience this month is
+    grievance * japan_resolve * (P(package) * (1 - relief) * (1 - 2 talks_cost)
+    + (1 - P(package)) * (1 - talks_cost)): curbs at full share 1, talks costing once for
+    the offer and once more while they run; P(package) is Seoul's probability of the
+    package at that node."""
+    kw = {"japan_resolve": 1.2, "talks_cost": 0.3}
+    for x in relief:
+        d, env, _ = decisions_at(
+            CURBED | {"initial_wto": "active"},
+            {"tokyo": "talks_offer"},
+            talks_grievance_relief=x,
+            **kw,
+        )
+        taken = d["seoul"].option(PACKAGE).probability
+        assert taken > 0.0  # the relief is felt
+        expected = env.grievance * 1.2 * (taken * (1 - x) * (1 - 0.6) + (1 - taken) * (1 - 0.3))
+        got = d["tokyo"].option("talks_offer").immediate["audience"]
+        assert got == pytest.approx(expected, rel=1e-9), x
+    # the relief counts after the month too: the offer's value moves with it
+    (lo, _, _), (hi, _, _) = (
+        decisions_at(
+            CURBED | {"initial_wto": "active"},
+            {"tokyo": "talks_offer"},
+            talks_grievance_relief=x,
+            **kw,
+        )
+        for x in relief
+    )
+    assert moves(lo["tokyo"].option("talks_offer"), hi["tokyo"].option("talks_offer"))
 
 
 JULY = dict(start=date(2019, 7, 1), end=date(2019, 12, 31), grievance_initial=1.0)

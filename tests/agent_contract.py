@@ -8,19 +8,22 @@ A test class for a government inherits ``GovernmentContract`` and sets:
 - ``quiet_move``: the move the agent must make every month of ``QUIET``, a scenario where
   every government's choice is forced or strictly dominated at high precision.
 
-and, for what its rules compute, a table ``terms`` of ``Sized`` entries: one quantity it
+- ``terms``, for what its rules compute: a table of ``Sized`` entries, one quantity it
 declares (a payoff component, a signal, a state variable after the moves, at the month's
 end or as valued at the lookahead's horizon) in one ``Case`` (one profile of the month's
 game from one state, with parameters and slow variables set by hand), with the value
-derived by hand from the formula in the actor's module (the derivation in ``why``).
+derived by hand from the formula in the actor's module (the derivation in ``why``);
+- ``lookahead``: the moves the others expect it to consider in the months ahead, in model
+  states set by hand (the default: every feasible move, ``lookahead_moves`` None).
 
 The contract then checks declared metadata, placement on the relations network, a clean
-start, seeded reproducibility, the record of decisions, the forced sequence, every entry
-of ``terms`` against its size, and that the table is complete: every payoff component
-the actor's ``utility`` reports, every signal it sends, every state variable it changes
-(and what ``settle`` and ``at_horizon`` change) has an entry where it is not trivially
-zero (or unchanged), and every parameter its module reads moves some entry. A new term,
-signal or parameter without a sized entry fails the contract.
+start, seeded reproducibility, the record of decisions, the forced sequence, its
+``lookahead``, every entry of ``terms`` against its size, and that the table is complete:
+every payoff component the actor's ``utility`` reports, every signal it sends, every
+state variable it changes (and what ``settle`` and ``at_horizon`` change) has an entry
+where it is not trivially zero (or unchanged), and every parameter its module reads
+moves some entry. A new term, signal or parameter without a sized entry fails the
+contract.
 """
 
 from __future__ import annotations
@@ -304,6 +307,12 @@ class GovernmentContract:
     cast: ClassVar[Cast] = CAST
     """The cast the terms' cases are played in (the default cast; an actor outside it
     sets its own)."""
+    lookahead: ClassVar[tuple[tuple[Mapping[str, Any], tuple[str, ...] | None], ...]] = (
+        ({}, None),
+    )
+    """What the others expect it to consider in the months ahead (``lookahead_moves``), in
+    model states set by hand: (model attributes set on a fresh quiet model, the moves by
+    name, or None for every feasible move)."""
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """One test per entry of ``terms`` (its id: kind, name and case)."""
@@ -525,3 +534,14 @@ class GovernmentContract:
             if not moved:
                 unmoved.append(name)
         assert not unmoved, f"parameters {module.__name__} reads that no entry moves: {unmoved}"
+
+    def test_lookahead_moves_as_declared(self) -> None:
+        """The moves the lookahead expects of it are the declared ones, in each state."""
+        for attrs, expected in self.lookahead:
+            model = GSOMIAModel(rng=0, n_citizens=50, **QUIET)
+            for name, value in attrs.items():
+                assert hasattr(model, name), name
+                setattr(model, name, value)
+            got = self.agent(model).lookahead_moves()
+            names = None if got is None else tuple(self.cls.moves[int(c)] for c in got)
+            assert names == expected, attrs

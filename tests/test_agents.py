@@ -622,6 +622,7 @@ class TestWashington(GovernmentContract):
     cls = Washington
     expected_moves = washington.MOVES
     quiet_move = "hold"
+    lookahead = (({}, ("hold", "raise_pressure")), ({"pressure": 2}, ("hold", "raise_pressure")))
     terms = (
         # ---- security = intelligence * us_security_weight * alive
         Sized(
@@ -708,6 +709,12 @@ class TestBeijing(GovernmentContract):
     cls = Beijing
     expected_moves = beijing.MOVES
     quiet_move = "none"
+    lookahead = (
+        ({}, ("none",)),
+        ({"beijing_move": 1}, ("rhetoric",)),
+        ({"beijing_move": 2}, ("inducement",)),
+    )
+    """It is expected to keep its current stance."""
     terms = (
         # ---- china = china_influence * defiance
         Sized(

@@ -184,23 +184,72 @@ def test_talks_offer_counts_the_grievance_talks_relieve(relief):
 
 
 JULY = dict(start=date(2019, 7, 1), end=date(2019, 12, 31), grievance_initial=1.0)
+"""July 2019, before any curb: an active pact, the notice window open, no WTO complaint."""
+CURBS = {"tokyo": "targeted_export_controls"}
+"""Tokyo starts the targeted curbs (Washington and Beijing holding)."""
+
+
+def curbs_economic(d: dict, env, p) -> float:
+    """Tokyo's economic payoff this month from starting targeted curbs in July, by hand:
+    its exporters lose japan_exposure * trade_damage * (1 - supply_diversification) / 2
+    per unit of trade dependence (curb level 1 of 2; Korea replaces part of what is cut
+    off), the boycott costs boycott_damage times the share boycotting in the state after
+    Seoul's answer (curbs 1, no talks, no pressure; firm only after a notice), and a WTO
+    complaint filed in answer costs wto_pressure; Seoul's answer in expectation over its
+    probabilities at that node."""
+    seoul = d["seoul"]
+    assert {o.action for o in seoul.options} == {"hold", "termination_notice", "wto_complaint"}
+    firm = seoul.option("termination_notice").probability
+    filed = seoul.option("wto_complaint").probability
+    boycott = [float(env.public.at(1, f, 0, 0)[2]) for f in (0, 1)]
+    own = -p.japan_exposure * env.trade_dependence * p.trade_damage
+    own *= (1.0 - p.supply_diversification) / 2
+    expected_boycott = (1.0 - firm) * boycott[0] + firm * boycott[1]
+    return own - p.boycott_damage * expected_boycott - p.wto_pressure * filed
 
 
 def test_curbs_count_the_boycott_they_provoke():
     """Nobody boycotts before the curbs; the anger curbs cause is what makes them pay
-    the boycott, so their month's cost grows with the anger."""
-    lo, hi = values("tokyo", "targeted_export_controls", JULY, "curb_anger", 0.0, 0.5)
-    assert moves(lo, hi)
-    assert hi.immediate["economic"] < lo.immediate["economic"]
+    the boycott: the boycott Tokyo expects is read in the state its curbs create, so the
+    curbs' economic payoff this month is ``curbs_economic`` (sized by hand at each value
+    of curb_anger), falls as the anger raises the boycott there, and holding (no curbs:
+    no damage, no boycott, no complaint possible) is worth exactly nothing."""
+    runs = [decisions_at(JULY, CURBS, curb_anger=x) for x in (0.0, 0.5)]
+    economic = []
+    for d, env, p in runs:
+        got = d["tokyo"].option("targeted_export_controls").immediate["economic"]
+        assert got == pytest.approx(curbs_economic(d, env, p), rel=1e-9)
+        assert d["tokyo"].option("hold").immediate["economic"] == 0.0
+        economic.append(got)
+    (_, lo_env, _), (_, hi_env, _) = runs
+    for firm in (0, 1):  # the anger is felt in the boycott expected under curbs
+        assert float(hi_env.public.at(1, firm, 0, 0)[2]) > float(lo_env.public.at(1, firm, 0, 0)[2])
+    assert economic[1] < economic[0]
+    (lo, _, _), (hi, _, _) = runs
+    assert moves(
+        lo["tokyo"].option("targeted_export_controls"),
+        hi["tokyo"].option("targeted_export_controls"),
+    )
 
 
 def test_curbs_count_the_substitutes_korea_finds():
-    """Korean firms replace part of what the curbs cut off, which also spares Tokyo's
-    exporters less: the curbs' own cost to Tokyo falls with the substitution."""
-    scenario = dict(JULY, us_security_weight=0.0)  # Washington holds in both runs
-    lo, hi = values("tokyo", "targeted_export_controls", scenario, "supply_diversification", 0, 0.5)
-    assert moves(lo, hi)
-    assert hi.immediate["economic"] > lo.immediate["economic"]
+    """Korean firms replace ``supply_diversification`` of what the curbs cut off, which
+    spares Tokyo's exporters too: the curbs' economic payoff this month is
+    ``curbs_economic`` at each value, and Seoul's holding under targeted curbs costs it
+    korea_exposure * trade_damage * (1 - supply_diversification) / 2 per unit of trade
+    dependence (no talks to hold out a prospect)."""
+    runs = [decisions_at(JULY, CURBS, supply_diversification=x) for x in (0.0, 0.5)]
+    for d, env, p in runs:
+        got = d["tokyo"].option("targeted_export_controls").immediate["economic"]
+        assert got == pytest.approx(curbs_economic(d, env, p), rel=1e-9)
+        korea = -p.korea_exposure * env.trade_dependence * p.trade_damage
+        korea *= (1.0 - p.supply_diversification) / 2
+        assert d["seoul"].option("hold").immediate["economic"] == pytest.approx(korea, rel=1e-12)
+    (lo, _, _), (hi, _, _) = runs
+    assert moves(
+        lo["tokyo"].option("targeted_export_controls"),
+        hi["tokyo"].option("targeted_export_controls"),
+    )
 
 
 # ---- the public the governments expect ----------------------------------------------------

@@ -527,13 +527,44 @@ def test_washington_can_raise_only_below_all_out_and_can_always_hold():
         assert ok.tolist() == (~raises if top else np.ones(len(MOVES), bool)).tolist(), level
 
 
-def test_raising_pressure_counts_the_months_it_must_be_held():
-    """The declared pressure is state: a raise's continuation carries the cost of
-    holding it to the deadline, so its value falls with the cost of pressure by more
-    than the month's own cost does."""
-    scenario = dict(JULY, start=date(2019, 8, 1))
-    lo, hi = values("washington", "raise_pressure", scenario, "us_pressure_cost", 0.5, 1.0)
-    own = lo.immediate["pressure_cost"] - hi.immediate["pressure_cost"]
-    later = lo.continuation["pressure_cost"] - hi.continuation["pressure_cost"]
-    assert own > 0
-    assert later > 1e-3
+NOVEMBER = dict(CURBED, start=date(2019, 11, 1), china_influence=0.0, rationality=1.0)
+"""November 2019, the deadline month of the notice of 2019-08-23: full curbs, no WTO
+complaint, no declared US pressure. The continuation of every option is the discounted
+terminal value (discount * terminal_months * the monthly payoff of the state the month
+leads to, a notice still standing counted as lapsed). Beijing has no pull on Seoul, so
+nobody's choice after Washington's depends on Beijing's move; a low rationality (1)
+spreads the answers, so the expected defiance is neither 0 nor 1."""
+DEFIANCE_AFTER_DEADLINE = {
+    "hold": 1.0,  # the notice lapses: the pact is terminated
+    "wto_complaint": 1.0,  # the same
+    "conditional_suspension": "suspended_defiance",
+    "rescind_notice": 0.0,
+}
+"""Seoul's defiance of Washington after the deadline, by its move in the deadline month
+(agents/seoul.py ``defiance``)."""
+
+
+@pytest.mark.parametrize("cost", [0.5, 2.0])
+def test_raising_pressure_counts_the_months_it_must_be_held(cost):
+    """The declared pressure is state: a raise costs us_pressure_cost * rung / 3 this
+    month, and after the deadline it is held as long as Seoul defies (``lasting``), so
+    the raise's continuation is discount * terminal_months * -us_pressure_cost / 3 * E[defiance],
+    E over Tokyo's and Seoul's answers at the node after the raise (their probabilities;
+    neither reads Washington's cost)."""
+    kw = {"us_pressure_cost": cost}
+    raised = {"washington": "raise_pressure"}
+    d, _, p = decisions_at(NOVEMBER, raised, **kw)
+    defiance = 0.0
+    for tokyo in d["tokyo"].options:
+        at_t, _, _ = decisions_at(NOVEMBER, raised | {"tokyo": tokyo.action}, **kw)
+        for o in at_t["seoul"].options:
+            after = DEFIANCE_AFTER_DEADLINE[o.action]
+            after = getattr(p, after) if isinstance(after, str) else after
+            defiance += tokyo.probability * o.probability * after
+    assert 0.0 < defiance < 1.0
+    option = d["washington"].option("raise_pressure")
+    assert option.immediate["pressure_cost"] == pytest.approx(-cost / 3, rel=1e-12)
+    later = p.discount * p.terminal_months * -cost / 3 * defiance
+    assert option.continuation["pressure_cost"] == pytest.approx(later, rel=1e-9)
+    hold = d["washington"].option("hold")
+    assert hold.immediate["pressure_cost"] == hold.continuation["pressure_cost"] == 0.0

@@ -5,14 +5,16 @@ Each test compares the expected utility a government gives one of its moves unde
 values of a parameter that acts only through a consequence of that move: the
 commitment behind audience costs that a notice creates, the strain a notice puts on
 trust, the trust talks restore, the grievance talks relieve, the boycott and the poll
-that curbs and a firm stance move, Korea's substitutes for curbed materials. A lookahead
-that forgot the consequence would give the move exactly the same value under both (the
-parameter would not enter any utility it reads). Which way the value moves depends on how
-the others answer, so most tests assert that it moves; where the consequence is felt in
-the month itself, they assert the direction too. Both runs must reach the same node of
-the month's game (the earlier movers drew the same moves); the talks tests instead read
-the options at a node they set (``decisions_at``), whatever was drawn, and size the
-month's part by hand.
+that curbs and a firm stance move, Korea's substitutes for curbed materials, the pressure
+Washington must hold once declared. A lookahead that forgot the consequence would give
+the move exactly the same value under both (the parameter would not enter any utility it
+reads). Which way the value moves depends on how the others answer, so where the
+consequence is felt only after the month the tests assert that it moves, and size it by
+hand in a small set-up: the deadline month, whose continuation is the discounted terminal
+value. Where it is felt in the month itself they size the month's part by hand. Every
+test reads the options at a node of the month's game it sets (``decisions_at``: the
+month solved from a state set by hand), whatever was drawn, so no test depends on the
+path of a run.
 """
 
 from __future__ import annotations
@@ -30,71 +32,8 @@ from model.opinion import OpinionEffects, OpinionNetwork, OpinionPush, PublicBel
 from model.pact import N_CURB
 
 AUGUST = dict(start=date(2019, 8, 1), end=date(2019, 12, 31), grievance_initial=1.0)
-"""The last month of the notice window of 2019, curbs not yet in force."""
-
-
-def option(actor: str, move: str, scenario: dict, **params: float) -> tuple:
-    """``actor``'s option ``move`` in the scenario's first month, and the moves drawn
-    before it (the node of the month's game the option is valued at)."""
-    m = GSOMIAModel(rng=0, **scenario, **params)
-    m.step()
-    chosen = {d.actor: d.chosen for d in m.explain()}
-    movers = m.cast.order.movers
-    earlier = tuple(chosen[a] for a in movers[: movers.index(actor)])
-    return m.explain(actor)[0].option(move), earlier
-
-
-def values(actor: str, move: str, scenario: dict, name: str, lo: float, hi: float) -> tuple:
-    """The option's expected utility with parameter ``name`` at ``lo`` and at ``hi``."""
-    (a, node_a), (b, node_b) = (option(actor, move, scenario, **{name: x}) for x in (lo, hi))
-    assert node_a == node_b, "the two runs reached different nodes; pick another state"
-    return a, b
-
-
-def moves(a, b) -> bool:
-    return abs(a.expected_utility - b.expected_utility) > 1e-3
-
-
-def test_notice_counts_the_commitment_it_creates():
-    """Audience costs are paid only on backing down from a standing or suspended notice:
-    a notice's value falls with them because the notice creates the commitment."""
-    lo, hi = values("seoul", "termination_notice", AUGUST, "audience_cost", 2.0, 8.0)
-    assert moves(lo, hi)
-    # a notice is no climb-down: the month's own audience payoff is unchanged
-    assert lo.immediate["audience"] == pytest.approx(hi.immediate["audience"])
-
-
-def test_hold_does_not_pay_for_a_commitment_it_never_makes():
-    """Without a notice there is nothing to back down from: holding through the window
-    is worth the same whatever audience costs are (no climb-down is possible)."""
-    scenario = dict(AUGUST, end=date(2019, 8, 31), lookahead_months=1)
-    lo, hi = values("seoul", "hold", scenario, "audience_cost", 0.0, 8.0)
-    assert hi.expected_utility == pytest.approx(lo.expected_utility, abs=1e-9)
-
-
-def test_notice_counts_the_strain_it_puts_on_trust():
-    lo, hi = values("seoul", "termination_notice", AUGUST, "notice_tension", 0.0, 0.5)
-    assert moves(lo, hi)
-    assert hi.immediate["security"] < lo.immediate["security"]
-
-
-def test_notice_counts_the_rally_it_causes():
-    """A firm stance rallies the public; with approval for hardness and no audience cost,
-    a stronger rally makes the notice's approval larger."""
-    lo, hi = values("seoul", "termination_notice", AUGUST, "rally", 0.0, 0.3)
-    assert moves(lo, hi)
-    assert hi.immediate["audience"] > lo.immediate["audience"]
-
-
-CURBED = dict(
-    start=date(2019, 9, 1),
-    end=date(2019, 12, 31),
-    pact_state="notice_pending",
-    notice_date=date(2019, 8, 23),
-    initial_curb_level=2,
-    grievance_initial=1.0,
-)
-"""September 2019: full curbs, a standing notice, no WTO complaint yet."""
+"""The last month of the notice window of 2019, curbs not yet in force: an active pact,
+no WTO complaint, no declared US pressure."""
 
 
 def decisions_at(scenario: dict, moves: dict[str, str], **params: float) -> tuple:
@@ -113,6 +52,79 @@ def decisions_at(scenario: dict, moves: dict[str, str], **params: float) -> tupl
     for mover, move in moves.items():
         decisions[mover].option(move)  # feasible at its node (KeyError if not)
     return decisions, m.environment(), m.params
+
+
+def moves(a, b) -> bool:
+    return abs(a.expected_utility - b.expected_utility) > 1e-3
+
+
+def test_notice_counts_the_commitment_it_creates():
+    """Audience costs are paid only on backing down from a standing or suspended notice:
+    a notice's value moves with them because the notice creates the commitment, while
+    its month's own audience payoff (a notice is no climb-down) does not."""
+    (lo, _, _), (hi, _, _) = (decisions_at(AUGUST, {}, audience_cost=x) for x in (2.0, 8.0))
+    notice = [d["seoul"].option("termination_notice") for d in (lo, hi)]
+    assert moves(*notice)
+    assert notice[0].immediate["audience"] == pytest.approx(notice[1].immediate["audience"])
+
+
+def test_hold_does_not_pay_for_a_commitment_it_never_makes():
+    """Without a notice there is nothing to back down from: holding through the window
+    is worth the same whatever audience costs are (no climb-down is possible in any later
+    month: the window stays closed until the anniversary, and a notice given then lapses
+    only after the horizon)."""
+    (lo, _, _), (hi, _, _) = (decisions_at(AUGUST, {}, audience_cost=x) for x in (0.0, 8.0))
+    hold = [d["seoul"].option("hold") for d in (lo, hi)]
+    assert hold[1].expected_utility == pytest.approx(hold[0].expected_utility, abs=1e-9)
+    notice = [d["seoul"].option("termination_notice") for d in (lo, hi)]
+    assert moves(*notice)  # while the notice's value does move
+
+
+def test_notice_counts_the_strain_it_puts_on_trust():
+    """A standing notice strains trust by ``notice_tension`` (model/pact.py ``strain``):
+    the notice's security this month is intelligence * (1 - notice_tension) with no
+    curbs and no historical tension, so it is lower by intelligence * 0.5 at
+    notice_tension 0.5 than at 0; holding starts no strain. The notice's value after the
+    month moves too."""
+    (lo, env, p), (hi, _, _) = (decisions_at(AUGUST, {}, notice_tension=x) for x in (0.0, 0.5))
+    assert env.tension == 0.0
+    intelligence = p.security_value * env.threat * (1.0 - p.tisa_fallback)
+    notice = [d["seoul"].option("termination_notice") for d in (lo, hi)]
+    assert notice[0].immediate["security"] == pytest.approx(intelligence, rel=1e-12)
+    assert notice[1].immediate["security"] == pytest.approx(intelligence * 0.5, rel=1e-12)
+    hold = [d["seoul"].option("hold").immediate["security"] for d in (lo, hi)]
+    assert hold[1] == pytest.approx(hold[0], abs=1e-12)
+    assert moves(*notice)
+
+
+def test_notice_counts_the_rally_it_causes():
+    """A firm stance rallies the public: the notice's audience this month is
+    opinion_weight * (end - keep) read in the state it creates (no curbs, a firm stance,
+    no talks, no pressure; hardness 1, no complaint, no climb-down), and a stronger rally
+    raises end and lowers keep there, so the notice's approval is larger."""
+    runs = [decisions_at(AUGUST, {}, rally=x) for x in (0.0, 0.3)]
+    audience, firm_public = [], []
+    for d, env, p in runs:
+        end, keep, _ = (float(v) for v in env.public.at(0, 1, 0, 0))
+        got = d["seoul"].option("termination_notice").immediate["audience"]
+        assert got == pytest.approx(p.opinion_weight * (end - keep), rel=1e-9, abs=1e-12)
+        audience.append(got)
+        firm_public.append((end, keep))
+    (end_lo, keep_lo), (end_hi, keep_hi) = firm_public
+    assert end_hi > end_lo and keep_hi <= keep_lo  # the rally is felt in the belief
+    assert audience[1] > audience[0]
+    assert moves(*(d["seoul"].option("termination_notice") for d, _, _ in runs))
+
+
+CURBED = dict(
+    start=date(2019, 9, 1),
+    end=date(2019, 12, 31),
+    pact_state="notice_pending",
+    notice_date=date(2019, 8, 23),
+    initial_curb_level=2,
+    grievance_initial=1.0,
+)
+"""September 2019: full curbs, a standing notice, no WTO complaint yet."""
 
 
 TALKS_NOVEMBER = dict(CURBED, start=date(2019, 11, 1), initial_wto="active")

@@ -10,7 +10,8 @@ Washington must hold once declared. A lookahead that forgot the consequence woul
 the move exactly the same value under both (the parameter would not enter any utility it
 reads). Which way the value moves depends on how the others answer, so where the
 consequence is felt only after the month the tests assert that it moves, and size it by
-hand in a small set-up: the deadline month, whose continuation is the discounted terminal
+hand in a small set-up: one month ahead played uniformly (rationality 0) then the
+terminal months, or the deadline month, whose continuation is the discounted terminal
 value. Where it is felt in the month itself they size the month's part by hand. Every
 test reads the options at a node of the month's game it sets (``decisions_at``: the
 month solved from a state set by hand), whatever was drawn, so no test depends on the
@@ -58,6 +59,23 @@ def moves(a, b) -> bool:
     return abs(a.expected_utility - b.expected_utility) > 1e-3
 
 
+UNIFORM_NEXT_MONTH = {"rationality": 0.0, "lookahead_months": 1}
+"""A lookahead of one month in which everybody picks uniformly among its feasible moves
+(so nobody's choice depends on the parameter under test), then the terminal months: the
+continuation can be summed by hand."""
+
+
+def uniform_september() -> list[tuple[float, int, int, int]]:
+    """The profiles of September 2019 after a notice given in August with nobody else
+    moving, each with its probability under uniform play, as (probability, pressure rung
+    after Washington, curb level after Tokyo, number of Seoul's moves): Washington's
+    lookahead menu is hold or raise (1/2 each), Beijing keeps its move, Tokyo holds or
+    starts targeted curbs (1/2 each; nothing else without curbs), and Seoul, with its
+    notice standing, holds, suspends or rescinds it, and files a WTO complaint only
+    against curbs in force (3 moves, or 4)."""
+    return [(0.25, rung, curb, 3 + curb) for rung in (0, 1) for curb in (0, 1)]
+
+
 def test_notice_counts_the_commitment_it_creates():
     """Audience costs are paid only on backing down from a standing or suspended notice:
     a notice's value moves with them because the notice creates the commitment, while
@@ -66,6 +84,27 @@ def test_notice_counts_the_commitment_it_creates():
     notice = [d["seoul"].option("termination_notice") for d in (lo, hi)]
     assert moves(*notice)
     assert notice[0].immediate["audience"] == pytest.approx(notice[1].immediate["audience"])
+
+
+def test_notice_commitment_sized_one_month_ahead():
+    """The commitment's price in the continuation, summed by hand. With a notice given in
+    August and September played uniformly (``uniform_september``), audience_cost enters
+    only Seoul's September climb-downs: backing down costs audience_cost * face * end,
+    face ``suspension_face`` for a suspension and 1 for a rescission (no talks run, so no
+    face is saved), end the share for ending the pact in the state after the climb-down
+    (curbs as Tokyo left them, no firm stance, no talks, Washington's rung). The terminal
+    months (Seoul holding) pay no climb-down. So the notice's audience continuation falls
+    by discount * (8 - 2) * sum_profiles prob / n_seoul * (suspension_face + 1) * end when
+    audience_cost goes from 2 to 8."""
+    runs = [decisions_at(AUGUST, {}, audience_cost=x, **UNIFORM_NEXT_MONTH) for x in (2.0, 8.0)]
+    (lo, env, p), (hi, _, _) = runs
+    cost = sum(
+        prob / n * (p.suspension_face + 1.0) * float(env.public.at(curb, 0, 0, rung)[0])
+        for prob, rung, curb, n in uniform_september()
+    )
+    assert cost > 0.1  # the public has hawks to lose face with
+    got = [d["seoul"].option("termination_notice").continuation["audience"] for d in (lo, hi)]
+    assert got[1] - got[0] == pytest.approx(-p.discount * 6.0 * cost, rel=1e-9)
 
 
 def test_hold_does_not_pay_for_a_commitment_it_never_makes():
@@ -95,6 +134,28 @@ def test_notice_counts_the_strain_it_puts_on_trust():
     hold = [d["seoul"].option("hold").immediate["security"] for d in (lo, hi)]
     assert hold[1] == pytest.approx(hold[0], abs=1e-12)
     assert moves(*notice)
+
+
+def test_notice_strain_sized_one_month_ahead():
+    """The strain in the continuation, summed by hand. With September played uniformly
+    (``uniform_september``), a strained pact in force costs Seoul intelligence *
+    notice_tension a month: in September after holding, suspending or filing a complaint
+    (all but a rescission; trust is 1 - notice_tension - trust_loss * curb / 2 > 0, never
+    clipped), and in the terminal months only a suspended notice (a notice still standing
+    counts as lapsed, so no pact to be strained; a rescinded one strains nothing). A
+    rescission and a suspension are each 1/n of Seoul's moves, n = 3 without curbs and 4
+    with, so P = (1/3 + 1/4) / 2 = 7/24 each. The notice's security continuation
+    therefore falls by discount * intelligence * 0.5 * (17/24 + discount * terminal_months
+    * 7/24) when notice_tension goes from 0 to 0.5."""
+    runs = [decisions_at(AUGUST, {}, notice_tension=x, **UNIFORM_NEXT_MONTH) for x in (0.0, 0.5)]
+    (lo, env, p), (hi, _, _) = runs
+    assert env.tension == 0.0 and 0.5 + p.trust_loss / 2 < 1.0
+    p_each = sum(prob / n for prob, _, _, n in uniform_september())
+    assert p_each == pytest.approx(7 / 24)
+    intelligence = p.security_value * env.threat * (1.0 - p.tisa_fallback)
+    months = (1.0 - p_each) + p.discount * p.terminal_months * p_each
+    got = [d["seoul"].option("termination_notice").continuation["security"] for d in (lo, hi)]
+    assert got[1] - got[0] == pytest.approx(-p.discount * intelligence * 0.5 * months, rel=1e-9)
 
 
 def test_notice_counts_the_rally_it_causes():

@@ -238,7 +238,7 @@ class Seoul(Government):
 
     @classmethod
     def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
-        """Seoul's month (README, "Payoffs")."""
+        """Seoul's month (docs/model/payoffs.md)."""
         fixed = g.memo_params("seoul.prepared", p, cls.prepared)
         end, keep, _ = expected_public(g, env)
         trust = np.clip(1.0 - (env.tension + fixed["strain"]), 0.0, 1.0)

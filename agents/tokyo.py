@@ -96,7 +96,7 @@ class Tokyo(Government):
 
     @classmethod
     def utility(cls, g: Profiles, p: Any, env: Any) -> dict[str, Any]:
-        """Tokyo's month (README, "Payoffs")."""
+        """Tokyo's month (docs/model/payoffs.md)."""
         fixed = g.memo_params("tokyo.prepared", p, cls.prepared)
         _, _, boycott = expected_public(g, env)
         return {

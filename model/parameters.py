@@ -1,13 +1,14 @@
 """Every model parameter, declared once: name, type, bounds, default, unit and source.
 
 The registry is the single place the constructor, the TOML configs, the sweep specs, the
-UI sliders and the README table read from (EMA Workbench style: declare parameters once,
-with type and bounds). A config key is the constructor keyword of the same name.
+UI sliders and the docs' parameter table read from (EMA Workbench style: declare
+parameters once, with type and bounds). A config key is the constructor keyword of the
+same name.
 
 Utilities are in *utility points per month* ("u/month"): one point is the monthly value,
 to Seoul, of the pact's intelligence at baseline North Korean threat with full trust. The
 defaults are calibrated so that the 2019 baseline reproduces the observed sequence (see
-README, "Calibration"); the "source" column says what each default rests on.
+docs/calibration.md); the "source" column says what each default rests on.
 """
 
 from __future__ import annotations

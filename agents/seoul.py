@@ -18,7 +18,7 @@ import numpy as np
 
 from agents.government import Government
 from agents.public import expected_public
-from model.calendar import PactCalendar, add_months, same_month
+from model.calendar import add_months, same_month
 from model.pact import (
     ALIVE,
     COMMITTED,
@@ -308,7 +308,7 @@ class Seoul(Government):
             m.emit(first, "seoul", "wto_complaint", "against the export controls")
         elif s == SIGN:
             m.emit(day, "both", "pact_signed", "signed and effective")
-            m.calendar = PactCalendar(day)
+            m.calendar = m.calendar.signed(day)
             m.episode.ever_active = True
             m.scheduled_signing = None
         elif s == POSTPONE:

@@ -23,6 +23,7 @@ from model.calendar import (
     months_from,
     same_month,
 )
+from model.parameters import treaty_calendar
 
 ACTORS = ("seoul", "tokyo", "washington", "beijing")
 OUTCOME_TEXT = {
@@ -159,7 +160,7 @@ def make_view(model: GSOMIAModel) -> RunView:
 def _calendar(view: RunView) -> PactCalendar:
     """The pact's calendar: from the signing date, or the date it was signed in the run."""
     signed = [e.date for e in view.timeline if e.event == "pact_signed"]
-    return PactCalendar(signed[-1] if signed else view.parameters["signing_date"])
+    return treaty_calendar(view.parameters, signed[-1] if signed else None)
 
 
 def first_notice(view: RunView) -> date | None:
@@ -235,6 +236,10 @@ def countdown(view: RunView) -> list[tuple[str, str]]:
                 f"pact lapses at midnight, {lapse.isoformat()} ({_days((lapse - today).days)})",
             )
         )
+        return lines
+    if not cal.renews:  # no renewal: a notice any day ends the pact notice_days later
+        lapse = cal.lapse_date_for_notice(today)
+        lines.append(("Notice", f"open; a notice today ends the pact at {lapse.isoformat()}"))
         return lines
     anniversary = cal.next_anniversary(today - timedelta(days=1))
     cutoff = cal.last_notice_day(anniversary)

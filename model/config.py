@@ -1,7 +1,10 @@
-"""Scenario configs (TOML): ``[scenario]``, ``[parameters]`` and ``[[exogenous]]`` events.
+"""Scenario configs (TOML): ``[scenario]``, ``[treaty]``, ``[parameters]`` and
+``[[exogenous]]`` events.
 
-A key in ``[scenario]`` or ``[parameters]`` is the constructor keyword of the same name
-(``model.parameters.PARAMETERS``). ``[[exogenous]]`` lists dated shocks from outside the
+A key in ``[scenario]``, ``[treaty]`` or ``[parameters]`` is the constructor keyword of the
+same name (``model.parameters.PARAMETERS``, whose ``group`` is the table). ``[treaty]``
+holds the pact's rules (``notice_days``, ``renewal``; model/calendar.py); left out, they
+are GSOMIA's. ``[[exogenous]]`` lists dated shocks from outside the
 four governments (a court ruling, a radar incident, a China-Russia air patrol); they move
 the slow variables, never a government's decision.
 """
@@ -26,7 +29,7 @@ from model.parameters import (
     suggest,
 )
 
-TABLES = ("scenario", "parameters", "exogenous")
+TABLES = ("scenario", "treaty", "parameters", "exogenous")
 
 
 @dataclass(frozen=True)

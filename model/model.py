@@ -51,6 +51,7 @@ from model.parameters import (
     check_consistency,
     check_seed,
     defaults,
+    treaty_calendar,
     validate,
 )
 from model.params import make_params
@@ -192,7 +193,7 @@ class GSOMIAModel(mesa.Model):
         self.date: date = self.start
 
         # --- the world: the pact and the dispute ----------------------------------------
-        self.calendar = PactCalendar(values["signing_date"])
+        self.calendar: PactCalendar = treaty_calendar(values)
         for actor in self.cast.actors:
             for var, value in actor.initial_state(values).items():
                 setattr(self, var, value)
@@ -366,13 +367,15 @@ class GSOMIAModel(mesa.Model):
         return {var: int(getattr(self, var)) for var in self.cast.state_vars}
 
     def deadline(self, month: date) -> date:
-        """The next date the pact's fate is decided: the lapse of a standing notice, the
-        next anniversary (renewal), or a scheduled signing."""
+        """The next date the pact's fate is decided: the lapse of a standing notice, a
+        scheduled signing, else the treaty's next deadline (``PactCalendar.next_deadline``:
+        the next anniversary of an annual treaty, the lapse of a notice given this month
+        for one without renewal)."""
         if self.pact is Pact.NEGOTIATING and self.scheduled_signing is not None:
             return self.scheduled_signing
         if self.pact is Pact.NOTICE_PENDING and self.lapse_date is not None:
             return self.lapse_date
-        return self.calendar.next_anniversary(month - timedelta(days=1))
+        return self.calendar.next_deadline(month)
 
     def month_calendar(self, month: date, deadline: date | None = None) -> MonthCalendar:
         """What the calendar allows in ``month``; ``deadline`` defaults to the actual one."""
@@ -445,8 +448,9 @@ class GSOMIAModel(mesa.Model):
             self.episode.reversal_action = action
 
     def _run_calendar(self, month: date) -> None:
-        """Lapse of a standing notice at midnight at the start of its anniversary;
-        renewal of an active pact; the deadline passes."""
+        """Lapse of a standing notice at midnight at the start of its lapse date; renewal
+        of an active pact on its anniversary (a treaty without renewal has none); the
+        deadline passes."""
         if (
             self.pact is Pact.NOTICE_PENDING
             and self.lapse_date
@@ -455,7 +459,7 @@ class GSOMIAModel(mesa.Model):
             self.pact = Pact.TERMINATED
             self.episode.terminated = True
             self.emit(self.lapse_date, "both", "pact_terminated", "notice lapsed at midnight")
-        if self.pact in (Pact.ACTIVE, Pact.SUSPENDED):
+        if self.pact in (Pact.ACTIVE, Pact.SUSPENDED) and self.calendar.renews:
             anniversary = self.calendar.next_anniversary(month - timedelta(days=1))
             if same_month(anniversary, month) and anniversary > self.calendar.signing_date:
                 if self.pact is Pact.ACTIVE:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from model.calendar import ANNUAL_MAX_NOTICE_DAYS, NOTICE_DAYS, RENEWAL, RENEWALS
+
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2100, 12, 31)
 """Every date parameter lies in [DATE_MIN, DATE_MAX]: the model's calendar is modern
@@ -53,7 +55,7 @@ class Param:
     unit: str = ""
     meaning: str = ""
     source: str = ""
-    group: str = "parameters"  # TOML table the key lives in: "parameters" or "scenario"
+    group: str = "parameters"  # TOML table the key lives in: "parameters", "scenario", "treaty"
     sweepable: bool = True
 
     def allowed(self) -> str:
@@ -224,6 +226,34 @@ PARAMETERS: dict[str, Param] = {
             group="scenario",
             sweepable=False,
             meaning="Seoul's WTO complaint at start.",
+        ),
+        # ---- the treaty's rules ([treaty]; model/calendar.py) ---------------------------
+        P(
+            "notice_days",
+            int,
+            NOTICE_DAYS,
+            1,
+            730,
+            group="treaty",
+            sweepable=False,
+            unit="days",
+            meaning="Days a termination notice must precede the instant it ends the pact: "
+            "the renewal instant (midnight at the start of the anniversary) of an annual "
+            "treaty, or, without renewal, the notice's day plus this many days.",
+            source="GSOMIA Art. 21: notice at least 90 days before the end of the one-year "
+            "period (DOMAIN.md, 'The pact').",
+        ),
+        P(
+            "renewal",
+            str,
+            RENEWAL,
+            choices=RENEWALS,
+            group="treaty",
+            sweepable=False,
+            meaning="'annual': renews on each anniversary of signing unless notice was given "
+            "(the notice ends it at that anniversary); 'none': never renews, a notice ends it "
+            "'notice_days' after its day.",
+            source="GSOMIA renews automatically every year on Nov 23 (DOMAIN.md, 'The pact').",
         ),
         # ---- the nine headline parameters ----------------------------------------------
         P(
@@ -947,6 +977,7 @@ PARAMETERS: dict[str, Param] = {
 del P, HAND
 
 SCENARIO_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "scenario")
+TREATY_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "treaty")
 MODEL_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "parameters")
 HEADLINE = (
     "us_pressure_weight",
@@ -1048,8 +1079,21 @@ CROSS_FIELD_RULES = {
     "citizen_degree": "even, below 'n_citizens'",
     "notice_date": "only with pact_state 'notice_pending' or 'suspended'",
     "suspension_date": "only with pact_state 'suspended'",
+    "notice_days": f"at most {ANNUAL_MAX_NOTICE_DAYS} with renewal 'annual'",
 }
 """What ``check_consistency`` requires beyond each parameter's own range (for the table)."""
+
+
+def treaty_calendar(values: Mapping[str, Any], signing: date | None = None) -> Any:
+    """The pact's calendar (``model.calendar.PactCalendar``) under the treaty rules of
+    ``values``, signed on ``signing`` (default: ``values["signing_date"]``)."""
+    from model.calendar import PactCalendar
+
+    return PactCalendar(
+        values["signing_date"] if signing is None else signing,
+        notice_days=values.get("notice_days", NOTICE_DAYS),
+        renewal=values.get("renewal", RENEWAL),
+    )
 
 
 def check_consistency(values: Mapping[str, Any], source: str = "constructor") -> None:
@@ -1073,6 +1117,13 @@ def check_consistency(values: Mapping[str, Any], source: str = "constructor") ->
             "allowed: an even integer below 'n_citizens' (each citizen links to k/2 "
             "neighbours on either side of the Watts-Strogatz ring)"
         )
+    if values["renewal"] == "annual" and values["notice_days"] > ANNUAL_MAX_NOTICE_DAYS:
+        raise ConfigError(
+            f"{source}: invalid value {values['notice_days']!r} for 'notice_days' (renewal "
+            f"is 'annual'); allowed: an integer in [1, {ANNUAL_MAX_NOTICE_DAYS}] with renewal "
+            "'annual' (a notice must fit in one one-year period), up to 730 with renewal "
+            "'none'"
+        )
     state = values["pact_state"]
     for key in ("notice_date", "suspension_date"):
         applies = NOTICE_STATES if key == "notice_date" else ("suspended",)
@@ -1094,9 +1145,7 @@ def check_consistency(values: Mapping[str, Any], source: str = "constructor") ->
             f"({start.isoformat()}) when pact_state is 'negotiating'"
         )
     if state == "notice_pending":
-        from model.calendar import PactCalendar
-
-        lapse = PactCalendar(values["signing_date"]).lapse_date_for_notice(values["notice_date"])
+        lapse = treaty_calendar(values).lapse_date_for_notice(values["notice_date"])
         if lapse < start:
             raise ConfigError(
                 f"{source}: invalid value {values['notice_date'].isoformat()!r} for "

@@ -25,6 +25,7 @@ sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 from experiments.calibration import DEFAULT_TIMELINE, calibrate, read_timeline, run_seeds  # noqa: E402
 from experiments.cli import format_decision, format_timeline, parameter_table  # noqa: E402
 from model.config import load_config  # noqa: E402
+from model.parameters import TREATY_KEYS  # noqa: E402
 
 DOCS = REPO / "docs"
 COUNTERFACTUALS = (
@@ -36,6 +37,8 @@ COUNTERFACTUALS = (
 )
 SEEDS = range(100)
 FIT = REPO / "results" / "fit"
+FIXED_KEYS = ("name", "start", "end", "pact_state", "signing_date", "exogenous")
+"""A scenario's keys the counterfactual table does not list as changes (with its treaty's)."""
 EXPLAINED = ("2019-07", "2019-11")
 """The months of Seoul's decisions the payoffs page shows (seed 0 of the baseline)."""
 
@@ -62,7 +65,7 @@ def counterfactual_table() -> str:
         changes = ", ".join(
             f"`{k}` = {v}"
             for k, v in load_config(path).items()
-            if k not in ("name", "start", "end", "pact_state", "signing_date", "exogenous")
+            if k not in (*FIXED_KEYS, *TREATY_KEYS)
         )
         c = calibrate(run_seeds(path, SEEDS, workers=workers()), read_timeline(DEFAULT_TIMELINE))
         o = c.outcomes

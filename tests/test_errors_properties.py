@@ -70,14 +70,15 @@ def scenario(draw):
     end = start + timedelta(days=draw(st.integers(0, 80)))
     scen = {"start": start, "end": end}
     params = {"n_citizens": draw(CHEAP["n_citizens"]), "lookahead_months": 3}
+    treaty: dict = {}
     names = draw(st.lists(st.sampled_from(sorted(PARAMETERS)), max_size=3, unique=True))
     for name in names:
         p = PARAMETERS[name]
         if name in ("start", "end"):
             continue
         value = draw(st.one_of(good_value(p), BAD_VALUES) if draw(st.booleans()) else good_value(p))
-        (scen if p.group == "scenario" else params)[name] = value
-    tables = {"scenario": scen, "parameters": params}
+        {"scenario": scen, "treaty": treaty}.get(p.group, params)[name] = value
+    tables = {"scenario": scen, "parameters": params} | ({"treaty": treaty} if treaty else {})
     if draw(st.integers(0, 5)) == 0:
         tables["parameters"][draw(st.sampled_from(["audiance_cost", "nk_treat", "xyz"]))] = 1.0
     if draw(st.integers(0, 8)) == 0:

@@ -33,6 +33,8 @@ RENEWALS = ("annual", "none")
 given, or never renews (a notice ends the pact ``notice_days`` after it is given)."""
 RENEWAL = "annual"
 """GSOMIA's renewal rule, the default."""
+MAX_NOTICE_DAYS = 730
+"""The longest notice any treaty may require (two years)."""
 ANNUAL_MAX_NOTICE_DAYS = 364
 """The longest notice an annual treaty can require: a notice must fit in one one-year
 period (its window opens at the previous anniversary)."""
@@ -91,8 +93,8 @@ class PactCalendar:
     def __post_init__(self) -> None:
         if self.renewal not in RENEWALS:
             raise ValueError(f"renewal {self.renewal!r}; allowed: one of {', '.join(RENEWALS)}")
-        top = ANNUAL_MAX_NOTICE_DAYS if self.renewal == "annual" else None
-        if self.notice_days < 1 or (top is not None and self.notice_days > top):
+        top = ANNUAL_MAX_NOTICE_DAYS if self.renewal == "annual" else MAX_NOTICE_DAYS
+        if not 1 <= self.notice_days <= top:
             raise ValueError(f"notice_days {self.notice_days!r} with renewal {self.renewal!r}")
 
     @property

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from model.calendar import ANNUAL_MAX_NOTICE_DAYS, NOTICE_DAYS, RENEWAL, RENEWALS
+from model.calendar import (
+    ANNUAL_MAX_NOTICE_DAYS,
+    MAX_NOTICE_DAYS,
+    NOTICE_DAYS,
+    RENEWAL,
+    RENEWALS,
+)
 
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2100, 12, 31)
@@ -233,7 +239,7 @@ PARAMETERS: dict[str, Param] = {
             int,
             NOTICE_DAYS,
             1,
-            730,
+            MAX_NOTICE_DAYS,
             group="treaty",
             sweepable=False,
             unit="days",
@@ -1121,8 +1127,8 @@ def check_consistency(values: Mapping[str, Any], source: str = "constructor") ->
         raise ConfigError(
             f"{source}: invalid value {values['notice_days']!r} for 'notice_days' (renewal "
             f"is 'annual'); allowed: an integer in [1, {ANNUAL_MAX_NOTICE_DAYS}] with renewal "
-            "'annual' (a notice must fit in one one-year period), up to 730 with renewal "
-            "'none'"
+            f"'annual' (a notice must fit in one one-year period), up to {MAX_NOTICE_DAYS} "
+            "with renewal 'none'"
         )
     state = values["pact_state"]
     for key in ("notice_date", "suspension_date"):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from model.explain import Decision
     from model.game import Profiles
     from model.month import Realised
+    from model.parameters import Param
 
 
 class Government(CellAgent):
@@ -42,6 +43,12 @@ class Government(CellAgent):
     keeps_stance: ClassVar[bool] = False
     """After a deadline, keep the deadline month's move (a third party's stance) rather
     than hold."""
+    parameters: ClassVar[tuple[Param, ...]] = ()
+    """Parameters this actor declares itself (``model.parameters.Param``), each named
+    ``<actor>.<name>``: a model whose cast includes it validates, documents and sweeps them
+    like the central ones (``model.parameters.registry``), and its rules read them as
+    ``p.<actor>.<name>``. In TOML they go in ``[parameters.<actor>]``. The shipped actors
+    declare none (theirs are in the central registry)."""
 
     def __init__(self, model: Model, cell: Cell | None = None) -> None:
         super().__init__(model)

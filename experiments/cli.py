@@ -152,15 +152,32 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def parameter_table() -> str:
-    """The parameter table of docs/parameters.md, generated from the registry."""
-    from model.parameters import CROSS_FIELD_RULES, PARAMETERS
+def parameter_table(actors: Sequence[Any] = ()) -> str:
+    """The parameter table of docs/parameters.md, generated from the registry; with
+    ``actors`` (classes or ``"module:Class"`` names), also the parameters they declare."""
+    from model.model import resolve_actor
+    from model.parameters import CROSS_FIELD_RULES, registry
 
     lines = [
         "| parameter | meaning | unit | range | default | source of the default |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for p in PARAMETERS.values():
+    classes = []
+    for spec in actors:
+        try:
+            cls = resolve_actor(spec)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"--actor: invalid value {spec!r} (cannot import it); allowed: 'module:Class' "
+                "names of importable government classes (from the current directory too)"
+            ) from exc
+        if not isinstance(cls, type) or not isinstance(getattr(cls, "actor", None), str):
+            raise ConfigError(
+                f"--actor: invalid value {spec!r} (not an actor class); allowed: "
+                "'module:Class' names of importable government classes"
+            )
+        classes.append(cls)
+    for p in registry(classes).values():
         if p.choices is not None:
             rng = " / ".join(p.choices)
         elif p.low is not None and p.high is not None:
@@ -176,8 +193,11 @@ def parameter_table() -> str:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    """``gsomia params``: every parameter with meaning, unit, range, default and source."""
-    print(parameter_table())
+    """``gsomia params``: every parameter with meaning, unit, range, default and source
+    (``--actor module:Class``, repeatable: with the parameters that actor declares)."""
+    if args.actor and "" not in sys.path:  # an actor module of the current directory
+        sys.path.insert(0, "")
+    print(parameter_table(args.actor or ()))
     return 0
 
 
@@ -268,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     ui.set_defaults(func=_lazy("experiments.serve", "cli_ui"))
 
     params = sub.add_parser("params", help="print the parameter table (markdown)", parents=[common])
+    params.add_argument(
+        "--actor",
+        action="append",
+        metavar="MODULE:CLASS",
+        help="an actor class of the cast (repeatable): list the parameters it declares too",
+    )
     params.set_defaults(func=cmd_params)
 
     scenarios = sub.add_parser(

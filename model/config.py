@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,6 +24,8 @@ from model.parameters import (
     PARAMETERS,
     ConfigError,
     Param,
+    actor_hint,
+    registry,
     reject_unknown,
     require_table,
     suggest,
@@ -234,9 +236,14 @@ def read_toml(path: Path, kind: str) -> tuple[dict[str, Any], str]:
     return data, text
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
+def load_config(path: str | Path, actors: Sequence[Any] = ()) -> dict[str, Any]:
     """Read a scenario TOML (a path, or a shipped scenario's name such as
-    ``baseline_2019``) into constructor keywords; ConfigError on any bad key."""
+    ``baseline_2019``) into constructor keywords; ConfigError on any bad key.
+
+    ``actors`` (classes) is the cast the scenario will run with: the parameters its actors
+    declare are read from ``[parameters.<actor>]`` sub-tables (or the dotted keys
+    ``<actor>.<name>`` in ``[parameters]``, the same thing in TOML) as ``<actor>.<name>``."""
+    known = registry(actors)
     path = resolve_path(path, "scenario", list_scenarios(), "config")
     source = str(path)
     data, _ = read_toml(path, "scenario")
@@ -247,12 +254,14 @@ def load_config(path: str | Path) -> dict[str, Any]:
             out["exogenous"] = parse_exogenous(body, source)
             continue
         body = require_table(body, source, table)
-        allowed = tuple(k for k, p in PARAMETERS.items() if p.group == table)
+        if table == "parameters":
+            body = _flatten_actor_tables(body)
+        allowed = tuple(k for k, p in known.items() if p.group == table)
         reject_unknown(
             body, allowed, source, prefix=f"{table}.", scope=f"[{table}]", hint=_belongs_in
         )
         for key, value in body.items():
-            out[key] = PARAMETERS[key].coerce(value, f"{source}: [{table}]")
+            out[key] = known[key].coerce(value, f"{source}: [{table}]")
     if out.get("exogenous"):
         from model.vocabulary import check_shocks
 
@@ -260,6 +269,21 @@ def load_config(path: str | Path) -> dict[str, Any]:
     return out
 
 
+def _flatten_actor_tables(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``[parameters]`` with each sub-table ``[parameters.<actor>]`` (not a central
+    parameter's name) spelled as its keys ``<actor>.<name>``."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if isinstance(value, Mapping) and key not in PARAMETERS:
+            for name, v in value.items():
+                out[f"{key}.{name}"] = v
+        else:
+            out[key] = value
+    return out
+
+
 def _belongs_in(key: str) -> str:
     param = PARAMETERS.get(key)
-    return f" (it belongs in [{param.group}])" if param is not None else ""
+    if param is not None:
+        return f" (it belongs in [{param.group}])"
+    return actor_hint(key)

@@ -51,6 +51,7 @@ from model.parameters import (
     check_consistency,
     check_seed,
     defaults,
+    registry,
     treaty_calendar,
     validate,
 )
@@ -105,7 +106,7 @@ def resolve_actor(spec: Any) -> Any:
         module, _, name = spec.partition(":")
         try:
             return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError) as exc:
+        except (ImportError, AttributeError, ValueError) as exc:  # ValueError: no module
             raise ConfigError(
                 f"constructor: invalid value {spec!r} for 'actors'; allowed: classes or "
                 "'module:Class' names of importable government classes"
@@ -162,7 +163,9 @@ class GSOMIAModel(mesa.Model):
         **params: Any,
     ) -> None:
         rng = _seed_from(rng)
-        values = defaults() | validate(params, "constructor")
+        cast = make_cast(actors, move_order)
+        known = registry(cast.actors)  # the central parameters and the cast's own
+        values = defaults(known) | validate(params, "constructor", known)
         check_consistency(values, "constructor")
         if rng is None:
             rng = int(np.random.SeedSequence().entropy)
@@ -180,8 +183,8 @@ class GSOMIAModel(mesa.Model):
         graph_seed = int(streams[3].generate_state(1)[0])
 
         self.parameters: dict[str, Any] = values
-        self.params = make_params(values)
-        self.cast = make_cast(actors, move_order)
+        self.params = make_params(values, known)
+        self.cast = cast
         self.codec = StateCodec.of(self.cast)
         self.exogenous: tuple[ExogenousEvent, ...] = parse_exogenous(
             [] if exogenous is None else exogenous, "constructor"
@@ -277,14 +280,17 @@ class GSOMIAModel(mesa.Model):
     def from_config(cls, path: str | Path, **overrides: Any) -> GSOMIAModel:
         """A model from a scenario TOML (a path, or a shipped scenario's name such as
         ``"baseline_2019"``), with keyword overrides (validated the same way)."""
-        values = load_config(path)
         rng = overrides.pop("rng", None)
         cast = {k: overrides.pop(k) for k in ("actors", "move_order") if k in overrides}
+        given = cast.get("actors")
+        classes = tuple(resolve_actor(a) for a in (DEFAULT_ACTORS if given is None else given))
+        known = registry(classes)
+        values = load_config(path, classes)
         if "exogenous" in overrides:
             values["exogenous"] = overrides.pop("exogenous")
-        values.update(validate(overrides, "override"))
+        values.update(validate(overrides, "override", known))
         params = {k: v for k, v in values.items() if k != "exogenous"}
-        check_consistency(defaults() | params, str(path))
+        check_consistency(defaults(known) | params, str(path))
         return cls(rng=rng, **cast, **values)
 
     @staticmethod

@@ -980,7 +980,7 @@ PARAMETERS: dict[str, Param] = {
         ),
     ]
 }
-del P, HAND
+del HAND  # P stays: the short name actor modules declare their parameters with
 
 SCENARIO_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "scenario")
 TREATY_KEYS = tuple(k for k, p in PARAMETERS.items() if p.group == "treaty")
@@ -998,9 +998,75 @@ HEADLINE = (
 )
 
 
-def defaults() -> dict[str, Any]:
-    """A fresh dict of every parameter's default."""
-    return {k: p.default for k, p in PARAMETERS.items()}
+def defaults(registry: Mapping[str, Param] | None = None) -> dict[str, Any]:
+    """A fresh dict of every parameter's default (of ``registry``; default: the central
+    one, ``PARAMETERS``)."""
+    return {k: p.default for k, p in (PARAMETERS if registry is None else registry).items()}
+
+
+def actor_parameters(actors: Sequence[Any] = ()) -> dict[str, Param]:
+    """The parameters the actor classes ``actors`` declare (their ``parameters`` class
+    attribute, a tuple of ``Param``), by name.
+
+    An actor's parameter is named ``<actor>.<name>``: its actor's name (``cls.actor``), a
+    dot and a Python identifier (``pyongyang.launch_cost``). It lives in ``[parameters]``
+    (in TOML, the sub-table ``[parameters.<actor>]``), and the model reads it as
+    ``p.<actor>.<name>``. ConfigError for a declaration that is not a ``Param``, a name
+    that is a central parameter's or outside its actor's namespace, a namespace that is a
+    central parameter's name, a name declared twice, or a default outside its own range.
+    """
+    out: dict[str, Param] = {}
+    for cls in actors:
+        declared = getattr(cls, "parameters", ())
+        if not declared:
+            continue
+        actor = getattr(cls, "actor", cls.__name__)
+        where = f"actor {cls.__module__}:{cls.__qualname__}"
+        allowed = f"'{actor}.<name>' (the actor's name, a dot, a Python identifier)"
+        if not isinstance(declared, tuple | list):
+            raise ConfigError(
+                f"{where}: invalid value {declared!r} for 'parameters'; allowed: a tuple of "
+                "Param (model.parameters.Param)"
+            )
+        if actor in PARAMETERS:
+            raise ConfigError(
+                f"{where}: actor name {actor!r} collides with the central parameter "
+                f"'{actor}', so its parameters' namespace would too; allowed: an actor "
+                "name that is not a central parameter's"
+            )
+        for p in declared:
+            if not isinstance(p, Param):
+                raise ConfigError(
+                    f"{where}: invalid parameter declaration {p!r}; allowed: a Param "
+                    "(model.parameters.Param)"
+                )
+            if p.name in PARAMETERS:
+                raise ConfigError(
+                    f"{where}: parameter '{p.name}' collides with the central parameter "
+                    f"of that name; allowed: {allowed}"
+                )
+            head, dot, tail = p.name.partition(".")
+            if head != actor or not dot or not tail.isidentifier():
+                raise ConfigError(f"{where}: invalid parameter name {p.name!r}; allowed: {allowed}")
+            if p.name in out:
+                raise ConfigError(
+                    f"{where}: parameter '{p.name}' is declared twice; allowed: each name once"
+                )
+            if p.group != "parameters":
+                raise ConfigError(
+                    f"{where}: invalid group {p.group!r} for '{p.name}'; allowed: "
+                    "'parameters' (an actor's parameters live in [parameters.<actor>])"
+                )
+            p.coerce(p.default, f"{where}: default of")
+            out[p.name] = p
+    return out
+
+
+def registry(actors: Sequence[Any] = ()) -> dict[str, Param]:
+    """The parameters of a model whose cast is ``actors`` (classes): the central ones
+    (``PARAMETERS``) then those the actors declare (``actor_parameters``)."""
+    extra = actor_parameters(actors)
+    return PARAMETERS if not extra else PARAMETERS | extra
 
 
 def suggest(key: str, known: list[str] | tuple[str, ...] | None = None) -> str:
@@ -1047,14 +1113,30 @@ def require_table(value: Any, where: str, name: str, keys: Sequence[str] = ()) -
     return value
 
 
-def validate(values: Mapping[str, Any], source: str = "constructor") -> dict[str, Any]:
-    """Check keys, types and ranges; return the coerced values (only those given).
+def validate(
+    values: Mapping[str, Any],
+    source: str = "constructor",
+    registry: Mapping[str, Param] | None = None,
+) -> dict[str, Any]:
+    """Check keys, types and ranges against ``registry`` (default: the central one;
+    ``registry(actors)`` adds a cast's own); return the coerced values (only those given).
 
     Raises ConfigError naming ``source``, the key, the value and what is allowed; a
     misspelt key gets the nearest known key suggested.
     """
-    reject_unknown(values, tuple(PARAMETERS), source)
-    return {key: PARAMETERS[key].coerce(value, source) for key, value in values.items()}
+    known = PARAMETERS if registry is None else registry
+    reject_unknown(values, tuple(known), source, hint=actor_hint)
+    return {key: known[key].coerce(value, source) for key, value in values.items()}
+
+
+def actor_hint(key: str) -> str:
+    """A note for an unknown dotted key: an actor's parameter, of an actor not in the cast."""
+    if "." not in key:
+        return ""
+    return (
+        " (no actor of the cast declares it: an actor's parameters are known only with its "
+        "class in 'actors')"
+    )
 
 
 def check_seed(rng: Any, source: str = "constructor") -> Any:

@@ -423,6 +423,11 @@ def cli_calibrate(args: Any) -> int:
     from model.config import load_config
 
     if getattr(args, "posterior", None) is not None:
+        if getattr(args, "cast", None):
+            raise ConfigError(
+                "--cast: not used with --posterior (a fit's posterior is of the default "
+                "cast); allowed: --cast without --posterior"
+            )
         return cli_posterior(args)
     if args.seeds is None:
         args.seeds = DEFAULT_SEEDS

@@ -161,6 +161,8 @@ def test_a_bad_cast_table_exits_2_naming_the_key(tmp_path, capsys):
     cast.write_text('[cast]\nactor = ["agents.seoul:Seoul"]\n')
     code, _, err = run_cli(["calibrate", "--seeds", "1", "--cast", cast], capsys)
     assert code == 2 and "unknown key 'cast.actor'" in err and "Traceback" not in err
+    code, _, err = run_cli(["calibrate", "--cast", cast, "--posterior", tmp_path], capsys)
+    assert code == 2 and "--cast: not used with --posterior" in err and "Traceback" not in err
 
 
 def test_a_sweep_and_its_analysis_follow_the_cast(tmp_path, capsys):
@@ -212,3 +214,16 @@ def test_the_notice_wording_comes_from_the_cast():
     assert notice_wording(ACTORS) == "Seoul"
     assert notice_wording([*DEFAULT_ACTORS, Manila]) == "Manila or Seoul"
     assert notice_wording(["agents.tokyo:Tokyo", f"{MODULE}:Moscow"]) == "an actor"
+
+
+def test_a_sweep_spec_with_a_bad_cast_exits_2_before_running(tmp_path, capsys):
+    spec = tmp_path / "bad_cast.toml"
+    spec.write_text(
+        f'[sweep]\nconfig = "{BASELINE}"\nreplications = 1\nseed = 1\n\n'
+        "[parameters.audience_cost]\nvalues = [2.0]\n\n"
+        '[cast]\nactors = ["agents.nowhere:Nobody"]\n'
+    )
+    out = tmp_path / "out"
+    code, _, err = run_cli(["sweep", spec, "--out", out, "--workers", "1"], capsys)
+    assert code == 2 and "'agents.nowhere:Nobody' for 'actors'" in err, err
+    assert "allowed" in err and "Traceback" not in err and not out.exists()

@@ -857,6 +857,18 @@ def _section_outcomes(r: Report, df: pd.DataFrame, ok: pd.DataFrame, names: list
     r.lines += [_md_table(show), ""]
 
 
+def notice_giver(meta: dict[str, Any]) -> str:
+    """Who gives the pact's notice in the sweep's cast (its spec's ``[cast]``; default
+    cast: Seoul), as the report words it (``experiments.cast.notice_wording``)."""
+    from experiments.cast import notice_wording
+
+    cast = meta["spec"].get("cast") or {}
+    try:
+        return notice_wording(cast.get("actors"))
+    except ConfigError:  # the cast's module is not importable here: say so plainly
+        return "an actor of the cast"
+
+
 def _section_deadline(
     r: Report, df: pd.DataFrame, meta: dict[str, Any], base: dict[str, float]
 ) -> None:
@@ -874,6 +886,7 @@ def _section_deadline(
     plot_timing(panels, r.figure("reversal_timing.png"))
     r.lines += ["## The deadline effect", "", "![reversal timing](reversal_timing.png)", ""]
     near_desc = ", ".join(f"{k} {_fmt(v)}" for k, v in base.items())
+    giver = notice_giver(meta)
     for label, st in (("Over the whole sweep", ts), ("Near the base scenario", ns)):
         if label.startswith("Near"):
             label += (
@@ -884,7 +897,7 @@ def _section_deadline(
             r.lines += [f"{label}: no run reversed a termination notice.", ""]
             continue
         r.lines += [
-            f"{label}: of {int(st['noticed'])} runs in which Seoul gave notice, "
+            f"{label}: of {int(st['noticed'])} runs in which {giver} gave notice, "
             f"{int(st['reversals'])} reversed it; **{_pct(st['share_at_expiry'])}** of the "
             f"reversals (95% CI {_pct(st['share_at_expiry_lo'])}–"
             f"{_pct(st['share_at_expiry_hi'])}) came in the month of expiry, against "

@@ -329,7 +329,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", type=int, default=None, help="seeds (default 100; per draw with --posterior)"
     )
     calibrate.add_argument("--workers", type=int, default=None)
-    calibrate.add_argument("--timeline", default=None, help="timeline_2019.csv")
+    calibrate.add_argument(
+        "--timeline",
+        default=None,
+        help="a timeline CSV (default: configs/timeline_2019.csv, scored by 2019's sequence; "
+        "another is scored by the sequence of its modelled rows)",
+    )
+    calibrate.add_argument(
+        "--cast",
+        metavar="TOML",
+        default=None,
+        help="a TOML file whose [cast] table sets actors ('module:Class') and move_order",
+    )
     calibrate.add_argument(
         "--posterior",
         metavar="DIR",

@@ -1,15 +1,17 @@
 """What a sweep records of one run, declared once: each result column with its Parquet type,
 its meaning and how it is read off a finished model.
 
-``RESULT_COLUMNS`` (the row schema), ``METRICS`` (the names) and ``summarise`` (the values)
-all come from ``COLUMNS``; adding an outcome is one ``Column`` here.
+``result_columns`` (the row schema), ``metrics`` (the names) and ``summarise`` (the values)
+all come from ``columns(actors)``: the columns every run has, and one payoff column per
+actor of the run's cast (``payoff_<actor>``); adding an outcome is one ``Column`` here.
+``COLUMNS``, ``RESULT_COLUMNS`` and ``METRICS`` are the default cast's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -102,7 +104,7 @@ def _months(r: RunView) -> int | None:
     return None if months is None else int(months)
 
 
-COLUMNS: tuple[Column, ...] = (
+SHARED_COLUMNS: tuple[Column, ...] = (
     Column("outcome", pa.string(), "the run's outcome (model.outcome)", lambda r: r.model.outcome),
     Column(
         "reversal_months_before_expiry",
@@ -198,33 +200,52 @@ COLUMNS: tuple[Column, ...] = (
         lambda r: int(r.final("curb_level")),
     ),
     Column("peak_threat", pa.float64(), "peak threat multiplier", lambda r: r.peak("threat")),
-    Column(
-        "payoff_seoul", pa.float64(), "Seoul's summed payoff", lambda r: r.total("payoff_seoul")
-    ),
-    Column(
-        "payoff_tokyo", pa.float64(), "Tokyo's summed payoff", lambda r: r.total("payoff_tokyo")
-    ),
-    Column(
-        "payoff_washington",
-        pa.float64(),
-        "Washington's summed payoff",
-        lambda r: r.total("payoff_washington"),
-    ),
-    Column(
-        "payoff_beijing",
-        pa.float64(),
-        "Beijing's summed payoff",
-        lambda r: r.total("payoff_beijing"),
-    ),
-    Column("n_events", pa.int64(), "events in the timeline", lambda r: len(r.events)),
 )
+N_EVENTS = Column("n_events", pa.int64(), "events in the timeline", lambda r: len(r.events))
 
-RESULT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = tuple((c.name, c.dtype) for c in COLUMNS)
-"""What ``run_one`` returns (besides status and error), with its Parquet type."""
-METRICS = tuple(c.name for c in COLUMNS)
+
+def payoff_column(actor: str) -> Column:
+    """An actor's summed payoff over the run (its monthly ``payoff_<actor>`` series)."""
+    from experiments.cast import label
+
+    name = f"payoff_{actor}"
+    return Column(name, pa.float64(), f"{label(actor)}'s summed payoff", lambda r: r.total(name))
+
+
+def columns(actors: Sequence[str] | None = None) -> tuple[Column, ...]:
+    """The result columns of a run of a cast (its actors' names, in player order; default:
+    the model's default cast): the shared ones, each actor's payoff, the event count."""
+    if actors is None:
+        from experiments.cast import actor_names
+
+        actors = actor_names()
+    return _columns(tuple(actors))
+
+
+@lru_cache(maxsize=64)
+def _columns(actors: tuple[str, ...]) -> tuple[Column, ...]:
+    return (*SHARED_COLUMNS, *(payoff_column(a) for a in actors), N_EVENTS)
+
+
+def result_columns(actors: Sequence[str] | None = None) -> tuple[tuple[str, pa.DataType], ...]:
+    """What ``run_one`` returns for a cast (besides status and error), with Parquet types."""
+    return tuple((c.name, c.dtype) for c in columns(actors))
+
+
+def metrics(actors: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The result column names of a cast."""
+    return tuple(c.name for c in columns(actors))
+
+
+COLUMNS: tuple[Column, ...] = columns()
+"""The default cast's columns."""
+RESULT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = result_columns()
+"""What ``run_one`` returns for the default cast (besides status and error), with its
+Parquet type."""
+METRICS = metrics()
 
 
 def summarise(model: Any) -> dict[str, Any]:
     """Named outcomes and summary metrics of a finished model run (one value per column)."""
     view = RunView(model)
-    return {c.name: c.value(view) for c in COLUMNS}
+    return {c.name: c.value(view) for c in columns(model.cast.names)}

@@ -43,10 +43,11 @@ from experiments.backends import (
     imap_pool,
 )
 from experiments.boundary import Failed
+from experiments.cast import actor_names
 from experiments.designs import DESIGNS
 from experiments.designs import points as design_points
 from experiments.integrity import file_sha256
-from experiments.outcomes import METRICS, RESULT_COLUMNS, summarise
+from experiments.outcomes import METRICS, RESULT_COLUMNS, metrics, summarise
 from experiments.progress import Progress
 from experiments.provenance import git_state, host, now, package_versions
 from experiments.spec import REPO, SweepSpec, load_spec
@@ -177,6 +178,7 @@ def run_chunk(chunk: Chunk) -> tuple[int, list[dict[str, Any]]]:
     (the chunk goes on). The chunk's runs of one design point (its consecutive
     replications) go to ``run_many`` together when the experiment is ``run_one``."""
     rows = []
+    names = metrics(actor_names(chunk.base))
     for result, (run_id, point_id, rep, seed, point) in zip(
         _chunk_results(chunk), chunk.runs, strict=True
     ):
@@ -188,10 +190,10 @@ def run_chunk(chunk: Chunk) -> tuple[int, list[dict[str, Any]]]:
             **point,
         }
         if isinstance(result, Exception):  # a failing run is data, not the end of the sweep
-            row.update(dict.fromkeys(METRICS))
+            row.update(dict.fromkeys(names))
             row["status"], row["error"] = "error", f"{type(result).__name__}: {result}"
         else:
-            row.update({k: result.get(k) for k in METRICS})
+            row.update({k: result.get(k) for k in names})
             row["status"], row["error"] = "ok", None
         rows.append(row)
     return chunk.chunk_id, rows
@@ -292,7 +294,7 @@ def run_sweep(
     _check_inputs(spec, backend, scheduler, workers)
     out = Path(out) if out is not None else default_out(spec.name)
     check_out(out, spec.fingerprint(), str(spec.path or spec.name), resume)
-    base = load_config(spec.config) | spec.fixed
+    base = load_config(spec.config) | spec.fixed | spec.cast_kwargs()
     with writer_lock(out):
         meta = check_out(out, spec.fingerprint(), str(spec.path or spec.name), resume)
         return _run_locked(spec, out, meta, base, workers, backend, scheduler, progress, experiment)
@@ -431,7 +433,7 @@ def _run_locked(
 def estimate_seconds(spec: SweepSpec, runs: int, workers: int) -> float:
     """Rough wall time of ``runs`` runs of ``spec`` on ``workers`` processes: one run of
     the base scenario timed here (after a warm-up run), times runs / workers."""
-    base = load_config(spec.config) | spec.fixed
+    base = load_config(spec.config) | spec.fixed | spec.cast_kwargs()
     run_one(base, 0)
     t0 = time.perf_counter()
     run_one(base, 1)
@@ -468,6 +470,9 @@ def _spec_toml(spec: SweepSpec) -> str:
     if spec.fixed:
         lines += ["", "[fixed]"]
         lines += [f"{k} = {toml_value(v)}" for k, v in spec.fixed.items()]
+    if spec.cast is not None:
+        lines += ["", "[cast]"]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in spec.cast.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,10 @@ A spec is a TOML file (``configs/sweeps/*.toml``)::
     [fixed]                             # optional overrides applied to every run
     n_citizens = 500
 
+    [cast]                              # optional: another cast (experiments/cast.py)
+    actors = ["agents.seoul:Seoul", "agents.tokyo:Tokyo", "mypkg.actors:Manila"]
+    move_order = [["manila"], ["tokyo"], ["seoul"]]
+
 Parameters are not redeclared here: names, types and bounds come from the model's
 registry (``model.parameters.PARAMETERS``), so a spec can only vary what the model
 declares ``sweepable`` and only within its declared bounds. Every problem is reported as
@@ -68,7 +72,7 @@ SWEEP_KEYS = (
     "chunk_size",
 )
 PARAM_KEYS = ("low", "high", "levels", "values")
-TABLES = ("sweep", "parameters", "fixed")
+TABLES = ("sweep", "parameters", "fixed", "cast")
 REPO = Path(__file__).resolve().parents[1]
 MAX_RUNS = 10_000_000
 MAX_LEVELS = 10_000
@@ -116,6 +120,19 @@ class SweepSpec:
     description: str = ""
     chunk_size: int | None = None
     text: str = ""
+    cast: dict[str, Any] | None = None
+    """The ``[cast]`` table's constructor keywords (None: the default cast)."""
+
+    def cast_kwargs(self) -> dict[str, Any]:
+        """The constructor keywords of the spec's cast (empty for the default cast)."""
+        return dict(self.cast or {})
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        """The names of the cast's actors, in player order."""
+        from experiments.cast import actor_names
+
+        return actor_names(self.cast_kwargs())
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -136,7 +153,7 @@ class SweepSpec:
             "chunk_size": self.chunk_size,
             "parameters": [p.to_dict() for p in self.parameters],
             "fixed": {k: _jsonable(v) for k, v in self.fixed.items()},
-        }
+        } | ({"cast": self.cast} if self.cast is not None else {})
 
     def fingerprint(self) -> str:
         """SHA-256 over the resolved spec and the base config's bytes (what a resume must
@@ -406,9 +423,14 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
                 f"{source}: key 'fixed.{key}' is also varied in [parameters.{key}]; give it once"
             )
         fixed[key] = param.coerce(value, f"{source}: [fixed]")
+    cast = None
+    if "cast" in data:
+        from experiments.cast import parse_cast
+
+        cast = parse_cast(data["cast"], source)
     values = defaults() | base | fixed
     check_consistency(values, source)
-    check_shocks(values.get("exogenous", ()), values["start"], source)
+    check_shocks(values.get("exogenous", ()), values["start"], source, (cast or {}).get("actors"))
     for v in varied:
         for x in _values_taken(v):
             check_consistency(values | {v.name: x}, f"{source}: [parameters.{v.name}]")
@@ -427,6 +449,7 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
         description=description,
         chunk_size=chunk_size,
         text=text,
+        cast=cast,
     )
     total = design.n_points(spec) * replications
     if total > MAX_RUNS:

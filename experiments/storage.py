@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from experiments.atomic import check_out_dir, write_text_atomic
 from experiments.boundary import Failed
 from experiments.integrity import file_sha256, read_sealed, rows_sha256, seal
-from experiments.outcomes import RESULT_COLUMNS
+from experiments.outcomes import result_columns
 from experiments.spec import SweepSpec
 from model.parameters import ConfigError
 
@@ -56,7 +56,7 @@ STATUS_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
 def schema(spec: SweepSpec) -> pa.Schema:
     """The row schema of runs.parquet (and of every chunk)."""
     varied = [(p.name, pa.int64() if p.kind is int else pa.float64()) for p in spec.parameters]
-    return pa.schema([*ID_COLUMNS, *varied, *RESULT_COLUMNS, *STATUS_COLUMNS])
+    return pa.schema([*ID_COLUMNS, *varied, *result_columns(spec.actors), *STATUS_COLUMNS])
 
 
 CHUNKS_PER_WORKER = 8

@@ -894,7 +894,11 @@ def _section_deadline(
                 f"{NEAR_BASE:.0%} of its range of {near_desc})"
             )
         if not st["reversals"]:
-            r.lines += [f"{label}: no run reversed a termination notice.", ""]
+            r.lines += [
+                f"{label}: of {int(st['noticed'])} runs in which {giver} gave notice, "
+                "none reversed it.",
+                "",
+            ]
             continue
         r.lines += [
             f"{label}: of {int(st['noticed'])} runs in which {giver} gave notice, "

@@ -420,7 +420,6 @@ def cli_calibrate(args: Any) -> int:
     ``--posterior DIR``, the outcome shares over the fit's posterior instead."""
     from experiments.backends import default_workers
     from experiments.cast import load_cast
-    from model.config import load_config
 
     if getattr(args, "posterior", None) is not None:
         if getattr(args, "cast", None):
@@ -436,7 +435,8 @@ def cli_calibrate(args: Any) -> int:
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers: invalid value {args.workers!r}; allowed: an integer >= 1")
     cast = load_cast(args.cast) if getattr(args, "cast", None) else {}
-    model = GSOMIAModel(**load_config(args.config), **cast)  # checked before any worker starts
+    # the config and its cast (its own [cast], or --cast instead), before any worker starts
+    model = GSOMIAModel.from_config(args.config, **cast)
     path = Path(args.timeline or DEFAULT_TIMELINE)
     timeline = read_timeline(path, timeline_vocabulary(model))
     if is_2019(timeline):
@@ -471,6 +471,11 @@ def cli_posterior(args: Any) -> int:
     if args.seed < 0:
         raise ConfigError(f"--seed: invalid value {args.seed!r}; allowed: an integer >= 0")
     base = load_config(args.config)
+    if "actors" in base:
+        raise ConfigError(
+            f"--config: {args.config} sets a [cast] table, not used with --posterior (a fit's "
+            "posterior is of the default cast); allowed: a scenario config without [cast]"
+        )
     GSOMIAModel(**base)  # the config, before any worker starts
     load_posterior(args.posterior)  # the fit folder too
     total = 2 * args.draws * seeds

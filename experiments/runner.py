@@ -68,7 +68,6 @@ from experiments.storage import (
     write_table_atomic,
     writer_lock,
 )
-from model.config import load_config
 from model.outcome import OUTCOMES
 from model.parameters import ConfigError, suggest
 from model.version import __version__
@@ -294,7 +293,7 @@ def run_sweep(
     _check_inputs(spec, backend, scheduler, workers)
     out = Path(out) if out is not None else default_out(spec.name)
     check_out(out, spec.fingerprint(), str(spec.path or spec.name), resume)
-    base = load_config(spec.config) | spec.fixed | spec.cast_kwargs()
+    base = spec.base_params()
     with writer_lock(out):
         meta = check_out(out, spec.fingerprint(), str(spec.path or spec.name), resume)
         return _run_locked(spec, out, meta, base, workers, backend, scheduler, progress, experiment)
@@ -433,7 +432,7 @@ def _run_locked(
 def estimate_seconds(spec: SweepSpec, runs: int, workers: int) -> float:
     """Rough wall time of ``runs`` runs of ``spec`` on ``workers`` processes: one run of
     the base scenario timed here (after a warm-up run), times runs / workers."""
-    base = load_config(spec.config) | spec.fixed | spec.cast_kwargs()
+    base = spec.base_params()
     run_one(base, 0)
     t0 = time.perf_counter()
     run_one(base, 1)

@@ -21,7 +21,7 @@ A spec is a TOML file (``configs/sweeps/*.toml``)::
     [fixed]                             # optional overrides applied to every run
     n_citizens = 500
 
-    [cast]                              # optional: another cast (experiments/cast.py)
+    [cast]                              # optional: another cast (model/cast.py; else the config's)
     actors = ["agents.seoul:Seoul", "agents.tokyo:Tokyo", "mypkg.actors:Manila"]
     move_order = [["manila"], ["tokyo"], ["seoul"]]
 
@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from experiments.designs import DESIGNS, Design
+from model.cast import CAST_KEYS as CAST
+from model.cast import cast_classes, parse_cast
 from model.config import (
     data_dir,
     first_comment,
@@ -121,11 +123,22 @@ class SweepSpec:
     chunk_size: int | None = None
     text: str = ""
     cast: dict[str, Any] | None = None
-    """The ``[cast]`` table's constructor keywords (None: the default cast)."""
+    """The cast's constructor keywords: the spec's ``[cast]`` table, else its base config's
+    (None: the default cast)."""
 
     def cast_kwargs(self) -> dict[str, Any]:
         """The constructor keywords of the spec's cast (empty for the default cast)."""
         return dict(self.cast or {})
+
+    def base_params(self) -> dict[str, Any]:
+        """The constructor keywords of every run before its design point: the base config
+        (read with the spec's cast, whose actors' parameters it may set), the fixed
+        overrides and the cast."""
+        from model.cast import cast_classes
+
+        classes = cast_classes(self.cast) if self.cast is not None else None
+        base = {k: v for k, v in load_config(self.config, classes).items() if k not in CAST}
+        return base | self.fixed | self.cast_kwargs()
 
     @property
     def actors(self) -> tuple[str, ...]:
@@ -361,7 +374,14 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
     if "config" not in sweep:
         raise ConfigError(f"{where}: missing key 'sweep.config' (the base scenario TOML)")
     config = _resolve_config(sweep["config"], path, source)
-    base = load_config(config)
+    cast = None
+    if "cast" in data:
+        cast = parse_cast(data["cast"], source)
+    # the base config with the spec's cast (else its own [cast], else the default cast)
+    base = load_config(config, None if cast is None else cast_classes(cast))
+    if cast is None and "actors" in base:
+        cast = {k: base[k] for k in CAST if k in base}
+    base = {k: v for k, v in base.items() if k not in CAST}
 
     samples = None
     if not design.needs_samples:
@@ -423,11 +443,6 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
                 f"{source}: key 'fixed.{key}' is also varied in [parameters.{key}]; give it once"
             )
         fixed[key] = param.coerce(value, f"{source}: [fixed]")
-    cast = None
-    if "cast" in data:
-        from experiments.cast import parse_cast
-
-        cast = parse_cast(data["cast"], source)
     values = defaults() | base | fixed
     check_consistency(values, source)
     check_shocks(values.get("exogenous", ()), values["start"], source, (cast or {}).get("actors"))

@@ -1,4 +1,4 @@
-"""Scenario configs (TOML): ``[scenario]``, ``[treaty]``, ``[parameters]`` and
+"""Scenario configs (TOML): ``[scenario]``, ``[treaty]``, ``[parameters]``, ``[cast]`` and
 ``[[exogenous]]`` events.
 
 A key in ``[scenario]``, ``[treaty]`` or ``[parameters]`` is the constructor keyword of the
@@ -6,7 +6,8 @@ same name (``model.parameters.PARAMETERS``, whose ``group`` is the table). ``[tr
 holds the pact's rules (``notice_days``, ``renewal``; model/calendar.py); left out, they
 are GSOMIA's. ``[[exogenous]]`` lists dated shocks from outside the
 four governments (a court ruling, a radar incident, a China-Russia air patrol); they move
-the slow variables, never a government's decision.
+the slow variables, never a government's decision. ``[cast]`` (``actors``, ``move_order``;
+``model.cast``) sets the governments the scenario runs with; left out, the default cast.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from model.parameters import (
     suggest,
 )
 
-TABLES = ("scenario", "treaty", "parameters", "exogenous")
+TABLES = ("scenario", "treaty", "parameters", "cast", "exogenous")
 
 
 @dataclass(frozen=True)
@@ -236,20 +237,32 @@ def read_toml(path: Path, kind: str) -> tuple[dict[str, Any], str]:
     return data, text
 
 
-def load_config(path: str | Path, actors: Sequence[Any] = ()) -> dict[str, Any]:
+def load_config(path: str | Path, actors: Sequence[Any] | None = None) -> dict[str, Any]:
     """Read a scenario TOML (a path, or a shipped scenario's name such as
     ``baseline_2019``) into constructor keywords; ConfigError on any bad key.
 
-    ``actors`` (classes) is the cast the scenario will run with: the parameters its actors
+    The cast is the file's ``[cast]`` table (``model.cast``; its ``actors`` and
+    ``move_order`` are returned as the keywords of the same name), else the default cast.
+    ``actors`` (classes), when given, is the cast the scenario will run with instead: the
+    file's ``[cast]`` is still checked but not returned. The parameters the cast's actors
     declare are read from ``[parameters.<actor>]`` sub-tables (or the dotted keys
     ``<actor>.<name>`` in ``[parameters]``, the same thing in TOML) as ``<actor>.<name>``."""
-    known = registry(actors)
+    from model.cast import cast_classes, parse_cast
+
     path = resolve_path(path, "scenario", list_scenarios(), "config")
     source = str(path)
     data, _ = read_toml(path, "scenario")
     reject_unknown(data, TABLES, source, kind="table", show_value=False)
     out: dict[str, Any] = {}
+    if "cast" in data:
+        cast = parse_cast(data["cast"], source)
+        if actors is None:
+            actors = cast_classes(cast)
+            out.update(cast)
+    known = registry(() if actors is None else actors)
     for table, body in data.items():
+        if table == "cast":
+            continue
         if table == "exogenous":
             out["exogenous"] = parse_exogenous(body, source)
             continue
@@ -265,7 +278,8 @@ def load_config(path: str | Path, actors: Sequence[Any] = ()) -> dict[str, Any]:
     if out.get("exogenous"):
         from model.vocabulary import check_shocks
 
-        check_shocks(out["exogenous"], out.get("start", PARAMETERS["start"].default), source)
+        start = out.get("start", PARAMETERS["start"].default)
+        check_shocks(out["exogenous"], start, source, actors or None)
     return out
 
 
@@ -286,4 +300,6 @@ def _belongs_in(key: str) -> str:
     param = PARAMETERS.get(key)
     if param is not None:
         return f" (it belongs in [{param.group}])"
+    if key in ("cast", "actors", "move_order"):
+        return " (the cast belongs in the [cast] table: actors, move_order)"
     return actor_hint(key)

@@ -279,13 +279,19 @@ class GSOMIAModel(mesa.Model):
     @classmethod
     def from_config(cls, path: str | Path, **overrides: Any) -> GSOMIAModel:
         """A model from a scenario TOML (a path, or a shipped scenario's name such as
-        ``"baseline_2019"``), with keyword overrides (validated the same way)."""
+        ``"baseline_2019"``), with keyword overrides (validated the same way). The cast is
+        the file's ``[cast]`` (else the default); ``actors`` given here replace it (with
+        ``move_order``, or the default order), ``move_order`` alone reorders it."""
         rng = overrides.pop("rng", None)
         cast = {k: overrides.pop(k) for k in ("actors", "move_order") if k in overrides}
         given = cast.get("actors")
-        classes = tuple(resolve_actor(a) for a in (DEFAULT_ACTORS if given is None else given))
-        known = registry(classes)
+        classes = None if given is None else tuple(resolve_actor(a) for a in given)
         values = load_config(path, classes)
+        for key in ("actors", "move_order"):
+            if key in values and key not in cast:
+                cast[key] = values[key]
+            values.pop(key, None)
+        known = registry(make_cast(cast.get("actors"), cast.get("move_order")).actors)
         if "exogenous" in overrides:
             values["exogenous"] = overrides.pop("exogenous")
         values.update(validate(overrides, "override", known))

@@ -214,11 +214,15 @@ def cli_ui(args: argparse.Namespace) -> int:
     cmd = solara_command(host, port, mesa)
     page = "Mesa's SolaraViz page" if mesa else "the page"
     print(f"gsomia ui: serving {page} at http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    with termination_as_interrupt(), subprocess.Popen(cmd, cwd=app.parent, env=env) as proc:
+    with termination_as_interrupt():
+        proc: subprocess.Popen | None = None
         try:
+            proc = subprocess.Popen(cmd, cwd=app.parent, env=env)
             status = proc.wait()
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP as Terminated
-            _stop(proc, exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
+            # (also one that lands between the server's start and the wait: it is stopped)
+            if proc is not None:
+                _stop(proc, exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
             raise
     if status != 0:
         why = f"signal {-status}" if status < 0 else f"status {status}"

@@ -243,6 +243,10 @@ def test_ui_exit_status_is_the_signal_not_the_servers(signum, status, word, asse
         text=True,
         cwd=REPO,
         env=os.environ | {"PYTHONPATH": str(REPO)},
+        # SIGINT as a terminal's foreground job has it: a test worker may run with SIGINT
+        # ignored, and a child that inherits that ignores the Ctrl-C this test sends (the
+        # other Ctrl-C tests start their commands the same way)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60

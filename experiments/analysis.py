@@ -274,13 +274,18 @@ def reversal_timing(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
 def base_values(d: Path, meta: dict[str, Any]) -> dict[str, float]:
     """The base scenario's values of the varied parameters (registry defaults, then the
     sweep's copy of the base config, then the spec's fixed overrides)."""
+    from model.cast import cast_classes
     from model.config import load_config
-    from model.parameters import defaults
+    from model.parameters import defaults, registry
 
     values = defaults()
     config = d / "config.toml"
     if config.is_file():
-        values |= load_config(config)
+        cast = meta["spec"].get("cast")  # the spec's cast, else the config's own
+        own = load_config(config, None if not cast else cast_classes(cast))
+        if cast or "actors" in own:  # the defaults of the cast's own parameters too
+            values = defaults(registry(cast_classes(cast or own)))
+        values |= own
     values |= meta["spec"].get("fixed", {})
     return {p["name"]: float(values[p["name"]]) for p in meta["spec"]["parameters"]}
 

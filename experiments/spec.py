@@ -25,9 +25,14 @@ A spec is a TOML file (``configs/sweeps/*.toml``)::
     actors = ["agents.seoul:Seoul", "agents.tokyo:Tokyo", "mypkg.actors:Manila"]
     move_order = [["manila"], ["tokyo"], ["seoul"]]
 
-Parameters are not redeclared here: names, types and bounds come from the model's
-registry (``model.parameters.PARAMETERS``), so a spec can only vary what the model
-declares ``sweepable`` and only within its declared bounds. Every problem is reported as
+Parameters are not redeclared here: names, types and bounds come from the registry of
+the cast the sweep runs (``model.parameters.registry(actors)``: the central
+``PARAMETERS`` and the parameters its actors declare; the cast is the spec's ``[cast]``,
+else the base config's, else the default cast), so a spec can only vary what the model
+declares ``sweepable`` and only within its declared bounds. An actor's parameter is
+varied as ``[parameters.patroller.patrol_cost]`` and fixed as ``patroller.patrol_cost =
+1.0`` in ``[fixed]`` (or ``[fixed.patroller]``); a run's row holds its value in the
+column ``patroller.patrol_cost``. Every problem is reported as
 a ``ConfigError`` naming the file and the key before anything runs.
 """
 
@@ -37,6 +42,7 @@ import hashlib
 import json
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +61,10 @@ from model.config import (
 from model.parameters import (
     PARAMETERS,
     ConfigError,
+    Param,
     check_consistency,
     defaults,
+    registry,
     reject_unknown,
     suggest,
 )
@@ -238,10 +246,41 @@ def _resolve_config(raw: Any, spec_path: Path | None, source: str) -> Path:
     )
 
 
-def _varied(name: str, body: Any, design: Design, source: str) -> Varied:
+def _flatten(table: dict[str, Any], leaf: Callable[[str, Any], bool]) -> dict[str, Any]:
+    """``table`` with an actor's sub-table (``[parameters.patroller.patrol_cost]``, or
+    ``patroller.patrol_cost = 1.0`` in ``[fixed]``, read by TOML as nested tables) turned
+    into dotted names (``patroller.patrol_cost``); ``leaf(key, value)``: whether a table
+    value is one parameter's entry rather than an actor's sub-table."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and value and not leaf(key, value):
+            out |= {f"{key}.{k}": v for k, v in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def _own(known: dict[str, Param]) -> str:
+    """' or one its cast declares (a.x, ...)' for a cast that declares parameters."""
+    own = [k for k in known if k not in PARAMETERS]
+    return f" or one its cast declares ({', '.join(own)})" if own else ""
+
+
+def _is_range(key: str, body: dict[str, Any]) -> bool:
+    """A ``[parameters.NAME]`` table's body (some key of a range, or not all tables)."""
+    return bool(set(body) & set(PARAM_KEYS)) or not all(isinstance(v, dict) for v in body.values())
+
+
+def _varied(
+    name: str,
+    body: Any,
+    design: Design,
+    source: str,
+    known: dict[str, Param] = PARAMETERS,
+) -> Varied:
     where = f"{source}: [parameters.{name}]"
-    param = PARAMETERS.get(name)
-    sweepable = [k for k, p in PARAMETERS.items() if p.sweepable and p.kind in (int, float)]
+    param = known.get(name)
+    sweepable = [k for k, p in known.items() if p.sweepable and p.kind in (int, float)]
     if param is None:
         raise ConfigError(
             f"{source}: unknown parameter 'parameters.{name}'{suggest(name, sweepable)}; "
@@ -382,6 +421,8 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
     if cast is None and "actors" in base:
         cast = {k: base[k] for k in CAST if k in base}
     base = {k: v for k, v in base.items() if k not in CAST}
+    # the parameters the sweep can vary or fix: the central ones and its cast's own
+    known = PARAMETERS if cast is None else registry(cast_classes(cast))
 
     samples = None
     if not design.needs_samples:
@@ -420,7 +461,8 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
         raise ConfigError(
             f"{source}: missing table '[parameters.NAME]': a sweep varies at least one parameter"
         )
-    varied = tuple(_varied(k, v, design, source) for k, v in body.items())
+    body = _flatten(body, _is_range)
+    varied = tuple(_varied(k, v, design, source, known) for k, v in body.items())
     if len(varied) < design.min_parameters:
         raise ConfigError(
             f"{source}: invalid value {design.name!r} for 'sweep.design' with {len(varied)} "
@@ -432,18 +474,19 @@ def parse_spec(data: dict[str, Any], path: Path | None = None, text: str = "") -
     if not isinstance(fixed_raw, dict):
         raise ConfigError(f"{source}: 'fixed' must be a table")
     fixed: dict[str, Any] = {}
-    for key, value in fixed_raw.items():
-        param = PARAMETERS.get(key)
+    for key, value in _flatten(fixed_raw, lambda k, _: k in known).items():
+        param = known.get(key)
         if param is None:
             raise ConfigError(
-                f"{source}: unknown key 'fixed.{key}'{suggest(key)}; allowed: a model parameter"
+                f"{source}: unknown key 'fixed.{key}'{suggest(key, tuple(known))}; allowed: a "
+                "model parameter" + _own(known)
             )
         if key in body:
             raise ConfigError(
                 f"{source}: key 'fixed.{key}' is also varied in [parameters.{key}]; give it once"
             )
         fixed[key] = param.coerce(value, f"{source}: [fixed]")
-    values = defaults() | base | fixed
+    values = defaults(known) | base | fixed
     check_consistency(values, source)
     check_shocks(values.get("exogenous", ()), values["start"], source, (cast or {}).get("actors"))
     for v in varied:

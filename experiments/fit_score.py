@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.calibration import first_months
-from experiments.targets import POLL_SHARES, Step, Target, TargetSet
+from experiments.targets import POLL_SHARES, Step, Target, TargetSet, scenario_registry
 from model.config import load_config
 from model.parameters import ConfigError, check_consistency, defaults, validate
 
@@ -227,7 +227,8 @@ def simulate_runs(
     runs: dict[str, list[Run]] = {}
     for scenario, path in targets.scenarios.items():
         polls = any(t.kind == "poll" for t in targets.for_scenario(scenario))
-        kwargs = scenario_config(path) | validate(dict(params), "override")
+        config = scenario_config(path)  # its [cast]'s actors may declare fitted parameters
+        kwargs = config | validate(dict(params), "override", scenario_registry(config))
         check_consistency(
             defaults() | {k: v for k, v in kwargs.items() if k != "exogenous"}, str(path)
         )

@@ -7,7 +7,8 @@ tables and, in ``[fit]``, what ``gsomia fit`` estimates::
     description = "..."                  # optional
 
     [fit]
-    parameters = ["audience_cost", "us_pressure_weight"]   # registry names (float)
+    parameters = ["audience_cost", "us_pressure_weight"]   # registry names (float; an
+                                                           # actor's own: "patroller.patrol_cost")
     seeds = 4            # model runs per particle and scenario
     population = 100     # particles per ABC-SMC generation
     generations = 8      # at most this many generations
@@ -34,6 +35,13 @@ event in the run) and ``event_not_followed`` (an event in a month and no other e
 within some months after it). The schema is declared once (``KINDS``, ``FIT_KEYS``);
 every problem is a ``ConfigError`` naming the file, the key and what is allowed, before
 anything runs.
+
+The parameters a fit can estimate are those of the casts its targets' scenarios run
+(``model.parameters.registry(actors)``: the central ``PARAMETERS`` and the parameters a
+scenario's ``[cast]`` actors declare). When the scenarios run different casts, only the
+parameters every one of those casts knows can be fitted (a particle sets each parameter
+in every scenario's runs); a parameter only some of them declare is refused naming the
+scenarios whose cast lacks it.
 """
 
 from __future__ import annotations
@@ -46,12 +54,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from model.cast import cast_classes
 from model.config import data_dir, list_scenarios, load_config, read_toml, resolve_path
 from model.outcome import OUTCOMES
 from model.parameters import (
     PARAMETERS,
     ConfigError,
+    Param,
     defaults,
+    registry,
     reject_unknown,
     suggest,
 )
@@ -242,32 +253,79 @@ def _require(body: Mapping[str, Any], keys: tuple[str, ...], where: str, prefix:
 
 
 # ---- [fit] --------------------------------------------------------------------------------
-def fittable() -> tuple[str, ...]:
-    """Registry parameters a fit can estimate: sweepable real numbers with a range."""
+def fittable(known: Mapping[str, Param] = PARAMETERS) -> tuple[str, ...]:
+    """Parameters a fit can estimate: sweepable real numbers with a range, of ``known``
+    (default: the central registry; ``fit_registry`` gives a target set's)."""
     return tuple(
         k
-        for k, p in PARAMETERS.items()
+        for k, p in known.items()
         if p.sweepable and p.kind is float and p.low is not None and p.high is not None
     )
 
 
-def parse_fit(body: Any, source: str) -> FitSettings:
-    """Validate the ``[fit]`` table."""
+def scenario_registry(config: Mapping[str, Any]) -> Mapping[str, Param]:
+    """The parameters of a scenario's runs, from its ``load_config`` values: the central
+    ones and those its ``[cast]`` actors declare (none without a ``[cast]``)."""
+    return registry(cast_classes(config)) if "actors" in config else PARAMETERS
+
+
+def fit_registry(paths: Iterable[Path]) -> tuple[Mapping[str, Param], dict[str, list[str]]]:
+    """The parameters a fit over the scenarios at ``paths`` can set: those every
+    scenario's cast knows (the central ones, and an actor's own only if each scenario's
+    cast declares it); and, for a parameter only some casts know, the scenarios lacking it
+    (for the error). A scenario that does not read is skipped (its target's check says
+    why)."""
+    known: dict[str, Param] | None = None
+    seen: dict[str, list[str]] = {}  # name -> the scenarios whose cast knows it
+    read: list[str] = []
+    for path in dict.fromkeys(paths):
+        try:
+            params = scenario_registry(load_config(path))
+        except ConfigError:
+            continue
+        read.append(path.name)
+        for k in params:
+            seen.setdefault(k, []).append(path.name)
+        known = dict(params) if known is None else {k: p for k, p in known.items() if k in params}
+    if known is None:
+        return PARAMETERS, {}
+    lacking = {
+        k: [n for n in read if n not in names] for k, names in seen.items() if k not in known
+    }
+    # all casts know the central ones alone: the central registry itself
+    return (PARAMETERS if known.keys() == PARAMETERS.keys() else known), lacking
+
+
+def parse_fit(
+    body: Any,
+    source: str,
+    known: Mapping[str, Param] = PARAMETERS,
+    lacking: Mapping[str, list[str]] | None = None,
+) -> FitSettings:
+    """Validate the ``[fit]`` table against ``known`` (the parameters of the scenarios'
+    casts: ``fit_registry``); ``lacking``: a parameter only some of the casts know -> the
+    scenarios whose cast lacks it."""
     where = f"{source}: [fit]"
     if not isinstance(body, Mapping):
         raise ConfigError(f"{source}: missing table '[fit]' (the parameters to estimate)")
     reject_unknown(body, FIT_KEYS, where, prefix="fit.", scope="[fit]", show_value=False)
     _require(body, ("parameters", "seeds", "population", "generations"), where, "fit.")
     names = body["parameters"]
-    allowed = fittable()
+    allowed = fittable(known)
     if not isinstance(names, list) or not names:
         raise ConfigError(
             f"{where}: invalid value {names!r} for 'fit.parameters'; allowed: a non-empty "
             "list of parameter names (" + ", ".join(allowed) + ")"
         )
     for n in names:
+        if isinstance(n, str) and lacking and n in lacking:
+            raise ConfigError(
+                f"{where}: parameter {n!r} in 'fit.parameters' is not known to every scenario "
+                "the targets name (the cast of " + ", ".join(lacking[n]) + " does not declare "
+                "it); allowed: a parameter every scenario's cast knows: " + ", ".join(allowed)
+            )
         if not isinstance(n, str) or n not in allowed:
-            kind = "unknown parameter" if n not in PARAMETERS else "parameter not fittable"
+            kind = "unknown parameter" if n not in known else "parameter not fittable"
             raise ConfigError(
                 f"{where}: {kind} {n!r} in 'fit.parameters'{suggest(str(n), allowed)}; "
                 "allowed: a real-valued model parameter with a range: " + ", ".join(allowed)
@@ -291,7 +349,7 @@ def parse_fit(body: Any, source: str) -> FitSettings:
             )
     bounds = []
     for n in names:
-        p = PARAMETERS[n]
+        p = known[n]
         lo, hi = float(p.low), float(p.high)  # type: ignore[arg-type]
         if n in raw_bounds:
             b = raw_bounds[n]
@@ -416,8 +474,12 @@ def _in_span(ym: tuple[int, int], span: tuple[date, date], where: str, key: str)
 
 def _scenario_facts(path: Path) -> tuple[tuple[date, date], Vocabulary]:
     """A scenario's span (start, end) and the names its runs' timelines use."""
-    values = defaults() | load_config(path)
-    return (values["start"], values["end"]), vocabulary(exogenous=values.get("exogenous", ()))
+    config = load_config(path)
+    values = defaults() | config
+    actors = cast_classes(config) if "actors" in config else None
+    return (values["start"], values["end"]), vocabulary(
+        actors, exogenous=values.get("exogenous", ())
+    )
 
 
 def _check_names(steps: Iterable[Step], vocab: Vocabulary, where: str, prefix: str = "") -> None:
@@ -547,6 +609,19 @@ def parse_target(
     return Target(**common, steps=(step,), absent=pair, within_months=within), path
 
 
+def _named_scenarios(raw_targets: Any, base: Path | None) -> list[Path]:
+    """The paths of the scenarios the ``[[target]]`` tables name (those that resolve; the
+    targets' own check reports the others)."""
+    out = []
+    for raw in raw_targets if isinstance(raw_targets, list) else ():
+        if isinstance(raw, Mapping) and "scenario" in raw:
+            try:
+                out.append(_resolve_scenario(raw["scenario"], "", base)[1])
+            except ConfigError:
+                continue
+    return out
+
+
 def parse_targets(data: Mapping[str, Any], path: Path | None = None, text: str = "") -> TargetSet:
     """Validate a targets file already read from TOML; ``path`` names it in messages and
     anchors relative scenario paths."""
@@ -559,11 +634,11 @@ def parse_targets(data: Mapping[str, Any], path: Path | None = None, text: str =
     description = header.get("description", "")
     if not isinstance(description, str):
         raise ConfigError(f"{source}: invalid value {description!r} for 'targets.description'")
-    fit = parse_fit(data.get("fit"), source)
     raw_targets = data.get("target")
+    base = path.parent if path is not None else None
+    fit = parse_fit(data.get("fit"), source, *fit_registry(_named_scenarios(raw_targets, base)))
     if not isinstance(raw_targets, list) or not raw_targets:
         raise ConfigError(f"{source}: missing table '[[target]]': a fit needs at least one target")
-    base = path.parent if path is not None else None
     facts: dict[str, tuple[tuple[date, date], Vocabulary]] = {}
     targets, scenarios = [], {}
     for i, raw in enumerate(raw_targets):

@@ -253,9 +253,10 @@ def _require(body: Mapping[str, Any], keys: tuple[str, ...], where: str, prefix:
 
 
 # ---- [fit] --------------------------------------------------------------------------------
-def fittable(known: Mapping[str, Param] = PARAMETERS) -> tuple[str, ...]:
+def fittable(known: Mapping[str, Param] | None = None) -> tuple[str, ...]:
     """Parameters a fit can estimate: sweepable real numbers with a range, of ``known``
     (default: the central registry; ``fit_registry`` gives a target set's)."""
+    known = PARAMETERS if known is None else known
     return tuple(
         k
         for k, p in known.items()
@@ -299,12 +300,13 @@ def fit_registry(paths: Iterable[Path]) -> tuple[Mapping[str, Param], dict[str, 
 def parse_fit(
     body: Any,
     source: str,
-    known: Mapping[str, Param] = PARAMETERS,
+    known: Mapping[str, Param] | None = None,
     lacking: Mapping[str, list[str]] | None = None,
 ) -> FitSettings:
     """Validate the ``[fit]`` table against ``known`` (the parameters of the scenarios'
-    casts: ``fit_registry``); ``lacking``: a parameter only some of the casts know -> the
-    scenarios whose cast lacks it."""
+    casts: ``fit_registry``; default: the central registry); ``lacking``: a parameter
+    only some of the casts know -> the scenarios whose cast lacks it."""
+    known = PARAMETERS if known is None else known
     where = f"{source}: [fit]"
     if not isinstance(body, Mapping):
         raise ConfigError(f"{source}: missing table '[fit]' (the parameters to estimate)")
